@@ -1,0 +1,1 @@
+namespace Strata.Bench; internal static class Program { private static int Main() => 0; }

@@ -1,0 +1,27 @@
+namespace Strata.Core.Errors;
+
+/// <summary>MLflow's error codes (databricks.proto). The names go on the wire verbatim.</summary>
+public enum ErrorCode
+{
+    INTERNAL_ERROR = 1,
+    TEMPORARILY_UNAVAILABLE = 2,
+    BAD_REQUEST = 4,
+    DEADLINE_EXCEEDED = 7,
+    CANCELLED = 8,
+    RESOURCE_EXHAUSTED = 9,
+    ABORTED = 10,
+    NOT_FOUND = 11,
+    ALREADY_EXISTS = 12,
+    UNAUTHENTICATED = 13,
+    INVALID_PARAMETER_VALUE = 1000,
+    ENDPOINT_NOT_FOUND = 1001,
+    INVALID_STATE = 1003,
+    PERMISSION_DENIED = 1004,
+    CUSTOMER_UNAUTHORIZED = 1006,
+    REQUEST_LIMIT_EXCEEDED = 1007,
+    RESOURCE_CONFLICT = 1008,
+    NOT_IMPLEMENTED = 1010,
+    DATA_LOSS = 1011,
+    RESOURCE_ALREADY_EXISTS = 3001,
+    RESOURCE_DOES_NOT_EXIST = 3002,
+}

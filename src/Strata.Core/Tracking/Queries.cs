@@ -1,0 +1,52 @@
+using Strata.Core.Search;
+
+namespace Strata.Core.Tracking;
+
+public sealed record RunQuery(
+    IReadOnlyList<string> ExperimentIds,
+    IReadOnlyList<Comparison> Filter,
+    IReadOnlyList<OrderTerm> OrderBy,
+    ViewType ViewType,
+    int MaxResults,
+    string? PageToken);
+
+public sealed record ExperimentQuery(
+    IReadOnlyList<Comparison> Filter,
+    IReadOnlyList<OrderTerm> OrderBy,
+    ViewType ViewType,
+    int MaxResults,
+    string? PageToken);
+
+public sealed record LoggedModelQuery(
+    IReadOnlyList<string> ExperimentIds,
+    IReadOnlyList<Comparison> Filter,
+    IReadOnlyList<OrderTerm> OrderBy,
+    int MaxResults,
+    string? PageToken);
+
+public sealed record NewExperiment(
+    string Name,
+    string? ArtifactLocation,
+    string DefaultArtifactRoot,
+    IReadOnlyList<KeyValue> Tags,
+    long CreationTime);
+
+/// <summary>A run to create. <see cref="RunName"/> is already resolved (given, from the tag, or generated).</summary>
+public sealed record NewRun(
+    string RunId,
+    string ExperimentId,
+    string UserId,
+    string RunName,
+    long StartTime,
+    IReadOnlyList<KeyValue> Tags);
+
+public sealed record NewLoggedModel(
+    string ModelId,
+    string ExperimentId,
+    string Name,
+    string? ModelType,
+    string? SourceRunId,
+    string? CreatorId,
+    IReadOnlyList<KeyValue> Params,
+    IReadOnlyList<KeyValue> Tags,
+    long CreationTimestampMs);

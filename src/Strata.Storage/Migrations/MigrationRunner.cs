@@ -1,0 +1,103 @@
+using System.Data.Common;
+using System.Reflection;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Strata.Storage.Database;
+
+namespace Strata.Storage.Migrations;
+
+/// <summary>Applies the ordered migrations not yet applied, each in its own transaction.</summary>
+public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    public static IReadOnlyList<IMigration> All { get; } = Discover();
+
+    public static int LatestVersion => All.Count == 0 ? 0 : All[^1].Version;
+
+    /// <summary>Brings the schema up to date. Refuses a database whose schema is newer than this code knows.</summary>
+    public async Task<int> MigrateAsync(CancellationToken ct)
+    {
+        await database.WriteAsync(
+            async (c, tx, token) => await c.ExecuteAsync(new CommandDefinition(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                transaction: tx, cancellationToken: token)).ConfigureAwait(false),
+            ct).ConfigureAwait(false);
+
+        var current = await CurrentVersionAsync(ct).ConfigureAwait(false);
+        if (current > LatestVersion)
+        {
+            throw new SchemaTooNewException(current, LatestVersion);
+        }
+
+        var applied = 0;
+        foreach (var migration in All.Where(m => m.Version > current))
+        {
+            ct.ThrowIfCancellationRequested();
+            await database.WriteAsync(
+                async (c, tx, token) =>
+                {
+                    // Re-check inside the transaction: another replica may have applied it.
+                    var done = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+                        "SELECT version FROM schema_migrations WHERE version = @v", new { v = migration.Version }, tx, cancellationToken: token)).ConfigureAwait(false);
+                    if (done is not null)
+                    {
+                        return 0;
+                    }
+
+                    foreach (var statement in SplitStatements(migration.Sql(database.Dialect.Kind)))
+                    {
+                        await c.ExecuteAsync(new CommandDefinition(statement, transaction: tx, cancellationToken: token)).ConfigureAwait(false);
+                    }
+
+                    await c.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)",
+                        new { v = migration.Version, n = migration.Name, t = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+                        tx, cancellationToken: token)).ConfigureAwait(false);
+                    return 1;
+                },
+                ct).ConfigureAwait(false);
+            _logger.LogInformation("Applied schema migration {Version} {Name}", migration.Version, migration.Name);
+            applied++;
+        }
+
+        return applied;
+    }
+
+    public Task<int> CurrentVersionAsync(CancellationToken ct) =>
+        database.ReadAsync(
+            async (DbConnection c, CancellationToken token) =>
+                await c.ExecuteScalarAsync<int?>(new CommandDefinition("SELECT MAX(version) FROM schema_migrations", cancellationToken: token)).ConfigureAwait(false) ?? 0,
+            ct);
+
+    internal static IEnumerable<string> SplitStatements(string sql) =>
+        sql.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+           .Where(s => s.Length > 0);
+
+    private static List<IMigration> Discover()
+    {
+        var migrations = typeof(MigrationRunner).Assembly.GetTypes()
+            .Where(t => typeof(IMigration).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .Select(t => (IMigration)Activator.CreateInstance(t)!)
+            .OrderBy(m => m.Version)
+            .ToList();
+        for (var i = 0; i < migrations.Count; i++)
+        {
+            if (migrations[i].Version != i + 1)
+            {
+                throw new InvalidOperationException($"Migration versions must be 1..N without gaps; found {migrations[i].Version} at position {i + 1}.");
+            }
+        }
+
+        return migrations;
+    }
+}
+
+public sealed class SchemaTooNewException(int databaseVersion, int codeVersion)
+    : Exception($"The database schema is at version {databaseVersion}, newer than this Strata knows ({codeVersion}). Upgrade Strata.")
+{
+    public int DatabaseVersion { get; } = databaseVersion;
+
+    public int CodeVersion { get; } = codeVersion;
+}
