@@ -9,6 +9,9 @@ namespace Strata.Core.Tracking;
 /// </summary>
 public interface ITrackingStore
 {
+    /// <summary>Creates experiment "0" named "Default" at <c>&lt;root&gt;/0</c> if it does not exist.</summary>
+    Task EnsureDefaultExperimentAsync(string defaultArtifactRoot, long now, CancellationToken ct);
+
     Task<string> CreateExperimentAsync(NewExperiment experiment, CancellationToken ct);
     Task<Experiment?> GetExperimentAsync(string experimentId, CancellationToken ct);
     /// <summary>An active experiment wins over a deleted one of the same name.</summary>
