@@ -12,6 +12,8 @@ namespace Strata.Client.Tests.Support;
 /// <summary>One recorded request: method, path, query and body as received.</summary>
 public sealed record RecordedRequest(string Method, string Path, string Query, string Body, IReadOnlyDictionary<string, string> Headers)
 {
+    public byte[] BodyBytes { get; init; } = [];
+
     public string? Authorization => Headers.GetValueOrDefault("Authorization");
 }
 
@@ -42,15 +44,14 @@ public sealed class ScriptedServer : IAsyncDisposable
         ScriptedServer? self = null;
         app.Run(async context =>
         {
-            string body;
-            using (var reader = new StreamReader(context.Request.Body))
-            {
-                body = await reader.ReadToEndAsync(context.RequestAborted);
-            }
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+            var bytes = buffer.ToArray();
+            var body = System.Text.Encoding.UTF8.GetString(bytes);
             self!.Requests.Enqueue(new RecordedRequest(
                 context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", body,
                 // Copied: Kestrel reuses the header collection once the request is done.
-                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)) { BodyBytes = bytes });
             await handler(context, body);
         });
         await app.StartAsync();
