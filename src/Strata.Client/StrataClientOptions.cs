@@ -46,6 +46,10 @@ public sealed class StrataClientOptions
     /// <summary>Metrics per log-batch call; the server's limit is 1000.</summary>
     public int MetricBatchSize { get; set; } = 1000;
 
+    /// <summary>Concurrent log-batch calls per run. Two keep the server busy while the next batch is being
+    /// serialized and let its group commit merge them; more rarely helps a single run.</summary>
+    public int MetricSenders { get; set; } = 2;
+
     public MetricBufferFullMode MetricBufferFullMode { get; set; } = MetricBufferFullMode.Wait;
 
     /// <summary>Upper bound of the delay between re-sends of a batch while the server is unreachable.</summary>

@@ -5,8 +5,11 @@ using Strata.Client.Wire;
 namespace Strata.Client.Fluent;
 
 /// <summary>
-/// A run's metric pipeline: a bounded channel filled by <c>LogMetric</c> and drained by one background loop
-/// that sends log-batch calls of at most <see cref="StrataClientOptions.MetricBatchSize"/> points.
+/// A run's metric pipeline: a bounded channel filled by <c>LogMetric</c> and drained by background loops
+/// (<see cref="StrataClientOptions.MetricSenders"/>) that send log-batch calls of at most
+/// <see cref="StrataClientOptions.MetricBatchSize"/> points. Several senders may deliver batches out of order;
+/// that is harmless because the server orders history by (timestamp, step, value) and computes the latest value
+/// by maximum, not by arrival.
 /// </summary>
 /// <remarks>
 /// Batching is natural, without a timer: the loop waits for one point, then takes whatever else is already
@@ -41,11 +44,11 @@ internal sealed class MetricBuffer
         _options = client.Options;
         _channel = Channel.CreateBounded<MetricPoint>(new BoundedChannelOptions(Math.Max(1, _options.MetricBufferCapacity))
         {
-            SingleReader = true,
+            SingleReader = _options.MetricSenders <= 1,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _loop = Task.Run(DrainAsync);
+        _loop = Task.WhenAll(Enumerable.Range(0, Math.Clamp(_options.MetricSenders, 1, 16)).Select(_ => Task.Run(DrainAsync)));
     }
 
     public long Delivered => Interlocked.Read(ref _delivered);

@@ -95,7 +95,11 @@ public sealed class FluentRunTests
     {
         var tracking = new MiniTracking();
         await using var server = await ScriptedServer.StartAsync(tracking.Handle);
-        using var client = StrataClient.Create(TestOptions.Fast(server.Uri, o => o.MetricBufferCapacity = 5000));
+        using var client = StrataClient.Create(TestOptions.Fast(server.Uri, o =>
+        {
+            o.MetricBufferCapacity = 5000;
+            o.MetricSenders = 4;
+        }));
         string id;
         await using (var run = await client.StartRunAsync("e"))
         {
@@ -204,6 +208,7 @@ public sealed class FluentRunTests
         {
             o.MetricBufferCapacity = 10;
             o.MetricBatchSize = 5;
+            o.MetricSenders = 1;
             o.MetricBufferFullMode = MetricBufferFullMode.Throw;
         }));
         var run = await client.StartRunAsync("e");
