@@ -1,0 +1,62 @@
+using Strata.Client.Models;
+using Strata.Client.Tests.Support;
+
+namespace Strata.Client.Tests.Unit;
+
+public sealed class ModelUriTests
+{
+    [Fact]
+    public void Parses_every_documented_form()
+    {
+        Assert.Equal(new ModelUri.RegisteredVersion("clf", "3"), ModelUri.Parse("models:/clf/3"));
+        Assert.Equal(new ModelUri.RegisteredStage("clf", "Production"), ModelUri.Parse("models:/clf/Production"));
+        Assert.Equal(new ModelUri.RegisteredLatest("clf"), ModelUri.Parse("models:/clf/LATEST"));
+        Assert.Equal(new ModelUri.RegisteredAlias("clf", "champion"), ModelUri.Parse("models:/clf@champion"));
+        Assert.Equal(new ModelUri.RegisteredAlias("clf", "champion") { SubPath = "data/model.zip" }, ModelUri.Parse("models:/clf@champion/data/model.zip"));
+        Assert.Equal(new ModelUri.RegisteredVersion("clf", "12") { SubPath = "MLmodel" }, ModelUri.Parse("models:/clf/12/MLmodel"));
+        Assert.Equal(new ModelUri.LoggedModelId("m-0123456789abcdef0123456789abcdef"), ModelUri.Parse("models:/m-0123456789abcdef0123456789abcdef"));
+        Assert.Equal(new ModelUri.RunArtifact("abc", "model"), ModelUri.Parse("runs:/abc/model"));
+        Assert.Equal(new ModelUri.LocalFolder("/tmp/model"), ModelUri.Parse("/tmp/model"));
+        Assert.Equal(new ModelUri.LocalFolder("/tmp/model"), ModelUri.Parse("file:///tmp/model"));
+        Assert.Equal(new ModelUri.Artifact("mlflow-artifacts:/0/x"), ModelUri.Parse("mlflow-artifacts:/0/x"));
+        Assert.Equal(new ModelUri.RegisteredStage("m-model", "Staging"), ModelUri.Parse("models:/m-model/Staging"));
+    }
+
+    [Theory]
+    [InlineData("models:/clf")]
+    [InlineData("models:/clf@")]
+    [InlineData("runs:/")]
+    [InlineData("s3://bucket/model")]
+    public void Rejects_malformed_references(string uri) => Assert.Throws<FormatException>(() => ModelUri.Parse(uri));
+
+    [Fact]
+    public async Task Alias_resolution_asks_the_alias_then_the_download_uri()
+    {
+        await using var server = await ScriptedServer.StartAsync((c, _) => c.Request.Path.Value switch
+        {
+            "/api/2.0/mlflow/registered-models/alias" => c.Json("""{"model_version":{"name":"clf","version":"4"}}"""),
+            "/api/2.0/mlflow/model-versions/get-download-uri" => c.Json("""{"artifact_uri":"mlflow-artifacts:/1/models/m-1/artifacts"}"""),
+            _ => c.Json("""{"error_code":"ENDPOINT_NOT_FOUND","message":"x"}""", 404),
+        });
+        using var client = StrataClient.Create(TestOptions.Fast(server.Uri));
+        Assert.Equal("mlflow-artifacts:/1/models/m-1/artifacts/MLmodel", await client.ResolveModelUriAsync("models:/clf@champion/MLmodel"));
+        Assert.Equal("?name=clf&version=4", server.Requests.Last().Query);
+    }
+
+    [Fact]
+    public async Task Stage_resolution_takes_the_highest_version_and_reports_none()
+    {
+        await using var server = await ScriptedServer.StartAsync((c, body) => c.Request.Path.Value switch
+        {
+            "/api/2.0/mlflow/registered-models/get-latest-versions" when body.Contains("\"none\"", StringComparison.Ordinal) => c.Json("{}"),
+            "/api/2.0/mlflow/registered-models/get-latest-versions" => c.Json("""{"model_versions":[{"version":"2"},{"version":"10"}]}"""),
+            "/api/2.0/mlflow/model-versions/get-download-uri" => c.Json("{\"artifact_uri\":\"mlflow-artifacts:/v" + c.Request.Query["version"] + "\"}"),
+            _ => c.Json("{}", 404),
+        });
+        using var client = StrataClient.Create(TestOptions.Fast(server.Uri));
+        Assert.Equal("mlflow-artifacts:/v10", await client.ResolveModelUriAsync("models:/clf/latest"));
+        Assert.DoesNotContain("stages", server.Requests.First().Body, StringComparison.Ordinal);
+        var ex = await Assert.ThrowsAsync<StrataApiException>(() => client.ResolveModelUriAsync("models:/clf/none"));
+        Assert.Contains("No versions of model with name 'clf'", ex.Message, StringComparison.Ordinal);
+    }
+}
