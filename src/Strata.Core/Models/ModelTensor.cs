@@ -60,6 +60,9 @@ public abstract class ModelTensor
     /// <summary>The value at a flat index, boxed; for tests, messages and slow paths only.</summary>
     public abstract object? GetBoxed(int index);
 
+    /// <summary>The same buffer under another shape (and optionally another name); nothing is copied.</summary>
+    public abstract ModelTensor Reshape(int[] shape, string? name = null);
+
     /// <summary>A column: one value per row.</summary>
     public static ModelTensor<T> Column<T>(string name, T[] values) => new(name, values, [values.Length]);
 
@@ -86,4 +89,6 @@ public sealed class ModelTensor<T> : ModelTensor
     public override int Length => Data.Length;
 
     public override object? GetBoxed(int index) => Data.Span[index];
+
+    public override ModelTensor Reshape(int[] shape, string? name = null) => new ModelTensor<T>(name ?? Name, Data, shape);
 }

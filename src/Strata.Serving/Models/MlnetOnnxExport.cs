@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Strata.Core.Models;
+using Strata.Serving.Runtimes;
 
 namespace Strata.Serving.Models;
 
@@ -8,12 +9,14 @@ public static class MlnetOnnxExport
 {
     /// <summary>
     /// Converts <paramref name="model"/> to ONNX. <paramref name="inputOnly"/> must hold only the columns the model reads
-    /// (drop Label and the like first), or the ONNX graph demands them as inputs too.
+    /// (drop Label and the like first), or the ONNX graph demands them as inputs too. The graph's outputs are the
+    /// model's prediction columns (ML.NET names them <c>&lt;column&gt;.output</c>) unless <paramref name="outputColumns"/> says otherwise.
     /// </summary>
-    public static byte[] ToOnnx(MLContext ml, ITransformer model, IDataView inputOnly)
+    public static byte[] ToOnnx(MLContext ml, ITransformer model, IDataView inputOnly, IReadOnlyList<string>? outputColumns = null)
     {
+        outputColumns ??= MlnetSchemas.PredictionColumns(model.GetOutputSchema(inputOnly.Schema), inputOnly.Schema);
         using var stream = new MemoryStream();
-        ml.Model.ConvertToOnnx(model, inputOnly, stream);
+        ml.Model.ConvertToOnnx(model, inputOnly, stream, outputColumns.ToArray());
         return stream.ToArray();
     }
 

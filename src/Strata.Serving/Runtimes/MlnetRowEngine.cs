@@ -40,8 +40,7 @@ internal sealed class MlnetRowEngine : IDisposable
             }
         }
 
-        // Drop the references so a pooled engine does not keep a request's buffers alive.
-        _input.Bind(new ModelTensor?[columns.Count], 0);
+        _input.Unbind();
         return new ModelOutput(_readers.Select(r => r.Finish()).ToList());
     }
 

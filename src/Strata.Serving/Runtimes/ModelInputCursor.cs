@@ -53,6 +53,14 @@ internal sealed class ModelInputCursor : DataViewRowCursor
         _row = -1;
     }
 
+    /// <summary>Drops the references to the last input so a pooled engine does not keep a request's buffers alive.</summary>
+    public void Unbind()
+    {
+        Array.Clear(_columns);
+        _rowCount = 0;
+        _row = -1;
+    }
+
     /// <summary>Moves to a row; the position always advances so ML.NET's per-position caches never serve a stale value.</summary>
     public void Seek(int row)
     {

@@ -25,12 +25,17 @@ public sealed class OnnxModelRuntime : IModelRuntime
         Model = model;
         _session = session;
         _inputNames = session.InputMetadata.Keys.ToArray();
-        _outputNames = session.OutputMetadata.Where(kv => kv.Value.IsTensor).Select(kv => kv.Key).ToArray();
+        var graphOutputs = session.OutputMetadata.Where(kv => kv.Value.IsTensor).Select(kv => kv.Key).ToArray();
         _inputSpecs = _inputNames.Select(n => OnnxTypes.ToSpec(n, session.InputMetadata[n])).ToArray();
         GraphInputs = ModelSchema.FromTensors(_inputSpecs);
-        GraphOutputs = ModelSchema.FromTensors(_outputNames.Select(n => OnnxTypes.ToSpec(n, session.OutputMetadata[n])));
+        GraphOutputs = ModelSchema.FromTensors(graphOutputs.Select(n => OnnxTypes.ToSpec(n, session.OutputMetadata[n])));
         InputSchema = model.Signature?.Inputs ?? GraphInputs;
         OutputSchema = model.Signature?.Outputs ?? GraphOutputs;
+        // When the signature names a subset of the graph's outputs, ask ONNX Runtime for just those: it then skips
+        // the nodes that only feed the others.
+        _outputNames = OutputSchema is { HasNames: true, Count: > 0 } declared && declared.Names.All(n => graphOutputs.Contains(n))
+            ? declared.Names.Select(n => n!).ToArray()
+            : graphOutputs;
     }
 
     public string Flavor => OnnxFlavor.Name;
@@ -49,7 +54,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
     public ModelOutput Predict(ModelInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var enforced = SignatureEnforcer.Enforce(InputSchema, input);
+        var enforced = SignatureEnforcer.Enforce(InputSchema, AddTrailingUnitDimension(input, InputSchema));
         // The graph is the final word: a column-based signature still has to arrive as the graph's tensors.
         if (!ReferenceEquals(InputSchema, GraphInputs))
         {
@@ -95,6 +100,32 @@ public sealed class OnnxModelRuntime : IModelRuntime
         _session.Dispose();
     }
 
+    /// <summary>
+    /// Lets a column of n values feed a tensor declared [-1, 1] (what ML.NET's exporter declares for a scalar column),
+    /// so tabular requests reach such graphs. Only the shape changes; the buffer is shared.
+    /// </summary>
+    private static ModelInput AddTrailingUnitDimension(ModelInput input, ModelSchema schema)
+    {
+        if (!schema.IsTensorBased || !schema.HasNames)
+        {
+            return input;
+        }
+
+        List<ModelTensor>? reshaped = null;
+        for (var i = 0; i < input.Tensors.Count; i++)
+        {
+            var tensor = input.Tensors[i];
+            var spec = schema.Tensors.FirstOrDefault(t => t.Name == tensor.Name);
+            if (spec is not null && spec.Shape.Count == tensor.Shape.Length + 1 && spec.Shape[^1] == 1)
+            {
+                reshaped ??= input.Tensors.ToList();
+                reshaped[i] = tensor.Reshape([.. tensor.Shape, 1]);
+            }
+        }
+
+        return reshaped is null ? input : new ModelInput(reshaped);
+    }
+
     private ModelInput RenameToGraph(ModelInput input)
     {
         // An unnamed single-tensor signature feeds the graph's single input whatever the request called it.
@@ -106,12 +137,8 @@ public sealed class OnnxModelRuntime : IModelRuntime
         return input;
     }
 
-    private static ModelTensor Rename(ModelTensor tensor, string name) => tensor.Name == name
-        ? tensor
-        : (ModelTensor)typeof(OnnxModelRuntime).GetMethod(nameof(RenameTyped), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-            .MakeGenericMethod(tensor.ElementType.ClrType()).Invoke(null, [tensor, name])!;
-
-    private static ModelTensor<T> RenameTyped<T>(ModelTensor<T> tensor, string name) => new(name, tensor.Data, tensor.Shape);
+    private static ModelTensor Rename(ModelTensor tensor, string name) =>
+        tensor.Name == name ? tensor : tensor.Reshape(tensor.Shape, name);
 
     private static OrtValue ToOrtValue(ModelTensor tensor)
     {
