@@ -22,7 +22,12 @@ public sealed record ModelSchema
         Columns = columns ?? [];
         Tensors = tensors ?? [];
         IsTensorBased = tensors is not null;
+        _names = IsTensorBased ? Tensors.Select(t => t.Name).ToArray() : Columns.Select(c => c.Name).ToArray();
+        HasNames = _names.All(n => n is not null);
     }
+
+    // Computed once: the enforcer reads these on every request.
+    private readonly string?[] _names;
 
     public IReadOnlyList<ColumnSpec> Columns { get; }
 
@@ -33,9 +38,9 @@ public sealed record ModelSchema
     public int Count => IsTensorBased ? Tensors.Count : Columns.Count;
 
     /// <summary>True when every entry has a name (inputs are then matched by name, otherwise by position).</summary>
-    public bool HasNames => IsTensorBased ? Tensors.All(t => t.Name is not null) : Columns.All(c => c.Name is not null);
+    public bool HasNames { get; }
 
-    public IEnumerable<string?> Names => IsTensorBased ? Tensors.Select(t => t.Name) : Columns.Select(c => c.Name);
+    public IReadOnlyList<string?> Names => _names;
 
     public static ModelSchema FromColumns(IEnumerable<ColumnSpec> columns) => new(columns.ToList(), null);
 

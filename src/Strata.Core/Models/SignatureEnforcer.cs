@@ -21,7 +21,60 @@ public static class SignatureEnforcer
             return input;
         }
 
+        if (AlreadyConforms(schema, input))
+        {
+            return input;
+        }
+
         return schema.IsTensorBased ? EnforceTensors(schema, input) : EnforceColumns(schema, input);
+    }
+
+    /// <summary>
+    /// The hot path: a serving layer that parsed the request by the schema hands over exactly the schema's entries,
+    /// in order, of the right types and shapes. Checking that allocates nothing.
+    /// </summary>
+    private static bool AlreadyConforms(ModelSchema schema, ModelInput input)
+    {
+        if (input.Tensors.Count != schema.Count || !schema.HasNames)
+        {
+            return false;
+        }
+
+        var rows = input.RowCount;
+        for (var i = 0; i < schema.Count; i++)
+        {
+            var tensor = input.Tensors[i];
+            if (!string.Equals(tensor.Name, schema.Names[i], StringComparison.Ordinal) || tensor.ShapeProduct() != tensor.Length)
+            {
+                return false;
+            }
+
+            if (schema.IsTensorBased)
+            {
+                var spec = schema.Tensors[i];
+                if (tensor.ElementType != spec.Type || tensor.Shape.Length != spec.Shape.Count)
+                {
+                    return false;
+                }
+
+                for (var d = 0; d < spec.Shape.Count; d++)
+                {
+                    if (spec.Shape[d] != -1 && spec.Shape[d] != tensor.Shape[d])
+                    {
+                        return false;
+                    }
+                }
+            }
+            else if (schema.Columns[i].Type is not ScalarColumnType scalar
+                || tensor.ElementType != scalar.Type.ToElementType()
+                || tensor.Shape.Length != 1
+                || tensor.Rows != rows)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static ModelInput EnforceColumns(ModelSchema schema, ModelInput input)
@@ -123,7 +176,7 @@ public static class SignatureEnforcer
     private static ModelTensor?[] Match(ModelSchema schema, ModelInput input)
     {
         var matched = new ModelTensor?[schema.Count];
-        var names = schema.Names.ToList();
+        var names = schema.Names;
         if (schema.HasNames)
         {
             var missing = new List<string>();
