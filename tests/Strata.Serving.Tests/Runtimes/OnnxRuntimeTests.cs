@@ -167,6 +167,26 @@ public class OnnxRuntimeTests(TrainedModels models) : IClassFixture<TrainedModel
     }
 
     [Fact]
+    public async Task Writes_a_tensor_input_example_as_an_inputs_body()
+    {
+        var path = models.NewPath("sensors-onnx");
+        var example = new ModelInput(ModelTensor.Create<float>("Features", new[] { 0.5f, 1f, 0f, 0.25f, 1f, 1f, 1f, 1f }, 2, 4));
+        var saved = await MlnetOnnxExport.SaveAsOnnxAsync(path, models.Ml, models.Classifier,
+            models.Ml.Data.LoadFromEnumerable(models.Sensors.Take(5).Select(s => new SensorInput { Features = s.Features })),
+            new ModelSaveOptions { InputExample = example });
+
+        Assert.Equal("ndarray", saved.SavedInputExampleInfo!.Type);
+        Assert.Null(saved.SavedInputExampleInfo.PandasOrient);
+        Assert.Equal("""{"inputs":{"Features":[[0.5,1,0,0.25],[1,1,1,1]]}}""", await File.ReadAllTextAsync(Path.Combine(path, "input_example.json")));
+        using var serving = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(path, "serving_input_example.json")));
+        Assert.Equal(4, serving.RootElement.GetProperty("inputs").GetProperty("Features")[1].GetArrayLength());
+        Assert.Contains(
+            "saved_input_example_info:\n  artifact_path: input_example.json\n  serving_input_path: serving_input_example.json\n  type: ndarray\n",
+            await File.ReadAllTextAsync(Path.Combine(path, "MLmodel")),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rejects_bytes_that_are_not_an_onnx_model()
     {
         var e = await Assert.ThrowsAsync<MlflowException>(() => OnnxFlavor.SaveAsync(models.NewPath("junk"), new byte[] { 1, 2, 3, 4 }));
