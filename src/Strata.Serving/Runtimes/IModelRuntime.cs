@@ -6,6 +6,7 @@ namespace Strata.Serving.Runtimes;
 /// One loaded model version, ready to score. Thread-safe: many requests (or batches) may call
 /// <see cref="Predict"/> at once. The serving layer parses request bodies straight into a <see cref="ModelInput"/>
 /// shaped by <see cref="InputSchema"/>; the runtime enforces the schema and returns named output columns or tensors.
+/// Dispose a runtime only once no call is in flight (swap the route first, then drain).
 /// </summary>
 public interface IModelRuntime : IDisposable
 {

@@ -72,6 +72,7 @@ public sealed class MlnetModelRuntime : IModelRuntime
     public ModelOutput Predict(ModelInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        using var activity = ModelActivity.StartPredict(Flavor, input.RowCount);
         return input.RowCount >= BatchThreshold || _engines is null ? PredictBatch(input) : PredictPerRow(input);
     }
 

@@ -24,7 +24,8 @@ internal static class MlnetSchemas
             {
                 transformer.GetOutputSchema(Subset(schema, schema.Where(c => !c.IsHidden && c.Index != column.Index).Select(c => c.Name).ToList()));
             }
-            catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException or ArgumentException)
+            // Transforms report a missing column with different exception types; any failure means "needed".
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 required.Add(column.Name);
             }

@@ -54,6 +54,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
     public ModelOutput Predict(ModelInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        using var activity = ModelActivity.StartPredict(Flavor, input.RowCount);
         var enforced = SignatureEnforcer.Enforce(InputSchema, AddTrailingUnitDimension(input, InputSchema));
         // The graph is the final word: a column-based signature still has to arrive as the graph's tensors.
         if (!ReferenceEquals(InputSchema, GraphInputs))
