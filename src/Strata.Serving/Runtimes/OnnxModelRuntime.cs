@@ -59,7 +59,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
         // The graph is the final word: a column-based signature still has to arrive as the graph's tensors.
         if (!ReferenceEquals(InputSchema, GraphInputs))
         {
-            enforced = SignatureEnforcer.Enforce(GraphInputs, RenameToGraph(enforced));
+            enforced = SignatureEnforcer.Enforce(GraphInputs, AddTrailingUnitDimension(RenameToGraph(enforced), GraphInputs));
         }
 
         var values = new OrtValue[_inputNames.Length];

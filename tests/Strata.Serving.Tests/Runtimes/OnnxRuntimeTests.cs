@@ -187,6 +187,28 @@ public class OnnxRuntimeTests(TrainedModels models) : IClassFixture<TrainedModel
     }
 
     [Fact]
+    public async Task A_column_signature_feeds_a_graph_of_column_tensors()
+    {
+        var exported = models.NewPath("houses-onnx");
+        await MlnetOnnxExport.SaveAsOnnxAsync(exported, models.Ml, models.Regression, HouseInputs(5));
+        var path = models.NewPath("houses-columns");
+        Directory.CreateDirectory(path);
+        File.Copy(Path.Combine(exported, "model.onnx"), Path.Combine(path, "model.onnx"));
+        var model = (await ModelFolder.ReadMlModelAsync(exported)) with
+        {
+            Signature = new ModelSignature(
+                ModelSchema.FromColumns([new ColumnSpec(DataType.Float, "Size"), new ColumnSpec(DataType.Float, "Rooms"), new ColumnSpec(DataType.Float, "Age")]),
+                null),
+        };
+        await File.WriteAllTextAsync(Path.Combine(path, "MLmodel"), model.ToYaml());
+
+        using var runtime = await new ModelRuntimeLoader().LoadAsync(path);
+        Assert.False(runtime.InputSchema.IsTensorBased);
+        var output = runtime.Predict(HouseTensors(models.Houses.Take(10).ToList(), asColumns: true));
+        AssertClose(models.ReferencePrices(10), ((ModelTensor<float>)output["Score.output"]).Span);
+    }
+
+    [Fact]
     public async Task Rejects_bytes_that_are_not_an_onnx_model()
     {
         var e = await Assert.ThrowsAsync<MlflowException>(() => OnnxFlavor.SaveAsync(models.NewPath("junk"), new byte[] { 1, 2, 3, 4 }));
