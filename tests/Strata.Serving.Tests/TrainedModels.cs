@@ -28,6 +28,26 @@ public sealed class PriceOutput
     public float Score { get; set; }
 }
 
+public sealed class RentRow
+{
+    public string City { get; set; } = "";
+
+    public float Size { get; set; }
+
+    public bool Furnished { get; set; }
+
+    public float Label { get; set; }
+}
+
+public sealed class RentInput
+{
+    public string City { get; set; } = "";
+
+    public float Size { get; set; }
+
+    public bool Furnished { get; set; }
+}
+
 public sealed class SensorRow
 {
     [VectorType(4)]
@@ -85,6 +105,32 @@ public sealed class TrainedModels : IDisposable
         SensorSchema = sensorData.Schema;
 
         Root = Directory.CreateTempSubdirectory("strata-models-").FullName;
+        _rent = new Lazy<(ITransformer, DataViewSchema, List<RentRow>)>(TrainRent);
+    }
+
+    private readonly Lazy<(ITransformer Model, DataViewSchema Schema, List<RentRow> Rows)> _rent;
+
+    /// <summary>A regression over a text, a float and a bool column (trained on first use).</summary>
+    public (ITransformer Model, DataViewSchema Schema, List<RentRow> Rows) Rent => _rent.Value;
+
+    private (ITransformer, DataViewSchema, List<RentRow>) TrainRent()
+    {
+        var random = new Random(5);
+        string[] cities = ["Oslo", "Lyon", "Kraków", "Porto"];
+        var rows = Enumerable.Range(0, 200).Select(i =>
+        {
+            var city = cities[i % cities.Length];
+            var size = (float)(random.NextDouble() * 100 + 20);
+            var furnished = random.Next(2) == 1;
+            return new RentRow { City = city, Size = size, Furnished = furnished, Label = (size * 10) + (Array.IndexOf(cities, city) * 100) + (furnished ? 50 : 0) };
+        }).ToList();
+        var data = Ml.Data.LoadFromEnumerable(rows);
+        var model = Ml.Transforms.Categorical.OneHotEncoding("CityKey", nameof(RentRow.City))
+            .Append(Ml.Transforms.Conversion.ConvertType("FurnishedF", nameof(RentRow.Furnished), Microsoft.ML.Data.DataKind.Single))
+            .Append(Ml.Transforms.Concatenate("Features", "CityKey", nameof(RentRow.Size), "FurnishedF"))
+            .Append(Ml.Regression.Trainers.FastTree(numberOfLeaves: 4, numberOfTrees: 20, minimumExampleCountPerLeaf: 5))
+            .Fit(data);
+        return (model, data.Schema, rows);
     }
 
     public MLContext Ml { get; }

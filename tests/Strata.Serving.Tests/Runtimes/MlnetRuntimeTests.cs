@@ -117,6 +117,30 @@ public class MlnetRuntimeTests(TrainedModels models) : IClassFixture<TrainedMode
     }
 
     [Fact]
+    public async Task Text_and_bool_columns_reach_the_model()
+    {
+        var (model, schema, rows) = models.Rent;
+        var path = models.NewPath("rent");
+        var saved = await MlnetFlavor.SaveAsync(path, models.Ml, model, schema);
+        Assert.Equal(
+            """[{"type": "string", "name": "City", "required": true}, {"type": "float", "name": "Size", "required": true}, {"type": "boolean", "name": "Furnished", "required": true}]""",
+            saved.Signature!.Inputs!.ToJson());
+
+        using var runtime = Assert.IsType<MlnetModelRuntime>(await new ModelRuntimeLoader().LoadAsync(path));
+        var sample = rows.Take(70).ToList();
+        var input = new ModelInput(
+            ModelTensor.Column("City", sample.Select(r => r.City).ToArray()),
+            ModelTensor.Column("Size", sample.Select(r => r.Size).ToArray()),
+            ModelTensor.Column("Furnished", sample.Select(r => r.Furnished).ToArray()));
+        var engine = models.Ml.Model.CreatePredictionEngine<RentInput, PriceOutput>(model);
+        var expected = sample.Select(r => engine.Predict(new RentInput { City = r.City, Size = r.Size, Furnished = r.Furnished }).Score).ToArray();
+
+        Assert.Equal(expected, ((ModelTensor<float>)runtime.PredictPerRow(input)["Score"]).Span.ToArray());
+        Assert.Equal(expected, ((ModelTensor<float>)runtime.PredictBatch(input)["Score"]).Span.ToArray());
+        Assert.NotEqual(expected[0], expected[1]); // the city changes the price, so the text really arrived
+    }
+
+    [Fact]
     public async Task Enforces_the_signature_before_scoring()
     {
         using var runtime = await SaveAndLoadRegression();
