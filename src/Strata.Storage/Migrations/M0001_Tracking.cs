@@ -11,7 +11,10 @@ namespace Strata.Storage.Migrations;
 /// <list type="bullet">
 /// <item><c>metrics</c> is keyed by (run, key, timestamp, step, value, is_nan): that key both drops exact
 /// duplicates and is the order of a history read, so the read is one range scan (clustered on SQLite,
-/// WITHOUT ROWID). A second index (run, key, step) serves bulk-interval reads by step.</item>
+/// WITHOUT ROWID). A second index (run, key, step) serves bulk-interval reads by step; it covers every
+/// column (on SQLite a WITHOUT ROWID index carries the key columns anyway; the three nullable ones are
+/// added) because SQLite's planner, without statistics, otherwise prefers the (run, key) prefix of the
+/// primary key and walks the whole history for each sampled step.</item>
 /// <item><c>metrics</c> and <c>latest_metrics</c> carry no foreign key to <c>runs</c>: the store checks the
 /// run inside the same write transaction, and a per-row FK probe would cost every inserted point.</item>
 /// <item>NaN is stored as value 0 with <c>is_nan = 1</c> (SQLite cannot store NaN; it would become NULL);
@@ -90,7 +93,7 @@ public sealed class M0001_Tracking : IMigration
             dataset_digest TEXT,
             PRIMARY KEY (run_id, key, timestamp, step, value, is_nan)
         ) WITHOUT ROWID;
-        CREATE INDEX ix_metrics_step ON metrics (run_id, key, step);
+        CREATE INDEX ix_metrics_step ON metrics (run_id, key, step, model_id, dataset_name, dataset_digest);
 
         CREATE TABLE latest_metrics (
             run_id TEXT NOT NULL,
@@ -246,7 +249,7 @@ public sealed class M0001_Tracking : IMigration
             dataset_digest TEXT,
             PRIMARY KEY (run_id, key, timestamp, step, value, is_nan)
         );
-        CREATE INDEX ix_metrics_step ON metrics (run_id, key, step);
+        CREATE INDEX ix_metrics_step ON metrics (run_id, key, step) INCLUDE (timestamp, value, is_nan, model_id, dataset_name, dataset_digest);
 
         CREATE TABLE latest_metrics (
             run_id TEXT NOT NULL,

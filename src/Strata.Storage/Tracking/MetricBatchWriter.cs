@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Strata.Core.Tracking;
 using Strata.Storage.Database;
@@ -7,19 +8,20 @@ using Strata.Storage.Database;
 namespace Strata.Storage.Tracking;
 
 /// <summary>
-/// The hot path of log-batch: metric points go in as multi-row INSERTs (duplicates dropped by the
-/// history key), and <c>latest_metrics</c> gets one upsert per batch holding, per key, the greatest
-/// (step, timestamp, value) of the batch, applied only where it beats the stored row.
-/// Commands are built by hand rather than through Dapper: binding thousands of parameters through
-/// reflection costs more than the insert itself.
+/// The hot path of log-batch. Metric points go in through prepared INSERTs of
+/// <see cref="SqlDialect.MetricRowsPerInsert"/> rows (duplicates dropped by the history key), and
+/// <c>latest_metrics</c> gets, per key, the greatest (step, timestamp, value) of the batch as an
+/// upsert that only replaces a stored row it beats. Commands are built by hand and their parameters
+/// re-bound in place rather than through Dapper: reflection per parameter would cost more than the
+/// insert. Where the dialect allows it (SQLite's long-lived writer connection) the prepared commands
+/// are kept per connection and reused by every later batch.
 /// </summary>
 internal sealed class MetricBatchWriter(SqlDialect dialect)
 {
     private const int HistoryColumnsPerRow = 8;
+    private const int LatestColumnsPerRow = 5;
 
-    // Statement texts depend only on the row count, so they are built once per count.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _historySql = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _latestSql = new();
+    private readonly ConditionalWeakTable<DbConnection, Dictionary<(bool Latest, int Rows), DbCommand>> _prepared = new();
 
     public async Task WriteAsync(DbConnection c, DbTransaction tx, string runId, IReadOnlyList<Metric> metrics, CancellationToken ct)
     {
@@ -28,54 +30,8 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
             return;
         }
 
-        var perStatement = Math.Max(1, Math.Min(dialect.MetricRowsPerInsert, (dialect.MaxParametersPerStatement - 1) / HistoryColumnsPerRow));
-        for (var start = 0; start < metrics.Count; start += perStatement)
-        {
-            var count = Math.Min(perStatement, metrics.Count - start);
-            await using var cmd = c.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = _historySql.GetOrAdd(count, BuildHistorySql);
-            Add(cmd, "r", runId);
-            for (var i = 0; i < count; i++)
-            {
-                var m = metrics[start + i];
-                var isNan = double.IsNaN(m.Value);
-                Add(cmd, "k" + i, m.Key);
-                Add(cmd, "t" + i, m.Timestamp);
-                Add(cmd, "s" + i, m.Step);
-                Add(cmd, "v" + i, isNan ? 0d : m.Value);
-                Add(cmd, "n" + i, isNan ? 1 : 0);
-                Add(cmd, "m" + i, m.ModelId);
-                Add(cmd, "dn" + i, m.DatasetName);
-                Add(cmd, "dd" + i, m.DatasetDigest);
-            }
-
-            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-
-        var latest = LatestPerKey(metrics);
-        const int latestColumns = 5;
-        var latestPerStatement = Math.Max(1, (dialect.MaxParametersPerStatement - 1) / latestColumns);
-        for (var start = 0; start < latest.Count; start += latestPerStatement)
-        {
-            var count = Math.Min(latestPerStatement, latest.Count - start);
-            await using var cmd = c.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = _latestSql.GetOrAdd(count, BuildLatestSql);
-            Add(cmd, "r", runId);
-            for (var i = 0; i < count; i++)
-            {
-                var m = latest[start + i];
-                var isNan = double.IsNaN(m.Value);
-                Add(cmd, "k" + i, m.Key);
-                Add(cmd, "t" + i, m.Timestamp);
-                Add(cmd, "s" + i, m.Step);
-                Add(cmd, "v" + i, isNan ? 0d : m.Value);
-                Add(cmd, "n" + i, isNan ? 1 : 0);
-            }
-
-            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
+        await InsertAsync(c, tx, runId, metrics, latest: false, ct).ConfigureAwait(false);
+        await InsertAsync(c, tx, runId, LatestPerKey(metrics), latest: true, ct).ConfigureAwait(false);
     }
 
     /// <summary>MLflow's "latest": the greatest (step, timestamp, value); a NaN value ranks below every number.</summary>
@@ -99,6 +55,108 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
         return double.IsNaN(current.Value) || candidate.Value > current.Value;
     }
 
+    private async Task InsertAsync(DbConnection c, DbTransaction tx, string runId, IReadOnlyList<Metric> rows, bool latest, CancellationToken ct)
+    {
+        var columns = latest ? LatestColumnsPerRow : HistoryColumnsPerRow;
+        var perStatement = Math.Max(1, Math.Min(dialect.MetricRowsPerInsert, (dialect.MaxParametersPerStatement - 1) / columns));
+        for (var start = 0; start < rows.Count; start += perStatement)
+        {
+            var count = Math.Min(perStatement, rows.Count - start);
+            var (cmd, owned) = GetCommand(c, latest, count);
+            try
+            {
+                cmd.Transaction = tx;
+                var p = cmd.Parameters;
+                p[0].Value = runId;
+                for (var i = 0; i < count; i++)
+                {
+                    var m = rows[start + i];
+                    var isNan = double.IsNaN(m.Value);
+                    var o = 1 + (i * columns);
+                    p[o].Value = m.Key;
+                    p[o + 1].Value = m.Timestamp;
+                    p[o + 2].Value = m.Step;
+                    p[o + 3].Value = isNan ? 0d : m.Value;
+                    p[o + 4].Value = isNan ? 1 : 0;
+                    if (!latest)
+                    {
+                        p[o + 5].Value = (object?)m.ModelId ?? DBNull.Value;
+                        p[o + 6].Value = (object?)m.DatasetName ?? DBNull.Value;
+                        p[o + 7].Value = (object?)m.DatasetDigest ?? DBNull.Value;
+                    }
+                }
+
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (owned)
+                {
+                    await cmd.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    cmd.Transaction = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>A command for <paramref name="rows"/> rows; owned = the caller disposes it (not cached).</summary>
+    private (DbCommand Command, bool Owned) GetCommand(DbConnection c, bool latest, int rows)
+    {
+        if (!dialect.CachePreparedCommandsPerConnection)
+        {
+            return (CreateCommand(c, latest, rows, prepare: false), true);
+        }
+
+        var cache = _prepared.GetOrCreateValue(c);
+        if (!cache.TryGetValue((latest, rows), out var cmd))
+        {
+            cmd = CreateCommand(c, latest, rows, prepare: true);
+            cache[(latest, rows)] = cmd;
+        }
+
+        return (cmd, false);
+    }
+
+    private static DbCommand CreateCommand(DbConnection c, bool latest, int rows, bool prepare)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = latest ? BuildLatestSql(rows) : BuildHistorySql(rows);
+        AddParameter(cmd, "@r", DbType.String);
+        for (var i = 0; i < rows; i++)
+        {
+            AddParameter(cmd, $"@k{i}", DbType.String);
+            AddParameter(cmd, $"@t{i}", DbType.Int64);
+            AddParameter(cmd, $"@s{i}", DbType.Int64);
+            AddParameter(cmd, $"@v{i}", DbType.Double);
+            AddParameter(cmd, $"@n{i}", DbType.Int32);
+            if (!latest)
+            {
+                AddParameter(cmd, $"@m{i}", DbType.String);
+                AddParameter(cmd, $"@dn{i}", DbType.String);
+                AddParameter(cmd, $"@dd{i}", DbType.String);
+            }
+        }
+
+        if (prepare)
+        {
+            cmd.Prepare();
+        }
+
+        return cmd;
+    }
+
+    private static void AddParameter(DbCommand cmd, string name, DbType type)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.DbType = type;
+        p.Value = DBNull.Value;
+        cmd.Parameters.Add(p);
+    }
+
     private static List<Metric> LatestPerKey(IReadOnlyList<Metric> metrics)
     {
         var best = new Dictionary<string, Metric>(StringComparer.Ordinal);
@@ -111,19 +169,6 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
         }
 
         return [.. best.Values];
-    }
-
-    private static void Add(DbCommand cmd, string name, object? value)
-    {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value ?? DBNull.Value;
-        if (value is null)
-        {
-            p.DbType = DbType.String;
-        }
-
-        cmd.Parameters.Add(p);
     }
 
     private static string BuildHistorySql(int rows)

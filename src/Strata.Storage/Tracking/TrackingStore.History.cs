@@ -7,8 +7,8 @@ namespace Strata.Storage.Tracking;
 public sealed partial class TrackingStore
 {
     private const string HistoryColumns =
-        "run_id AS RunId, key AS Key, value AS Value, is_nan AS IsNan, timestamp AS Timestamp, step AS Step, " +
-        "model_id AS ModelId, dataset_name AS DatasetName, dataset_digest AS DatasetDigest";
+        "metrics.run_id AS RunId, metrics.key AS Key, metrics.value AS Value, metrics.is_nan AS IsNan, metrics.timestamp AS Timestamp, " +
+        "metrics.step AS Step, metrics.model_id AS ModelId, metrics.dataset_name AS DatasetName, metrics.dataset_digest AS DatasetDigest";
 
     public Task<Page<Metric>> GetMetricHistoryAsync(string runId, string metricKey, int? maxResults, string? pageToken, CancellationToken ct)
     {
@@ -31,10 +31,15 @@ public sealed partial class TrackingStore
 
                 // The history key (run, key, timestamp, step, value, is_nan) is exactly this order, so the
                 // read - and a keyset page after the last row - is one index range scan.
-                var after = token is null ? "" : " AND (timestamp, step, value, is_nan) > (@t, @s, @v, @n)";
-                var sql = $"SELECT {HistoryColumns} FROM metrics WHERE run_id = @runId AND key = @metricKey{after} " +
-                          "ORDER BY timestamp, step, value, is_nan" + (limit is null ? "" : " LIMIT @take");
-                var rows = (await c.QueryAsync<MetricRow>(Cmd(sql, new
+                string? next = null;
+                var sql = HistorySql(keyset: token is not null, limited: limit is not null);
+                var items = new List<Metric>();
+                object? lastValue = null;
+                long lastNan = 0;
+
+                // Read by hand: a 100k-point history is the common large read, and a row parser plus an
+                // intermediate row object per point would double its cost.
+                await using (var reader = await c.ExecuteReaderAsync(Cmd(sql, new
                 {
                     runId,
                     metricKey,
@@ -43,17 +48,34 @@ public sealed partial class TrackingStore
                     v = token?.Keys![2],
                     n = token?.Keys![3],
                     take = (limit ?? 0) + 1,
-                }, null, ct2)).ConfigureAwait(false)).AsList();
-
-                string? next = null;
-                if (limit is not null && rows.Count > limit)
+                }, null, ct2)).ConfigureAwait(false))
                 {
-                    rows.RemoveRange(limit.Value, rows.Count - limit.Value);
-                    var last = rows[^1];
-                    next = new PageToken(fingerprint, [last.Timestamp, last.Step, last.Value, last.IsNan], null).Encode();
+                    while (await reader.ReadAsync(ct2).ConfigureAwait(false))
+                    {
+                        if (items.Count == limit)
+                        {
+                            var last = items[^1];
+                            next = new PageToken(fingerprint, [last.Timestamp, last.Step, lastValue!, lastNan], null).Encode();
+                            break;
+                        }
+
+                        var value = reader.GetDouble(0);
+                        var isNan = Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+                        lastValue = value;
+                        lastNan = isNan;
+                        items.Add(new Metric(
+                            metricKey,
+                            isNan != 0 ? double.NaN : value,
+                            reader.GetInt64(2),
+                            reader.GetInt64(3),
+                            null,
+                            reader.IsDBNull(4) ? null : reader.GetString(4),
+                            reader.IsDBNull(5) ? null : reader.GetString(5),
+                            reader.IsDBNull(6) ? null : reader.GetString(6)));
+                    }
                 }
 
-                return new Page<Metric>(rows.Select(r => r.ToMetric()).ToList(), next);
+                return new Page<Metric>(items, next);
             },
             ct);
     }
@@ -69,14 +91,13 @@ public sealed partial class TrackingStore
                 }
 
                 var ids = runIds.Distinct(StringComparer.Ordinal).ToList();
-                var range = startStep is null || endStep is null ? "" : " AND step BETWEEN @startStep AND @endStep";
 
                 // Distinct steps per run come off the (run, key, step) index without touching the rows.
                 var stepsPerRun = new Dictionary<string, List<long>>(StringComparer.Ordinal);
                 foreach (var chunk in Chunk(ids, 1))
                 {
                     var rows = await c.QueryAsync<ModelOutputRow>(Cmd(
-                        $"SELECT DISTINCT run_id AS RunId, step AS Step FROM metrics WHERE run_id IN @chunk AND key = @metricKey{range} ORDER BY run_id, step",
+                        BulkStepsSql(range: startStep is not null && endStep is not null),
                         new { chunk, metricKey, startStep, endStep }, null, token)).ConfigureAwait(false);
                     foreach (var row in rows)
                     {
@@ -91,14 +112,11 @@ public sealed partial class TrackingStore
                 }
 
                 var points = new List<MetricRow>();
-                foreach (var runChunk in Chunk(ids, 1, reserved: 2))
+                foreach (var runChunk in Chunk(ids, 1, reserved: 4))
                 {
-                    foreach (var stepChunk in Chunk(chosen, 1, reserved: runChunk.Count + 2))
-                    {
-                        points.AddRange(await c.QueryAsync<MetricRow>(Cmd(
-                            $"SELECT {HistoryColumns} FROM metrics WHERE run_id IN @runChunk AND key = @metricKey AND step IN @stepChunk",
-                            new { runChunk, metricKey, stepChunk }, null, token)).ConfigureAwait(false));
-                    }
+                    points.AddRange(await c.QueryAsync<MetricRow>(Cmd(
+                        BulkPointsSql(),
+                        new { runChunk, metricKey, steps = _dialect.IntegerListValue(chosen) }, null, token)).ConfigureAwait(false));
                 }
 
                 var runOrder = ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
@@ -111,6 +129,27 @@ public sealed partial class TrackingStore
                     .ToList();
             },
             ct);
+
+    /// <summary>History of one (run, key) in the history key's order; parameters @runId, @metricKey, [@t @s @v @n], [@take].</summary>
+    internal static string HistorySql(bool keyset, bool limited) =>
+        "SELECT value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics " +
+        "WHERE run_id = @runId AND key = @metricKey" +
+        (keyset ? " AND (timestamp, step, value, is_nan) > (@t, @s, @v, @n)" : "") +
+        " ORDER BY timestamp, step, value, is_nan" +
+        (limited ? " LIMIT @take" : "");
+
+    /// <summary>Distinct steps per run for bulk-interval sampling; parameters @chunk (list), @metricKey, [@startStep @endStep].</summary>
+    internal static string BulkStepsSql(bool range) =>
+        "SELECT DISTINCT run_id AS RunId, step AS Step FROM metrics WHERE run_id IN @chunk AND key = @metricKey" +
+        (range ? " AND step BETWEEN @startStep AND @endStep" : "") +
+        " ORDER BY run_id, step";
+
+    /// <summary>Every point at the chosen steps; parameters @runChunk (list), @metricKey, @steps (dialect integer list).</summary>
+    internal string BulkPointsSql() =>
+        // CROSS JOIN keeps the list as the outer loop on SQLite (its planner cannot size json_each and
+        // may otherwise rescan the list per history row); each step is then one (run, key, step) lookup.
+        $"SELECT {HistoryColumns} FROM {_dialect.IntegerListTable("@steps", "s")} CROSS JOIN metrics " +
+        "WHERE metrics.step = s.value AND metrics.run_id IN @runChunk AND metrics.key = @metricKey";
 
     /// <summary>
     /// Up to <paramref name="maxResults"/> steps spread evenly over the union of the runs' steps,

@@ -17,6 +17,14 @@ public sealed class SqliteDialect : SqlDialect
 
     public override int MaxParametersPerStatement => 32766;
 
+    public override int MetricRowsPerInsert => 1;
+
+    public override string IntegerListTable(string parameter, string alias) => $"json_each({parameter}) AS {alias}";
+
+    public override object IntegerListValue(IReadOnlyCollection<long> values) => "[" + string.Join(",", values) + "]";
+
+    public override bool CachePreparedCommandsPerConnection => true;
+
     /// <summary>LIKE wildcards become GLOB wildcards; GLOB's own specials are bracketed so they stay literal.</summary>
     public override string LikePattern(string mlflowPattern)
     {
