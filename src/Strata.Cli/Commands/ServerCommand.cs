@@ -90,6 +90,11 @@ internal static class ServerCommand
             CliConsole.Error(ex.Message);
             return ExitCodes.Configuration;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            CliConsole.Error($"the server could not start: {ex.Message}");
+            return ExitCodes.Failure;
+        }
 
         await using (app.ConfigureAwait(false))
         {
