@@ -89,7 +89,8 @@ public static class WireValues
         }
 
         // Names are matched exactly as protobuf does; numeric strings are handled above.
-        if (System.Enum.TryParse<TEnum>(text, ignoreCase: false, out var value) && System.Enum.IsDefined(value))
+        if (!text.Contains(',', StringComparison.Ordinal) && text.Trim().Length == text.Length
+            && System.Enum.TryParse<TEnum>(text, ignoreCase: false, out var value) && System.Enum.IsDefined(value))
         {
             return value;
         }
