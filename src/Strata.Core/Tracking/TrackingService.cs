@@ -25,7 +25,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var tags = new List<KeyValue>(request.Tags.Count);
         for (var i = 0; i < request.Tags.Count; i++)
         {
-            tags.Add(TrackingValidation.ValidateExperimentTag(request.Tags[i], $"tags[{i}]"));
+            tags.Add(TrackingValidation.ValidateExperimentTag(request.Tags[i], new FieldPath("tags", i)));
         }
 
         return await store.CreateExperimentAsync(new NewExperiment(name, location, settings.DefaultArtifactRoot, tags, Now), ct).ConfigureAwait(false);
@@ -93,7 +93,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
     public async Task SetExperimentTagAsync(string? experimentId, KeyValueRequest tag, CancellationToken ct)
     {
         TrackingValidation.Required(experimentId, "experiment_id");
-        var validated = TrackingValidation.ValidateExperimentTag(tag, string.Empty);
+        var validated = TrackingValidation.ValidateExperimentTag(tag, FieldPath.Root);
         var experiment = await GetExperimentAsync(experimentId, ct).ConfigureAwait(false);
         EnsureActive(experiment, "set a tag on");
         await store.SetExperimentTagAsync(experiment.ExperimentId, validated, ct).ConfigureAwait(false);
@@ -121,7 +121,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var tags = new List<KeyValue>(request.Tags.Count + 1);
         for (var i = 0; i < request.Tags.Count; i++)
         {
-            tags.Add(TrackingValidation.ValidateRunTag(request.Tags[i], $"tags[{i}]"));
+            tags.Add(TrackingValidation.ValidateRunTag(request.Tags[i], new FieldPath("tags", i)));
         }
 
         var tagName = tags.LastOrDefault(t => t.Key == RunNameTag)?.Value;
@@ -181,21 +181,21 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
     public Task LogMetricAsync(string? runId, MetricRequest metric, CancellationToken ct)
     {
         var id = TrackingValidation.Required(runId, "run_id");
-        var validated = TrackingValidation.ValidateMetric(metric, string.Empty);
+        var validated = TrackingValidation.ValidateMetric(metric, FieldPath.Root);
         return store.LogBatchAsync(id, [validated], [], [], ct);
     }
 
     public Task LogParamAsync(string? runId, KeyValueRequest param, CancellationToken ct)
     {
         var id = TrackingValidation.Required(runId, "run_id");
-        var validated = TrackingValidation.ValidateParam(param, string.Empty);
+        var validated = TrackingValidation.ValidateParam(param, FieldPath.Root);
         return store.LogBatchAsync(id, [], [validated], [], ct);
     }
 
     public Task SetTagAsync(string? runId, KeyValueRequest tag, CancellationToken ct)
     {
         var id = TrackingValidation.Required(runId, "run_id");
-        var validated = TrackingValidation.ValidateRunTag(tag, string.Empty);
+        var validated = TrackingValidation.ValidateRunTag(tag, FieldPath.Root);
         return store.LogBatchAsync(id, [], [], [validated], ct);
     }
 
@@ -214,7 +214,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var parameters = new KeyValue[request.Params.Count];
         for (var i = 0; i < parameters.Length; i++)
         {
-            parameters[i] = TrackingValidation.ValidateParam(request.Params[i], $"params[{i}]");
+            parameters[i] = TrackingValidation.ValidateParam(request.Params[i], new FieldPath("params", i));
         }
 
         if (parameters.Length > 1)
@@ -231,13 +231,13 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var metrics = new Metric[request.Metrics.Count];
         for (var i = 0; i < metrics.Length; i++)
         {
-            metrics[i] = TrackingValidation.ValidateMetric(request.Metrics[i], $"metrics[{i}]");
+            metrics[i] = TrackingValidation.ValidateMetric(request.Metrics[i], new FieldPath("metrics", i));
         }
 
         var tags = new KeyValue[request.Tags.Count];
         for (var i = 0; i < tags.Length; i++)
         {
-            tags[i] = TrackingValidation.ValidateRunTag(request.Tags[i], $"tags[{i}]");
+            tags[i] = TrackingValidation.ValidateRunTag(request.Tags[i], new FieldPath("tags", i));
         }
 
         return store.LogBatchAsync(runId, metrics, parameters, tags, ct);
@@ -408,13 +408,13 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var parameters = new List<KeyValue>(request.Params.Count);
         for (var i = 0; i < request.Params.Count; i++)
         {
-            parameters.Add(TrackingValidation.ValidateParam(request.Params[i], $"params[{i}]"));
+            parameters.Add(TrackingValidation.ValidateParam(request.Params[i], new FieldPath("params", i)));
         }
 
         var tags = new List<KeyValue>(request.Tags.Count);
         for (var i = 0; i < request.Tags.Count; i++)
         {
-            tags.Add(TrackingValidation.ValidateRunTag(request.Tags[i], $"tags[{i}]"));
+            tags.Add(TrackingValidation.ValidateRunTag(request.Tags[i], new FieldPath("tags", i)));
         }
 
         var experiment = await GetExperimentAsync(experimentId, ct).ConfigureAwait(false);
@@ -457,7 +457,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var validated = new List<KeyValue>(tags.Count);
         for (var i = 0; i < tags.Count; i++)
         {
-            validated.Add(TrackingValidation.ValidateRunTag(tags[i], $"tags[{i}]"));
+            validated.Add(TrackingValidation.ValidateRunTag(tags[i], new FieldPath("tags", i)));
         }
 
         var model = await GetLoggedModelAsync(modelId, ct).ConfigureAwait(false);
@@ -481,7 +481,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var validated = new List<KeyValue>(parameters.Count);
         for (var i = 0; i < parameters.Count; i++)
         {
-            validated.Add(TrackingValidation.ValidateParam(parameters[i], $"params[{i}]"));
+            validated.Add(TrackingValidation.ValidateParam(parameters[i], new FieldPath("params", i)));
         }
 
         var model = await GetLoggedModelAsync(modelId, ct).ConfigureAwait(false);

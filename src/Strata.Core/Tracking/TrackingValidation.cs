@@ -26,6 +26,40 @@ public static partial class TrackingValidation
         where T : struct =>
         value ?? throw MlflowException.MissingParameter(field);
 
+    /// <summary>A key at <paramref name="path"/>; the error path is built only on failure.</summary>
+    public static string ValidateKey(string? key, string entity, FieldPath path, int maxLength = TrackingLimits.MaxEntityKeyLength) =>
+        IsValidKey(key, maxLength) ? key! : ValidateKey(key, entity, path.Field("key"), maxLength);
+
+    /// <summary>
+    /// The same rules as <see cref="ValidateKey(string?, string, string, int)"/> without allocating: a key equals its
+    /// POSIX-normalised form and does not start with ".." exactly when no '/'-separated segment is empty, "." or "..".
+    /// </summary>
+    public static bool IsValidKey(string? key, int maxLength = TrackingLimits.MaxEntityKeyLength)
+    {
+        if (string.IsNullOrEmpty(key) || key.Length > maxLength || key.StartsWith("..", StringComparison.Ordinal) || !KeyPattern().IsMatch(key))
+        {
+            return false;
+        }
+
+        var rest = key.AsSpan();
+        while (true)
+        {
+            var slash = rest.IndexOf('/');
+            var segment = slash < 0 ? rest : rest[..slash];
+            if (segment.Length == 0 || segment is "." or "..")
+            {
+                return false;
+            }
+
+            if (slash < 0)
+            {
+                return true;
+            }
+
+            rest = rest[(slash + 1)..];
+        }
+    }
+
     /// <summary>A metric, param or tag key: the character set, no path tricks, and a length limit.</summary>
     public static string ValidateKey(string? key, string entity, string field, int maxLength = TrackingLimits.MaxEntityKeyLength)
     {
@@ -57,23 +91,23 @@ public static partial class TrackingValidation
     }
 
     /// <summary>Param values over the limit are truncated, as MLflow does by default (MLFLOW_TRUNCATE_LONG_VALUES).</summary>
-    public static KeyValue ValidateParam(KeyValueRequest? param, string path)
+    public static KeyValue ValidateParam(KeyValueRequest? param, FieldPath path)
     {
-        var key = ValidateKey(param?.Key, "parameter", path + "key".PrefixedBy(path));
+        var key = ValidateKey(param?.Key, "parameter", path);
         return new KeyValue(key, Truncate(param!.Value ?? string.Empty, TrackingLimits.MaxParamValueLength));
     }
 
     /// <summary>Run tag values over the limit are truncated, as MLflow does by default.</summary>
-    public static KeyValue ValidateRunTag(KeyValueRequest? tag, string path)
+    public static KeyValue ValidateRunTag(KeyValueRequest? tag, FieldPath path)
     {
-        var key = ValidateKey(tag?.Key, "tag", path + "key".PrefixedBy(path));
+        var key = ValidateKey(tag?.Key, "tag", path);
         return new KeyValue(key, Truncate(tag!.Value ?? string.Empty, TrackingLimits.MaxRunTagValueLength));
     }
 
     /// <summary>Experiment tags are never truncated.</summary>
-    public static KeyValue ValidateExperimentTag(KeyValueRequest? tag, string path)
+    public static KeyValue ValidateExperimentTag(KeyValueRequest? tag, FieldPath path)
     {
-        var key = ValidateKey(tag?.Key, "tag", path + "key".PrefixedBy(path), TrackingLimits.MaxExperimentTagKeyLength);
+        var key = ValidateKey(tag?.Key, "tag", path, TrackingLimits.MaxExperimentTagKeyLength);
         var value = tag!.Value ?? string.Empty;
         if (value.Length > TrackingLimits.MaxExperimentTagValueLength)
         {
@@ -84,15 +118,15 @@ public static partial class TrackingValidation
         return new KeyValue(key, value);
     }
 
-    public static Metric ValidateMetric(MetricRequest? metric, string path)
+    public static Metric ValidateMetric(MetricRequest? metric, FieldPath path)
     {
-        var key = ValidateKey(metric?.Key, "metric", path + "key".PrefixedBy(path));
-        var value = metric!.Value ?? throw MlflowException.MissingParameter(path + "value".PrefixedBy(path));
-        var timestamp = metric.Timestamp ?? throw MlflowException.MissingParameter(path + "timestamp".PrefixedBy(path));
+        var key = ValidateKey(metric?.Key, "metric", path);
+        var value = metric!.Value ?? throw MlflowException.MissingParameter(path.Field("value"));
+        var timestamp = metric.Timestamp ?? throw MlflowException.MissingParameter(path.Field("timestamp"));
         if (timestamp < 0)
         {
             throw MlflowException.InvalidParameter(
-                $"Invalid value {timestamp} for parameter '{path + "timestamp".PrefixedBy(path)}': metric timestamps must be non-negative.");
+                $"Invalid value {timestamp} for parameter '{path.Field("timestamp")}': metric timestamps must be non-negative.");
         }
 
         return new Metric(key, value, timestamp, metric.Step ?? 0, null, NullIfEmpty(metric.ModelId), NullIfEmpty(metric.DatasetName), NullIfEmpty(metric.DatasetDigest));
@@ -243,7 +277,4 @@ public static partial class TrackingValidation
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
-
-    // For a top-level request the path is empty and the field is just "key"; inside a list it is "metrics[3].key".
-    private static string PrefixedBy(this string field, string path) => path.Length == 0 ? field : "." + field;
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Strata.Core.Errors;
+using Strata.Core.Tracking;
 
 namespace Strata.Server.Wire;
 
@@ -153,7 +154,7 @@ public sealed class WireRequest : IDisposable
             var i = 0;
             foreach (var item in value.EnumerateArray())
             {
-                if (WireValues.String(item, $"{name}[{i}]") is { } s)
+                if (WireValues.String(item, new FieldPath(name, i), null) is { } s)
                 {
                     list.Add(s);
                 }
@@ -182,7 +183,7 @@ public sealed class WireRequest : IDisposable
     }
 
     /// <summary>A repeated message field; <paramref name="read"/> gets each element and its path (<c>metrics[3]</c>).</summary>
-    public IReadOnlyList<T> Objects<T>(string name, Func<JsonElement, string, T> read)
+    public IReadOnlyList<T> Objects<T>(string name, Func<JsonElement, FieldPath, T> read)
     {
         if (!TryGetElement(name, out var value))
         {
@@ -198,7 +199,7 @@ public sealed class WireRequest : IDisposable
         var i = 0;
         foreach (var item in value.EnumerateArray())
         {
-            var path = $"{name}[{i}]";
+            var path = new FieldPath(name, i);
             if (item.ValueKind != JsonValueKind.Object)
             {
                 throw MlflowException.InvalidParameter($"Invalid value for parameter '{path}' supplied: expected a JSON object.");

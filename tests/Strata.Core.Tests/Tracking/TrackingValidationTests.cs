@@ -53,6 +53,37 @@ public sealed class TrackingValidationTests
         Assert.Contains("Missing value for required parameter 'params[0].key'", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("loss")]
+    [InlineData("a/b")]
+    [InlineData("a.b/c d")]
+    [InlineData("..a")]
+    [InlineData("a/..")]
+    [InlineData("a//b")]
+    [InlineData("/a")]
+    [InlineData("a/")]
+    [InlineData(".")]
+    [InlineData("./a")]
+    [InlineData("a/./b")]
+    [InlineData("a.")]
+    [InlineData("")]
+    [InlineData("a\nb")]
+    public void Fast_key_check_agrees_with_the_full_rules(string key)
+    {
+        bool full;
+        try
+        {
+            TrackingValidation.ValidateKey(key, "metric", "key");
+            full = true;
+        }
+        catch (MlflowException)
+        {
+            full = false;
+        }
+
+        Assert.Equal(full, TrackingValidation.IsValidKey(key));
+    }
+
     [Fact]
     public void Key_length_limit_is_250()
     {
@@ -63,24 +94,24 @@ public sealed class TrackingValidationTests
     [Fact]
     public void Long_param_and_tag_values_are_truncated_but_experiment_tags_are_not()
     {
-        Assert.Equal(6000, TrackingValidation.ValidateParam(new KeyValueRequest("p", new string('v', 7000)), "").Value.Length);
-        Assert.Equal(8000, TrackingValidation.ValidateRunTag(new KeyValueRequest("t", new string('v', 9000)), "").Value.Length);
-        Assert.Equal("", TrackingValidation.ValidateParam(new KeyValueRequest("p", null), "").Value);
-        Assert.Throws<MlflowException>(() => TrackingValidation.ValidateExperimentTag(new KeyValueRequest("t", new string('v', 5001)), ""));
+        Assert.Equal(6000, TrackingValidation.ValidateParam(new KeyValueRequest("p", new string('v', 7000)), FieldPath.Root).Value.Length);
+        Assert.Equal(8000, TrackingValidation.ValidateRunTag(new KeyValueRequest("t", new string('v', 9000)), FieldPath.Root).Value.Length);
+        Assert.Equal("", TrackingValidation.ValidateParam(new KeyValueRequest("p", null), FieldPath.Root).Value);
+        Assert.Throws<MlflowException>(() => TrackingValidation.ValidateExperimentTag(new KeyValueRequest("t", new string('v', 5001)), FieldPath.Root));
     }
 
     [Fact]
     public void Metric_requires_value_and_timestamp_and_defaults_step()
     {
-        var ok = TrackingValidation.ValidateMetric(new MetricRequest("m", double.NaN, 5, null), "metrics[0]");
+        var ok = TrackingValidation.ValidateMetric(new MetricRequest("m", double.NaN, 5, null), new FieldPath("metrics", 0));
         Assert.Equal(0, ok.Step);
         Assert.True(double.IsNaN(ok.Value));
 
-        var noTimestamp = Assert.Throws<MlflowException>(() => TrackingValidation.ValidateMetric(new MetricRequest("m", 1, null, 0), "metrics[3]"));
+        var noTimestamp = Assert.Throws<MlflowException>(() => TrackingValidation.ValidateMetric(new MetricRequest("m", 1, null, 0), new FieldPath("metrics", 3)));
         Assert.Contains("'metrics[3].timestamp'", noTimestamp.Message, StringComparison.Ordinal);
-        var noValue = Assert.Throws<MlflowException>(() => TrackingValidation.ValidateMetric(new MetricRequest("m", null, 1, 0), "metrics[1]"));
+        var noValue = Assert.Throws<MlflowException>(() => TrackingValidation.ValidateMetric(new MetricRequest("m", null, 1, 0), new FieldPath("metrics", 1)));
         Assert.Contains("'metrics[1].value'", noValue.Message, StringComparison.Ordinal);
-        var negative = Assert.Throws<MlflowException>(() => TrackingValidation.ValidateMetric(new MetricRequest("m", 1, -1, 0), ""));
+        var negative = Assert.Throws<MlflowException>(() => TrackingValidation.ValidateMetric(new MetricRequest("m", 1, -1, 0), FieldPath.Root));
         Assert.Contains("'timestamp'", negative.Message, StringComparison.Ordinal);
     }
 
