@@ -19,8 +19,11 @@ public sealed class StrataTestServer : IAsyncDisposable
 {
     private WebApplication? _app;
 
-    private StrataTestServer(string dataDirectory, bool ownsDirectory)
+    private readonly Action<StrataServerOptions>? _configure;
+
+    private StrataTestServer(string dataDirectory, bool ownsDirectory, Action<StrataServerOptions>? configure)
     {
+        _configure = configure;
         DataDirectory = dataDirectory;
         OwnsDirectory = ownsDirectory;
     }
@@ -33,10 +36,11 @@ public sealed class StrataTestServer : IAsyncDisposable
 
     public Uri Uri => new($"http://127.0.0.1:{Port}");
 
-    public static async Task<StrataTestServer> StartAsync(string? dataDirectory = null, int port = 0)
+    public static async Task<StrataTestServer> StartAsync(
+        string? dataDirectory = null, int port = 0, Action<StrataServerOptions>? configure = null)
     {
         var server = new StrataTestServer(
-            dataDirectory ?? Directory.CreateTempSubdirectory("strata-client-it-").FullName, ownsDirectory: dataDirectory is null);
+            dataDirectory ?? Directory.CreateTempSubdirectory("strata-client-it-").FullName, ownsDirectory: dataDirectory is null, configure);
         await server.StartAsync(port);
         return server;
     }
@@ -50,6 +54,7 @@ public sealed class StrataTestServer : IAsyncDisposable
             BackendStoreUri = "sqlite:///" + Path.Combine(DataDirectory, "strata.db"),
             ArtifactsDestination = Path.Combine(DataDirectory, "artifacts"),
         };
+        _configure?.Invoke(options);
         _app = await StrataServer.BuildAsync(options, configure: b =>
         {
             b.Logging.ClearProviders();
