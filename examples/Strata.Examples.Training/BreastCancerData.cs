@@ -14,6 +14,13 @@ public sealed class Sample
     public bool Label { get; set; }
 }
 
+public sealed class Prediction
+{
+    public bool PredictedLabel { get; set; }
+
+    public float Score { get; set; }
+}
+
 /// <summary>Reads scikit-learn's breast_cancer.csv (see data/README.md) and splits it reproducibly.</summary>
 public static class BreastCancerData
 {

@@ -60,9 +60,21 @@ public sealed partial class StrataClient
     public async Task<IReadOnlyList<ModelVersion>> GetLatestVersionsAsync(
         string name, IEnumerable<string>? stages = null, CancellationToken ct = default)
     {
-        var response = await PostAsync<ModelVersionsResponse>(
-            "registered-models/get-latest-versions", new { Name = name, Stages = stages?.ToList() }, idempotent: true, ct)
-            .ConfigureAwait(false);
+        var stageList = stages?.ToList();
+        ModelVersionsResponse response;
+        try
+        {
+            response = await PostAsync<ModelVersionsResponse>(
+                "registered-models/get-latest-versions", new { Name = name, Stages = stageList }, idempotent: true, ct)
+                .ConfigureAwait(false);
+        }
+        catch (StrataApiException ex) when (ex.ErrorCode == Core.Errors.ErrorCode.ENDPOINT_NOT_FOUND)
+        {
+            // Servers that only route the GET form (as MLflow's own client falls back to).
+            response = await GetAsync<ModelVersionsResponse>(
+                "registered-models/get-latest-versions", new Query().Add("name", name).AddMany("stages", stageList), ct)
+                .ConfigureAwait(false);
+        }
         return response.ModelVersions?.Select(v => v.ToCore()).ToList() ?? [];
     }
 
