@@ -60,3 +60,19 @@ public sealed class ModelUriTests
         Assert.Contains("No versions of model with name 'clf'", ex.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class LatestVersionsFallbackTests
+{
+    [Fact]
+    public async Task Post_not_routed_falls_back_to_get_with_repeated_stages()
+    {
+        await using var server = await ScriptedServer.StartAsync((c, _) => c.Request.Method == "POST"
+            ? c.Json("""{"error_code":"ENDPOINT_NOT_FOUND","message":"no POST"}""", 404)
+            : c.Json("""{"model_versions":[{"name":"m","version":"3","current_stage":"Staging"}]}"""));
+        using var client = StrataClient.Create(TestOptions.Fast(server.Uri));
+        var versions = await client.GetLatestVersionsAsync("m", ["Staging", "Production"]);
+        Assert.Equal("3", versions.Single().Version);
+        Assert.Equal("?name=m&stages=Staging&stages=Production", server.Requests.Last().Query);
+        Assert.Equal(2, server.Requests.Count);
+    }
+}
