@@ -93,5 +93,38 @@ public sealed class CliTests
         }
     }
 
+    [Fact]
+    public async Task Schema_newer_than_the_code_refuses_to_start_with_exit_code_2()
+    {
+        var directory = TempPath();
+        try
+        {
+            var database = Path.Combine(directory, "strata.db");
+            var uri = $"sqlite:///{database}";
+            await using (var db = await Strata.Storage.Database.BackendStore.OpenAsync(uri))
+            {
+                await db.WriteAsync(
+                    async (c, tx, ct) =>
+                    {
+                        await using var cmd = c.CreateCommand();
+                        cmd.Transaction = tx;
+                        cmd.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999999, 'from the future', 0)";
+                        return await cmd.ExecuteNonQueryAsync(ct);
+                    },
+                    CancellationToken.None);
+            }
+
+            var (exitCode, _, stderr) = await CliProcess.RunAsync(
+                "server", "--port", "0", "--backend-store-uri", uri, "--artifacts-destination", Path.Combine(directory, "artifacts"));
+            Assert.Equal(2, exitCode);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.Contains("999999", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static string TempPath() => Directory.CreateTempSubdirectory("strata-cli-").FullName;
 }

@@ -30,6 +30,14 @@ public sealed class WireTests(StrataServerFixture fixture) : IClassFixture<Strat
     }
 
     [Fact]
+    public async Task Wrong_method_is_405_with_an_mlflow_body()
+    {
+        var response = await Server.GetAsync("/api/2.0/mlflow/runs/create");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.Status);
+        Assert.Equal("ENDPOINT_NOT_FOUND", response.ErrorCode);
+    }
+
+    [Fact]
     public async Task Post_without_json_content_type_is_rejected()
     {
         (await Server.PostAsync("/api/2.0/mlflow/experiments/create", "{\"name\":\"x\"}", "text/plain"))
