@@ -6,7 +6,7 @@ namespace Strata.Bench;
 /// <summary>
 /// The raw ceiling for log-batch: the same metric rows inserted straight into a fresh SQLite file with prepared
 /// multi-row INSERTs (WAL, synchronous=NORMAL), into a history table keyed like the server's
-/// (run, key, timestamp, step, value) with a by-step index. No HTTP, no JSON, no validation, no latest-value
+/// (run, key, timestamp, step, value, is_nan) with a by-step index. No HTTP, no JSON, no validation, no latest-value
 /// upkeep: what the server does on top of this is what the ratio shows.
 /// </summary>
 internal static class SqliteCeiling
@@ -33,15 +33,15 @@ internal static class SqliteCeiling
                 PRAGMA journal_mode=WAL;
                 PRAGMA synchronous=NORMAL;
                 CREATE TABLE metrics (
-                    run_uuid TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
                     key TEXT NOT NULL,
                     timestamp INTEGER NOT NULL,
                     step INTEGER NOT NULL,
                     value REAL NOT NULL,
                     is_nan INTEGER NOT NULL,
-                    PRIMARY KEY (run_uuid, key, timestamp, step, value)
+                    PRIMARY KEY (run_id, key, timestamp, step, value, is_nan)
                 ) WITHOUT ROWID;
-                CREATE INDEX ix_metrics_step ON metrics (run_uuid, key, step);
+                CREATE INDEX ix_metrics_step ON metrics (run_id, key, step);
                 """);
 
             var rows = new MetricPoint[batches.BatchSize];
@@ -93,7 +93,7 @@ internal static class SqliteCeiling
     private static SqliteCommand Prepare(SqliteConnection connection, int rowsPerStatement)
     {
         var command = connection.CreateCommand();
-        var sql = new System.Text.StringBuilder("INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, step, value, is_nan) VALUES ");
+        var sql = new System.Text.StringBuilder("INSERT OR IGNORE INTO metrics (run_id, key, timestamp, step, value, is_nan) VALUES ");
         for (var j = 0; j < rowsPerStatement; j++)
         {
             sql.Append(j == 0 ? "" : ",").Append("(@r").Append(j).Append(",@k").Append(j).Append(",@t").Append(j)
