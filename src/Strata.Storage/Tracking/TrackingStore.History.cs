@@ -14,7 +14,7 @@ public sealed partial class TrackingStore
     {
         var fingerprint = "history|" + runId + "|" + metricKey;
         var token = PageToken.Decode(pageToken, fingerprint);
-        if (token is { Keys.Count: not 4 })
+        if (token is not null && token.Keys is not [long, long, double, long])
         {
             throw MlflowExceptionForToken(pageToken!);
         }
@@ -148,7 +148,7 @@ public sealed partial class TrackingStore
     internal string BulkPointsSql() =>
         // CROSS JOIN keeps the list as the outer loop on SQLite (its planner cannot size json_each and
         // may otherwise rescan the list per history row); each step is then one (run, key, step) lookup.
-        $"SELECT {HistoryColumns} FROM {_dialect.IntegerListTable("@steps", "s")} CROSS JOIN metrics " +
+        $"SELECT {HistoryColumns} FROM {_dialect.ListTable("@steps", "s")} CROSS JOIN metrics " +
         "WHERE metrics.step = s.value AND metrics.run_id IN @runChunk AND metrics.key = @metricKey";
 
     /// <summary>
