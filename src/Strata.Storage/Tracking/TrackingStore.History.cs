@@ -1,5 +1,5 @@
-using System.Data.Common;
 using Dapper;
+using Strata.Core.Errors;
 using Strata.Core.Tracking;
 
 namespace Strata.Storage.Tracking;
@@ -16,7 +16,7 @@ public sealed partial class TrackingStore
         var token = PageToken.Decode(pageToken, fingerprint);
         if (token is not null && token.Keys is not [long, long, double, long])
         {
-            throw MlflowExceptionForToken(pageToken!);
+            throw MlflowException.InvalidParameter($"Invalid page token '{pageToken}'.");
         }
 
         var limit = maxResults is null or <= 0 ? (int?)null : maxResults.Value;
@@ -189,7 +189,5 @@ public sealed partial class TrackingStore
         return [.. chosen];
     }
 
-    private static Strata.Core.Errors.MlflowException MlflowExceptionForToken(string token) =>
-        Strata.Core.Errors.MlflowException.InvalidParameter($"Invalid page token '{token}'.");
 
 }
