@@ -1,7 +1,6 @@
 using Strata.Core.Artifacts;
-using Strata.Storage.Artifacts;
 
-namespace Strata.Server.Artifacts;
+namespace Strata.Storage.Artifacts;
 
 /// <summary>
 /// Finds the store and path behind an artifact URI (a run's or logged model's root): proxy URIs
