@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Strata.Core.Artifacts;
+using Strata.Server.Hosting;
 using Strata.Storage.Artifacts;
 
 namespace Strata.Server.Artifacts;
@@ -15,7 +16,15 @@ public static class ArtifactsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddStrataArtifacts(this IServiceCollection services, Action<ArtifactsOptions>? configure = null)
     {
-        var options = services.AddOptions<ArtifactsOptions>();
+        // Inside the Strata server the flags come from its options (--serve-artifacts, --artifacts-destination).
+        var options = services.AddOptions<ArtifactsOptions>().Configure<IServiceProvider>((o, sp) =>
+        {
+            if (sp.GetService<IOptions<StrataServerOptions>>()?.Value is { } server)
+            {
+                o.ServeArtifacts = server.ServeArtifacts;
+                o.ArtifactsDestination = server.ArtifactsDestination;
+            }
+        });
         if (configure is not null)
         {
             options.Configure(configure);
