@@ -155,3 +155,40 @@ public sealed class LocalArtifactStoreTests : ArtifactStoreContractTests, IDispo
         Assert.Equal([1, 2, 3], await ReadAllAsync(store, "s/y.bin"));
     }
 }
+
+public sealed class PipeUploadTests : IDisposable
+{
+    private readonly string _root = Path.Join(Path.GetTempPath(), "strata-pipe-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Upload_from_a_pipe_reader_streams_into_the_store()
+    {
+        var store = new LocalArtifactStore(new LocalArtifactStoreOptions { Root = _root, SyncOnWrite = false });
+        var pipe = new System.IO.Pipelines.Pipe();
+        var content = TestStreams.Bytes(3 << 20, 4);
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; i < content.Length; i += 64 * 1024)
+            {
+                await pipe.Writer.WriteAsync(content.AsMemory(i, Math.Min(64 * 1024, content.Length - i)));
+            }
+
+            await pipe.Writer.CompleteAsync();
+        });
+
+        await store.UploadAsync("p/piped.bin", pipe.Reader, CancellationToken.None);
+        await writer;
+
+        using var read = new MemoryStream();
+        await store.DownloadAsync("p/piped.bin", read, null, CancellationToken.None);
+        Assert.Equal(content, read.ToArray());
+    }
+}
