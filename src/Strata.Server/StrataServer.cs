@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
+using Strata.Server.Artifacts;
 using Strata.Server.Hosting;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
@@ -99,6 +100,7 @@ public static class StrataServer
     public static IServiceCollection AddStrataServices(this IServiceCollection services)
     {
         services.AddStrataTracking();
+        services.AddStrataArtifacts();
         return services;
     }
 
@@ -109,6 +111,15 @@ public static class StrataServer
         app.UseMiddleware<MlflowErrorMiddleware>();
         app.MapSystemApi();
         app.MapTrackingApi();
+        app.MapArtifactsApi();
+        var artifactsOnly = app.Services.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
+        app.MapRunArtifactsApi(routes =>
+        {
+            if (artifactsOnly)
+            {
+                routes.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
+            }
+        });
         return app;
     }
 
