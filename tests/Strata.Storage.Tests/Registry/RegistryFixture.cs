@@ -1,0 +1,71 @@
+using Dapper;
+using Strata.Core.Registry;
+using Strata.Storage.Database.Sqlite;
+using Strata.Storage.Migrations;
+using Strata.Storage.Registry;
+
+namespace Strata.Storage.Tests.Registry;
+
+/// <summary>A fresh SQLite database in a temp directory with the schema applied, plus the registry on top of it.</summary>
+internal sealed class RegistryFixture : IAsyncDisposable
+{
+    private readonly string _dir;
+
+    private RegistryFixture(string dir, SqliteDatabase database)
+    {
+        _dir = dir;
+        Database = database;
+        Store = new RegistryStore(database);
+        Service = new RegistryService(Store, Tracking, Time);
+    }
+
+    public SqliteDatabase Database { get; }
+
+    public RegistryStore Store { get; }
+
+    public InMemoryTrackingStore Tracking { get; } = new();
+
+    public SteppingTimeProvider Time { get; } = new();
+
+    public RegistryService Service { get; }
+
+    public static async Task<RegistryFixture> CreateAsync()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "strata-registry-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var database = await SqliteDatabase.OpenAsync(Path.Combine(dir, "strata.db"));
+        await MigrateAsync(database);
+        return new RegistryFixture(dir, database);
+    }
+
+    public Task<long> CountAsync(string sql, object? parameters = null) =>
+        Database.ReadAsync((c, ct) => c.ExecuteScalarAsync<long>(new CommandDefinition(sql, parameters, cancellationToken: ct)), CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Database.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task MigrateAsync(SqliteDatabase database)
+    {
+        // Until the tracking migration (M0001) is merged, MigrationRunner cannot load a gapped list,
+        // so only the registry migration is applied here.
+        var migration = new M0002_Registry();
+        await database.WriteAsync(async (c, tx, ct) =>
+        {
+            foreach (var statement in MigrationRunner.SplitStatements(migration.Sql(database.Dialect.Kind)))
+            {
+                await c.ExecuteAsync(new CommandDefinition(statement, transaction: tx, cancellationToken: ct));
+            }
+
+            return 0;
+        }, CancellationToken.None);
+    }
+}
