@@ -53,6 +53,11 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
         return store.DeleteRegisteredModelAsync(name!, Write(user), ct);
     }
 
+    /// <summary>Parses the wire filter and order_by (§10.3) and searches.</summary>
+    public Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(string? filter, IReadOnlyList<string>? orderBy, long? maxResults, string? pageToken, CancellationToken ct) =>
+        SearchRegisteredModelsAsync(
+            SearchFilterParser.Parse(filter, SearchTarget.RegisteredModels), OrderByParser.Parse(orderBy, SearchTarget.RegisteredModels), maxResults, pageToken, ct);
+
     public Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(IReadOnlyList<Comparison> filter, IReadOnlyList<OrderTerm> orderBy, long? maxResults, string? pageToken, CancellationToken ct)
     {
         var max = PageSize(maxResults, DefaultRegisteredModelsPageSize, MaxRegisteredModelsPageSize);
@@ -219,6 +224,11 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
 
         return store.TransitionModelVersionStageAsync(name!, number, canonical, archiveExistingVersions, Write(user), ct);
     }
+
+    /// <summary>Parses the wire filter and order_by (§10.4) and searches.</summary>
+    public Task<Page<ModelVersion>> SearchModelVersionsAsync(string? filter, IReadOnlyList<string>? orderBy, long? maxResults, string? pageToken, CancellationToken ct) =>
+        SearchModelVersionsAsync(
+            SearchFilterParser.Parse(filter, SearchTarget.ModelVersions), OrderByParser.Parse(orderBy, SearchTarget.ModelVersions), maxResults, pageToken, ct);
 
     public Task<Page<ModelVersion>> SearchModelVersionsAsync(IReadOnlyList<Comparison> filter, IReadOnlyList<OrderTerm> orderBy, long? maxResults, string? pageToken, CancellationToken ct)
     {
