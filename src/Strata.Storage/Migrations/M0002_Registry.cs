@@ -60,7 +60,7 @@ public sealed class M0002_Registry : IMigration
                 PRIMARY KEY (name, version)
             );
             CREATE INDEX ix_model_versions_stage ON model_versions (name, current_stage, version);
-            CREATE INDEX ix_model_versions_updated ON model_versions (last_updated_timestamp, name, version);
+            CREATE INDEX ix_model_versions_updated ON model_versions (last_updated_timestamp DESC, name, version DESC);
             CREATE INDEX ix_model_versions_run ON model_versions (run_id);
             CREATE INDEX ix_model_versions_model_id ON model_versions (model_id);
 
