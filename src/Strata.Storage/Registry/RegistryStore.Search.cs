@@ -10,15 +10,7 @@ public sealed partial class RegistryStore
     public Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(RegisteredModelQuery query, CancellationToken ct)
     {
         var offset = OffsetPageToken.Decode(query.PageToken);
-        var sql = new RegistrySearchSql(Dialect, versions: false);
-        if (!sql.AddFilter(query.Filter))
-        {
-            sql.ExcludePrompts();
-        }
-
-        var text = $"SELECT {ModelColumns} FROM registered_models rm WHERE 1 = 1{sql.Where} ORDER BY {sql.OrderBy(query.OrderBy)} LIMIT @limit OFFSET @offset";
-        sql.Parameters.Add("limit", query.MaxResults + 1L);
-        sql.Parameters.Add("offset", offset);
+        var (text, sql) = RegisteredModelSearchCommand(query, offset);
         return database.ReadAsync(async (c, token) =>
         {
             var rows = (await c.QueryAsync<ModelRow>(Cmd(text, sql.Parameters, null, token)).ConfigureAwait(false)).ToList();
@@ -32,6 +24,35 @@ public sealed partial class RegistryStore
     public Task<Page<ModelVersion>> SearchModelVersionsAsync(ModelVersionQuery query, CancellationToken ct)
     {
         var offset = OffsetPageToken.Decode(query.PageToken);
+        var (text, sql) = ModelVersionSearchCommand(query, offset);
+        return database.ReadAsync(async (c, token) =>
+        {
+            var rows = (await c.QueryAsync<VersionRow>(Cmd(text, sql.Parameters, null, token)).ConfigureAwait(false)).ToList();
+            var more = rows.Count > query.MaxResults;
+            var page = more ? rows.GetRange(0, query.MaxResults) : rows;
+            var versions = await LoadVersionsAsync(c, null, page, token).ConfigureAwait(false);
+            return new Page<ModelVersion>(versions, more ? OffsetPageToken.Encode(offset + query.MaxResults) : null);
+        }, ct);
+    }
+
+    /// <summary>The SQL and parameters of one registered-model search page (internal for query-plan tests).</summary>
+    internal (string Sql, RegistrySearchSql Builder) RegisteredModelSearchCommand(RegisteredModelQuery query, long offset)
+    {
+        var sql = new RegistrySearchSql(Dialect, versions: false);
+        if (!sql.AddFilter(query.Filter))
+        {
+            sql.ExcludePrompts();
+        }
+
+        var text = $"SELECT {ModelColumns} FROM registered_models rm WHERE 1 = 1{sql.Where} ORDER BY {sql.OrderBy(query.OrderBy)} LIMIT @limit OFFSET @offset";
+        sql.Parameters.Add("limit", query.MaxResults + 1L);
+        sql.Parameters.Add("offset", offset);
+        return (text, sql);
+    }
+
+    /// <summary>The SQL and parameters of one model-version search page (internal for query-plan tests).</summary>
+    internal (string Sql, RegistrySearchSql Builder) ModelVersionSearchCommand(ModelVersionQuery query, long offset)
+    {
         var sql = new RegistrySearchSql(Dialect, versions: true);
         if (!sql.AddFilter(query.Filter))
         {
@@ -42,14 +63,7 @@ public sealed partial class RegistryStore
         sql.Parameters.Add("deleted", DeletedStage);
         sql.Parameters.Add("limit", query.MaxResults + 1L);
         sql.Parameters.Add("offset", offset);
-        return database.ReadAsync(async (c, token) =>
-        {
-            var rows = (await c.QueryAsync<VersionRow>(Cmd(text, sql.Parameters, null, token)).ConfigureAwait(false)).ToList();
-            var more = rows.Count > query.MaxResults;
-            var page = more ? rows.GetRange(0, query.MaxResults) : rows;
-            var versions = await LoadVersionsAsync(c, null, page, token).ConfigureAwait(false);
-            return new Page<ModelVersion>(versions, more ? OffsetPageToken.Encode(offset + query.MaxResults) : null);
-        }, ct);
+        return (text, sql);
     }
 
     public Task<Page<RegistryEvent>> ListEventsAsync(string? modelName, int maxResults, string? pageToken, CancellationToken ct)
