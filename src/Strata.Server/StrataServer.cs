@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Hosting;
+using Strata.Server.Registry;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
 using Strata.Storage.Database;
@@ -89,6 +90,7 @@ public static class StrataServer
     public static IServiceCollection AddStrataServices(this IServiceCollection services)
     {
         services.AddStrataTracking();
+        services.AddStrataRegistry();
         return services;
     }
 
@@ -99,6 +101,7 @@ public static class StrataServer
         app.UseMiddleware<MlflowErrorMiddleware>();
         app.MapSystemApi();
         app.MapTrackingApi();
+        app.MapRegistryApi();
         return app;
     }
 

@@ -1,4 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Strata.Core.Tracking;
+using Strata.Storage.Tracking;
 using Strata.Storage.Database;
 
 namespace Strata.Server.Hosting;
@@ -9,6 +12,7 @@ public static class StorageRegistration
     public static IServiceCollection AddStrataStorage(this IServiceCollection services, IDatabase database)
     {
         services.AddSingleton(_ => database);
+        services.TryAddSingleton<ITrackingStore>(_ => new TrackingStore(database));
         return services;
     }
 }

@@ -287,8 +287,8 @@ public static class RegistryApi
             Field(e, "key", path) ?? string.Empty,
             Field(e, "value", path) ?? string.Empty));
 
-    private static string? Field(JsonElement e, string name, string path) =>
-        e.TryGetProperty(name, out var value) ? WireValues.String(value, $"{path}.{name}") : null;
+    private static string? Field(JsonElement e, string name, FieldPath path) =>
+        e.TryGetProperty(name, out var value) ? WireValues.String(value, path, name) : null;
 
     /// <summary>The authenticated caller, when authentication has put one on the request.</summary>
     private static string? User(HttpContext ctx) => ctx.User.Identity?.IsAuthenticated == true ? ctx.User.Identity.Name : null;

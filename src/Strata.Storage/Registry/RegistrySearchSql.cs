@@ -166,13 +166,12 @@ internal sealed class RegistrySearchSql(SqlDialect dialect, bool versions)
             throw MlflowException.InvalidParameter($"Invalid value for '{field}': expected a quoted string.");
         }
 
-        var p = Param(text.Value);
         return clause.Comparator switch
         {
-            Comparator.Equal => $"{column} = {p}",
-            Comparator.NotEqual => $"{column} <> {p}",
-            Comparator.Like => dialect.Like(column, p),
-            Comparator.ILike => dialect.ILike(column, p),
+            Comparator.Equal => $"{column} = {Param(text.Value)}",
+            Comparator.NotEqual => $"{column} <> {Param(text.Value)}",
+            Comparator.Like => dialect.Like(column, Param(dialect.LikePattern(text.Value))),
+            Comparator.ILike => dialect.ILike(column, Param(dialect.ILikePattern(text.Value))),
             _ => throw BadComparator(clause, field),
         };
     }

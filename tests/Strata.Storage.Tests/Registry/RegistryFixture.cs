@@ -53,19 +53,5 @@ internal sealed class RegistryFixture : IAsyncDisposable
         }
     }
 
-    private static async Task MigrateAsync(SqliteDatabase database)
-    {
-        // Until the tracking migration (M0001) is merged, MigrationRunner cannot load a gapped list,
-        // so only the registry migration is applied here.
-        var migration = new M0002_Registry();
-        await database.WriteAsync(async (c, tx, ct) =>
-        {
-            foreach (var statement in MigrationRunner.SplitStatements(migration.Sql(database.Dialect.Kind)))
-            {
-                await c.ExecuteAsync(new CommandDefinition(statement, transaction: tx, cancellationToken: ct));
-            }
-
-            return 0;
-        }, CancellationToken.None);
-    }
+    private static Task MigrateAsync(SqliteDatabase database) => new MigrationRunner(database).MigrateAsync(CancellationToken.None);
 }
