@@ -3,7 +3,8 @@ using Strata.Core.Registry;
 
 namespace Strata.Storage.Tests.Registry;
 
-public sealed class ModelUriResolutionTests : IAsyncLifetime
+/// <summary>Runs on SQLite; the PostgreSQL subclass runs the same tests there.</summary>
+public class ModelUriResolutionTests : IAsyncLifetime
 {
     private RegistryFixture _f = null!;
 
@@ -11,7 +12,7 @@ public sealed class ModelUriResolutionTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _f = await RegistryFixture.CreateAsync();
+        _f = await CreateFixtureAsync();
         await S.CreateRegisteredModelAsync("fraud", null, null, null, null, default);
         for (var i = 1; i <= 4; i++)
         {
@@ -24,6 +25,8 @@ public sealed class ModelUriResolutionTests : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await _f.DisposeAsync();
+
+    private protected virtual Task<RegistryFixture> CreateFixtureAsync() => RegistryFixture.CreateAsync();
 
     [Theory]
     [InlineData("models:/fraud/3", 3)]

@@ -3,12 +3,15 @@ using Strata.Core.Registry;
 
 namespace Strata.Storage.Tests.Registry;
 
-public sealed class RegistryConcurrencyTests
+/// <summary>Runs on SQLite; the PostgreSQL subclass runs the same test there.</summary>
+public class RegistryConcurrencyTests
 {
+    private protected virtual Task<RegistryFixture> CreateFixtureAsync() => RegistryFixture.CreateAsync();
+
     [Fact]
     public async Task Two_hundred_versions_from_sixteen_callers_are_numbered_1_to_200()
     {
-        await using var f = await RegistryFixture.CreateAsync();
+        await using var f = await CreateFixtureAsync();
         await f.Service.CreateRegisteredModelAsync("m", null, null, null, null, default);
         var numbers = new ConcurrentBag<long>();
         var next = 0;

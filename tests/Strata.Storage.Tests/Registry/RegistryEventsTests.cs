@@ -5,15 +5,18 @@ using Strata.Core.Tracking;
 
 namespace Strata.Storage.Tests.Registry;
 
-public sealed class RegistryEventsTests : IAsyncLifetime
+/// <summary>Runs on SQLite; the PostgreSQL subclass runs the same tests there.</summary>
+public class RegistryEventsTests : IAsyncLifetime
 {
     private RegistryFixture _f = null!;
 
     private RegistryService S => _f.Service;
 
-    public async Task InitializeAsync() => _f = await RegistryFixture.CreateAsync();
+    public async Task InitializeAsync() => _f = await CreateFixtureAsync();
 
     public async Task DisposeAsync() => await _f.DisposeAsync();
+
+    private protected virtual Task<RegistryFixture> CreateFixtureAsync() => RegistryFixture.CreateAsync();
 
     private async Task<List<RegistryEvent>> AllEvents(string? name = null)
     {

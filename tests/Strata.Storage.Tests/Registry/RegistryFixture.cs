@@ -1,5 +1,6 @@
 using Dapper;
 using Strata.Core.Registry;
+using Strata.Storage.Database;
 using Strata.Storage.Database.Sqlite;
 using Strata.Storage.Migrations;
 using Strata.Storage.Registry;
@@ -9,9 +10,9 @@ namespace Strata.Storage.Tests.Registry;
 /// <summary>A fresh SQLite database in a temp directory with the schema applied, plus the registry on top of it.</summary>
 internal sealed class RegistryFixture : IAsyncDisposable
 {
-    private readonly string _dir;
+    private readonly string? _dir;
 
-    private RegistryFixture(string dir, SqliteDatabase database)
+    private RegistryFixture(string? dir, IDatabase database)
     {
         _dir = dir;
         Database = database;
@@ -19,7 +20,7 @@ internal sealed class RegistryFixture : IAsyncDisposable
         Service = new RegistryService(Store, Tracking, Time);
     }
 
-    public SqliteDatabase Database { get; }
+    public IDatabase Database { get; }
 
     public RegistryStore Store { get; }
 
@@ -28,6 +29,13 @@ internal sealed class RegistryFixture : IAsyncDisposable
     public SteppingTimeProvider Time { get; } = new();
 
     public RegistryService Service { get; }
+
+    /// <summary>The registry on an already opened (empty) database, e.g. PostgreSQL; the schema is applied here.</summary>
+    public static async Task<RegistryFixture> CreateAsync(IDatabase database)
+    {
+        await MigrateAsync(database);
+        return new RegistryFixture(null, database);
+    }
 
     public static async Task<RegistryFixture> CreateAsync()
     {
@@ -46,12 +54,15 @@ internal sealed class RegistryFixture : IAsyncDisposable
         await Database.DisposeAsync();
         try
         {
-            Directory.Delete(_dir, recursive: true);
+            if (_dir is not null)
+            {
+                Directory.Delete(_dir, recursive: true);
+            }
         }
         catch (IOException)
         {
         }
     }
 
-    private static Task MigrateAsync(SqliteDatabase database) => new MigrationRunner(database).MigrateAsync(CancellationToken.None);
+    private static Task MigrateAsync(IDatabase database) => new MigrationRunner(database).MigrateAsync(CancellationToken.None);
 }

@@ -5,7 +5,8 @@ using Strata.Core.Tracking;
 
 namespace Strata.Storage.Tests.Registry;
 
-public sealed class RegistrySearchTests : IAsyncLifetime
+/// <summary>Runs on SQLite; the PostgreSQL subclass runs the same tests there.</summary>
+public class RegistrySearchTests : IAsyncLifetime
 {
     private RegistryFixture _f = null!;
 
@@ -13,7 +14,7 @@ public sealed class RegistrySearchTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _f = await RegistryFixture.CreateAsync();
+        _f = await CreateFixtureAsync();
         // Created in this order, so last_updated grows: beta < alpha < Alpha2 < prompt (then versions bump them).
         await S.CreateRegisteredModelAsync("beta", [new KeyValue("team", "Risk")], null, null, null, default);
         await S.CreateRegisteredModelAsync("alpha", [new KeyValue("team", "fraud"), new KeyValue("my-tag", "x")], null, null, null, default);
@@ -27,6 +28,8 @@ public sealed class RegistrySearchTests : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await _f.DisposeAsync();
+
+    private protected virtual Task<RegistryFixture> CreateFixtureAsync() => RegistryFixture.CreateAsync();
 
     private async Task<string[]> Models(string? filter, params string[] orderBy) =>
         (await S.SearchRegisteredModelsAsync(filter, orderBy, null, null, default)).Items.Select(m => m.Name).ToArray();
