@@ -276,6 +276,34 @@ public sealed class RegistryApiTests(StrataServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Unknown_models_and_versions_are_404_and_missing_fields_400()
+    {
+        var ghost = "ghost-" + Guid.NewGuid().ToString("N");
+        (await Server.PatchAsync(Api + "registered-models/update", new { name = ghost, description = "x" })).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.PostAsync(Api + "registered-models/set-tag", new { name = ghost, key = "k", value = "v" })).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.DeleteAsync(Api + "registered-models/delete-tag", new { name = ghost, key = "k" })).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.PostAsync(Api + "registered-models/alias", new { name = ghost, alias = "a", version = "1" })).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.GetAsync($"{Api}registered-models/alias?name={ghost}&alias=a")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+
+        var name = await CreateModelAsync();
+        (await Server.PatchAsync(Api + "model-versions/update", new { name, version = "3", description = "x" })).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.GetAsync($"{Api}model-versions/get-download-uri?name={Q(name)}&version=3")).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.DeleteAsync(Api + "model-versions/delete-tag", new { name, version = "3", key = "k" })).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.PostAsync(Api + "model-versions/transition-stage", new { name, version = "3", stage = "Staging", archive_existing_versions = false }))
+            .IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+
+        (await Server.GetAsync($"{Api}registered-models/get")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync(Api + "registered-models/rename", new { name })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync($"{Api}model-versions/get?name={Q(name)}")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync(Api + "model-versions/transition-stage", new { name, version = "1" })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync(Api + "registered-models/alias", new { name, version = "1" })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync($"/api/2.0/strata/registry/lineage?name={Q(name)}")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync(Api + "model-versions/transition-stage", new { name, version = "1", stage = "Staging", archive_existing_versions = "maybe" }))
+            .IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync($"{Api}registered-models/no-such-endpoint")).IsError(HttpStatusCode.NotFound, "ENDPOINT_NOT_FOUND");
+    }
+
+    [Fact]
     public async Task Wire_rules_content_type_and_query_delete()
     {
         var name = NewName();
