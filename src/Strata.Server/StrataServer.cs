@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
 using Strata.Server.Hosting;
+using Strata.Server.Registry;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
 using Strata.Storage.Database;
@@ -101,6 +102,7 @@ public static class StrataServer
     {
         services.AddStrataTracking();
         services.AddStrataArtifacts();
+        services.AddStrataRegistry();
         return services;
     }
 
@@ -120,6 +122,7 @@ public static class StrataServer
                 routes.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
             }
         });
+        app.MapRegistryApi();
         return app;
     }
 
