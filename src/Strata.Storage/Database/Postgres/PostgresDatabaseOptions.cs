@@ -1,0 +1,20 @@
+using System.Data;
+
+namespace Strata.Storage.Database.Postgres;
+
+public sealed record PostgresDatabaseOptions
+{
+    /// <summary>An Npgsql connection string (see <see cref="PostgresConnectionUri"/> for the URI forms).</summary>
+    public required string ConnectionString { get; init; }
+
+    /// <summary>Connections this process keeps at most; every replica has its own pool.</summary>
+    public int MaxPoolSize { get; init; } = 20;
+
+    /// <summary>How many times a write that lost a serialization or deadlock conflict is re-run.</summary>
+    public int MaxConflictRetries { get; init; } = 5;
+
+    public IsolationLevel WriteIsolation { get; init; } = IsolationLevel.ReadCommitted;
+
+    /// <summary>Seconds a command may run before the server cancels it.</summary>
+    public int CommandTimeoutSeconds { get; init; } = 30;
+}
