@@ -26,6 +26,27 @@ public sealed class PostgresDatabaseTests(PostgresCluster cluster) : IAsyncLifet
     }
 
     [Fact]
+    public async Task List_parameters_expand_as_on_sqlite()
+    {
+        // The shared SQL writes "IN @ids"; bound as one array by Npgsql this would be a syntax error.
+        await using var db = Create();
+        await db.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')", transaction: tx, cancellationToken: ct)), default);
+
+        var some = await db.ReadAsync((c, ct) => c.QueryAsync<string>(new CommandDefinition("SELECT v FROM t WHERE id IN @ids ORDER BY v", new { ids = new[] { 1L, 3L } }, cancellationToken: ct)), default);
+        var none = await db.ReadAsync((c, ct) => c.QueryAsync<string>(new CommandDefinition("SELECT v FROM t WHERE v IN @vs", new { vs = Array.Empty<string>() }, cancellationToken: ct)), default);
+        var batch = await db.WriteAsync(async (c, tx, ct) =>
+        {
+            using var grid = await c.QueryMultipleAsync(new CommandDefinition("SELECT count(*) FROM t WHERE id IN @ids; SELECT max(v) FROM t WHERE id IN @ids", new { ids = new List<long> { 1, 2 } }, tx, cancellationToken: ct));
+            return (await grid.ReadSingleAsync<long>(), await grid.ReadSingleAsync<string>());
+        }, default);
+
+        Assert.Equal(["a", "c"], some);
+        Assert.Empty(none);
+        Assert.Equal((2L, "b"), batch);
+    }
+
+    [Fact]
     public async Task A_failing_write_rolls_back_all_its_statements()
     {
         await using var db = Create();

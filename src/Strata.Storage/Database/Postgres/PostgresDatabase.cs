@@ -66,7 +66,7 @@ public sealed class PostgresDatabase : IDatabase
 
     public async Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> work, CancellationToken ct)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var connection = new PostgresConnection(await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false));
         return await work(connection, ct).ConfigureAwait(false);
     }
 
@@ -76,7 +76,7 @@ public sealed class PostgresDatabase : IDatabase
         {
             try
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+                await using var connection = new PostgresConnection(await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false));
                 await using var tx = await connection.BeginTransactionAsync(_options.WriteIsolation, ct).ConfigureAwait(false);
                 var result = await work(connection, tx, ct).ConfigureAwait(false);
 
