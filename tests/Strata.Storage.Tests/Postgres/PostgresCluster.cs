@@ -84,7 +84,10 @@ public sealed class PostgresCluster : IAsyncLifetime
         await connection.OpenAsync().ConfigureAwait(false);
 
         // Identifiers cannot be parameters; the name is generated here, never taken from input.
-        await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        // A natural-language collation (ICU en-US, where 'a' < 'B') like most production databases
+        // have, so SQL that silently relies on byte order shows up here rather than in production.
+        await using var cmd = new NpgsqlCommand(
+            $"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'", connection);
         await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
         return ConnectionString(name);
     }

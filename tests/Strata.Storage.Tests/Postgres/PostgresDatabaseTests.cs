@@ -26,6 +26,14 @@ public sealed class PostgresDatabaseTests(PostgresCluster cluster) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Test_databases_collate_like_production_ones()
+    {
+        await using var db = Create();
+        var naturalOrder = await db.ReadAsync((c, ct) => c.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT 'a' < 'B'", cancellationToken: ct)), default);
+        Assert.True(naturalOrder);
+    }
+
+    [Fact]
     public async Task List_parameters_expand_as_on_sqlite()
     {
         // The shared SQL writes "IN @ids"; bound as one array by Npgsql this would be a syntax error.
