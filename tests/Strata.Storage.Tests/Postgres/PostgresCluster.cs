@@ -33,7 +33,6 @@ public sealed class PostgresCluster : IAsyncLifetime
         Username = "postgres",
         Database = database,
         Pooling = true,
-        MaxPoolSize = 20,
         IncludeErrorDetail = true,
     }.ConnectionString;
 

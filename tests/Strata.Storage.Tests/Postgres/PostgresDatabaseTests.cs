@@ -152,7 +152,7 @@ public sealed class PostgresDatabaseTests(PostgresCluster cluster) : IAsyncLifet
     public async Task Pool_size_comes_from_the_options()
     {
         await using var db = Create(o => o with { MaxPoolSize = 3 });
-        Assert.Equal(3, new NpgsqlConnectionStringBuilder(db.DataSource.ConnectionString).MaxPoolSize);
+        Assert.Equal(3, PoolSize(db));
 
         // More concurrent reads than connections still all complete: they queue for the pool.
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
@@ -162,6 +162,22 @@ public sealed class PostgresDatabaseTests(PostgresCluster cluster) : IAsyncLifet
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()", cancellationToken: ct)), default);
         Assert.InRange(backends, 1, 3);
     }
+
+    [Fact]
+    public async Task Pool_size_defaults_to_the_connection_string_then_to_twenty()
+    {
+        await using var fromString = PostgresDatabase.Create(new PostgresDatabaseOptions { ConnectionString = _connectionString + ";Maximum Pool Size=7" });
+        await using var fromUri = PostgresDatabase.Create(new PostgresDatabaseOptions { ConnectionString = PostgresConnectionUri.ToConnectionString("postgresql://u@h/d?max_pool_size=9") });
+        await using var neither = Create();
+        await using var both = PostgresDatabase.Create(new PostgresDatabaseOptions { ConnectionString = _connectionString + ";Maximum Pool Size=7", MaxPoolSize = 4 });
+
+        Assert.Equal(7, PoolSize(fromString));
+        Assert.Equal(9, PoolSize(fromUri));
+        Assert.Equal(PostgresDatabaseOptions.DefaultMaxPoolSize, PoolSize(neither));
+        Assert.Equal(4, PoolSize(both));
+    }
+
+    private static int PoolSize(PostgresDatabase db) => new NpgsqlConnectionStringBuilder(db.DataSource.ConnectionString).MaxPoolSize;
 
     [Fact]
     public async Task Exclusive_sections_on_one_lock_never_overlap_across_pools()

@@ -236,6 +236,12 @@ public static partial class PostgresConnectionUri
                 case "dbname":
                     builder.Database = value;
                     break;
+                case "max_pool_size":
+                    // Strata's own: libpq has no pool, but every replica's pool should be sizable from the URI.
+                    builder.MaxPoolSize = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
+                        ? size
+                        : throw new FormatException($"Invalid max_pool_size '{value}' in the PostgreSQL URI.");
+                    break;
                 default:
                     // Anything else must be an Npgsql keyword (e.g. "Include Error Detail=true").
                     try

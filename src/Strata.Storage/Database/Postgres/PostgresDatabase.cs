@@ -37,9 +37,10 @@ public sealed class PostgresDatabase : IDatabase
     public static PostgresDatabase Create(PostgresDatabaseOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.MaxPoolSize < 1)
+        var poolSize = options.MaxPoolSize ?? ExplicitPoolSize(options.ConnectionString) ?? PostgresDatabaseOptions.DefaultMaxPoolSize;
+        if (poolSize < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxPoolSize, "MaxPoolSize must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(options), poolSize, "MaxPoolSize must be at least 1.");
         }
 
         if (options.MaxConflictRetries < 0)
@@ -49,7 +50,7 @@ public sealed class PostgresDatabase : IDatabase
 
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString)
         {
-            MaxPoolSize = options.MaxPoolSize,
+            MaxPoolSize = poolSize,
             CommandTimeout = options.CommandTimeoutSeconds,
         };
         if (builder.MinPoolSize > builder.MaxPoolSize)
@@ -124,6 +125,15 @@ public sealed class PostgresDatabase : IDatabase
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>The pool size the connection string sets itself, if it does (Npgsql's builder reports its default otherwise).</summary>
+    private static int? ExplicitPoolSize(string connectionString)
+    {
+        // Npgsql's builder writes back only the keywords that were given, under their canonical names.
+        var canonical = new NpgsqlConnectionStringBuilder(connectionString);
+        var given = new DbConnectionStringBuilder { ConnectionString = canonical.ConnectionString };
+        return given.ContainsKey("Maximum Pool Size") ? canonical.MaxPoolSize : null;
+    }
 
     /// <summary>A stable 64-bit key: every replica and version of Strata must derive the same one.</summary>
     internal static long AdvisoryLockKey(string lockName) =>
