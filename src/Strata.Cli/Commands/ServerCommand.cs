@@ -1,0 +1,123 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using Strata.Server;
+using Strata.Server.Hosting;
+using Strata.Storage.Database;
+using Strata.Storage.Migrations;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata server</c>: runs the tracking server with <c>mlflow server</c>'s flags.</summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var host = new Option<string?>("--host") { Description = "Interface to listen on (default 127.0.0.1; env STRATA_HOST)." };
+        var port = new Option<int?>("--port", "-p") { Description = "Port to listen on (default 5000; env STRATA_PORT)." };
+        var backend = new Option<string?>("--backend-store-uri")
+        {
+            Description = $"Database URI, e.g. sqlite:///./mlflow.db or sqlite:////abs/path.db (default {StrataServerOptions.DefaultBackendStoreUri}; env STRATA_BACKEND_STORE_URI).",
+        };
+        var artifactRoot = new Option<string?>("--default-artifact-root")
+        {
+            Description = $"Artifact root for new experiments (default {StrataServerOptions.ProxiedArtifactRoot}; env STRATA_DEFAULT_ARTIFACT_ROOT).",
+        };
+        var artifactsDestination = new Option<string?>("--artifacts-destination")
+        {
+            Description = "Where proxied artifacts are stored (default ./strata-data/artifacts; env STRATA_ARTIFACTS_DESTINATION).",
+        };
+        var serveArtifacts = new Option<bool>("--serve-artifacts") { Description = "Proxy artifact uploads and downloads (the default)." };
+        var noServeArtifacts = new Option<bool>("--no-serve-artifacts") { Description = "Do not proxy artifacts." };
+        var artifactsOnly = new Option<bool>("--artifacts-only") { Description = "Serve only the artifact proxy; tracking and registry answer 503." };
+
+        var command = new Command("server", "Run the MLflow-compatible tracking server.")
+        {
+            host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly,
+        };
+
+        command.SetAction(async (parse, ct) =>
+        {
+            StrataServerOptions options;
+            try
+            {
+                options = new StrataServerOptions().ApplyEnvironment(Environment.GetEnvironmentVariable);
+                options.Host = parse.GetValue(host) ?? options.Host;
+                options.Port = parse.GetValue(port) ?? options.Port;
+                options.BackendStoreUri = parse.GetValue(backend) ?? options.BackendStoreUri;
+                options.DefaultArtifactRoot = parse.GetValue(artifactRoot) ?? options.DefaultArtifactRoot;
+                options.ArtifactsDestination = parse.GetValue(artifactsDestination) ?? options.ArtifactsDestination;
+                if (parse.GetValue(serveArtifacts) && parse.GetValue(noServeArtifacts))
+                {
+                    throw new StrataConfigurationException("--serve-artifacts and --no-serve-artifacts cannot be used together.");
+                }
+
+                if (parse.GetValue(serveArtifacts))
+                {
+                    options.ServeArtifacts = true;
+                }
+
+                if (parse.GetValue(noServeArtifacts))
+                {
+                    options.ServeArtifacts = false;
+                }
+
+                if (parse.GetValue(artifactsOnly))
+                {
+                    options.ArtifactsOnly = true;
+                }
+            }
+            catch (StrataConfigurationException ex)
+            {
+                CliConsole.Error(ex.Message);
+                return ExitCodes.Configuration;
+            }
+
+            return await RunAsync(options, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(StrataServerOptions options, CancellationToken ct)
+    {
+        WebApplication app;
+        try
+        {
+            app = await StrataServer.BuildAsync(options, ct: ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is StrataConfigurationException or BackendStoreException or SchemaTooNewException)
+        {
+            CliConsole.Error(ex.Message);
+            return ExitCodes.Configuration;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            CliConsole.Error($"the server could not start: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                // Kestrel reports a taken port or a bad address as an IOException.
+                CliConsole.Error($"cannot listen on {options.Host}:{options.Port}: {ex.Message}");
+                return ExitCodes.Configuration;
+            }
+
+            foreach (var address in app.ListeningAddresses())
+            {
+                Console.WriteLine($"Strata server listening on {address}");
+            }
+
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,55 @@
+namespace Strata.Core.Models;
+
+/// <summary>
+/// What a model runtime is asked to score: named columns of a table, or named tensors, in columnar form. A batch of
+/// requests is one input with more rows.
+/// </summary>
+public sealed class ModelInput
+{
+    public ModelInput(IReadOnlyList<ModelTensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        Tensors = tensors;
+    }
+
+    public ModelInput(params ModelTensor[] tensors)
+        : this((IReadOnlyList<ModelTensor>)tensors)
+    {
+    }
+
+    public IReadOnlyList<ModelTensor> Tensors { get; }
+
+    /// <summary>Rows in the input: the first dimension of the first tensor (all must agree for tabular models).</summary>
+    public int RowCount => Tensors.Count == 0 ? 0 : Tensors[0].Rows;
+
+    public ModelTensor? Find(string name)
+    {
+        foreach (var t in Tensors)
+        {
+            if (string.Equals(t.Name, name, StringComparison.Ordinal))
+            {
+                return t;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>What a model returned: named output columns (one value or one vector per row) or named tensors.</summary>
+public sealed class ModelOutput
+{
+    public ModelOutput(IReadOnlyList<ModelTensor> tensors)
+    {
+        Tensors = tensors;
+    }
+
+    public IReadOnlyList<ModelTensor> Tensors { get; }
+
+    public int RowCount => Tensors.Count == 0 ? 0 : Tensors[0].Rows;
+
+    public ModelTensor? Find(string name) => Tensors.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
+
+    public ModelTensor this[string name] =>
+        Find(name) ?? throw new KeyNotFoundException($"The model output has no '{name}'; it has {string.Join(", ", Tensors.Select(t => t.Name))}");
+}

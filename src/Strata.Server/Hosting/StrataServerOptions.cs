@@ -1,0 +1,105 @@
+using System.Globalization;
+
+namespace Strata.Server.Hosting;
+
+/// <summary>
+/// Server settings, mirroring <c>mlflow server</c>'s flags. Bound from <c>STRATA_*</c> environment
+/// variables (<see cref="ApplyEnvironment"/>) and then command-line flags; checked by <see cref="Validate"/>.
+/// </summary>
+public sealed class StrataServerOptions
+{
+    public const string DefaultBackendStoreUri = "sqlite:///./strata-data/strata.db";
+    public const string ProxiedArtifactRoot = "mlflow-artifacts:/";
+
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port (tests).</summary>
+    public int Port { get; set; } = 5000;
+
+    public string BackendStoreUri { get; set; } = DefaultBackendStoreUri;
+
+    public string DefaultArtifactRoot { get; set; } = ProxiedArtifactRoot;
+
+    public string ArtifactsDestination { get; set; } = "./strata-data/artifacts";
+
+    public bool ServeArtifacts { get; set; } = true;
+
+    public bool ArtifactsOnly { get; set; }
+
+    /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
+    public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
+        new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)
+        {
+            ["STRATA_HOST"] = (o, v) => o.Host = v,
+            ["STRATA_PORT"] = (o, v) => o.Port = ParsePort(v, "STRATA_PORT"),
+            ["STRATA_BACKEND_STORE_URI"] = (o, v) => o.BackendStoreUri = v,
+            ["STRATA_DEFAULT_ARTIFACT_ROOT"] = (o, v) => o.DefaultArtifactRoot = v,
+            ["STRATA_ARTIFACTS_DESTINATION"] = (o, v) => o.ArtifactsDestination = v,
+            ["STRATA_SERVE_ARTIFACTS"] = (o, v) => o.ServeArtifacts = ParseBool(v, "STRATA_SERVE_ARTIFACTS"),
+            ["STRATA_ARTIFACTS_ONLY"] = (o, v) => o.ArtifactsOnly = ParseBool(v, "STRATA_ARTIFACTS_ONLY"),
+        };
+
+    /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
+    public StrataServerOptions ApplyEnvironment(Func<string, string?> getVariable)
+    {
+        foreach (var (name, apply) in EnvironmentVariables)
+        {
+            if (getVariable(name) is { Length: > 0 } value)
+            {
+                apply(this, value);
+            }
+        }
+
+        return this;
+    }
+
+    /// <summary>Throws <see cref="StrataConfigurationException"/> with a one-line message for the first bad setting.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Host))
+        {
+            throw new StrataConfigurationException("--host must not be empty.");
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            throw new StrataConfigurationException($"--port must be between 0 and 65535, got {Port}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(BackendStoreUri))
+        {
+            throw new StrataConfigurationException("--backend-store-uri must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(DefaultArtifactRoot))
+        {
+            throw new StrataConfigurationException("--default-artifact-root must not be empty.");
+        }
+
+        if (ArtifactsOnly && !ServeArtifacts)
+        {
+            throw new StrataConfigurationException("--artifacts-only requires artifact serving; do not combine it with --no-serve-artifacts.");
+        }
+
+        if (ServeArtifacts && string.IsNullOrWhiteSpace(ArtifactsDestination))
+        {
+            throw new StrataConfigurationException("--artifacts-destination must not be empty when artifacts are served.");
+        }
+    }
+
+    private static int ParsePort(string value, string name) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            ? port
+            : throw new StrataConfigurationException($"{name} must be a port number, got '{value}'.");
+
+    private static bool ParseBool(string value, string name) =>
+        value.ToLowerInvariant() switch
+        {
+            "1" or "true" or "yes" or "on" => true,
+            "0" or "false" or "no" or "off" => false,
+            _ => throw new StrataConfigurationException($"{name} must be true or false, got '{value}'."),
+        };
+}
+
+/// <summary>A setting is invalid. The message is one line, fit for a CLI error.</summary>
+public sealed class StrataConfigurationException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,109 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.Core.Tracking;
+using Strata.Server.Hosting;
+using Strata.Server.Tracking;
+using Strata.Server.Wire;
+using Strata.Storage.Database;
+
+namespace Strata.Server;
+
+/// <summary>
+/// Builds the Strata server; the CLI and the tests both start it from here. Each capability
+/// adds one <c>AddXxx</c> line in <see cref="AddStrataServices"/> and one <c>MapXxxApi</c> line in <see cref="MapStrata"/>.
+/// </summary>
+public static class StrataServer
+{
+    /// <summary>
+    /// Validates the options, opens and migrates the backend store, and returns the app with every
+    /// API mapped and experiment "0" present. Throws <see cref="StrataConfigurationException"/> or
+    /// <see cref="BackendStoreException"/> (one-line messages) for bad settings.
+    /// </summary>
+    public static async Task<WebApplication> BuildAsync(
+        StrataServerOptions options, string[]? args = null, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
+    {
+        options.Validate();
+        if (options.ServeArtifacts)
+        {
+            StartupChecks.EnsureWritableDirectory(options.ArtifactsDestination, "--artifacts-destination");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args ?? [],
+            ApplicationName = typeof(StrataServer).Assembly.GetName().Name,
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (IPAddress.TryParse(options.Host, out var address))
+            {
+                kestrel.Listen(address, options.Port);
+            }
+            else if (options.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                kestrel.ListenLocalhost(options.Port);
+            }
+            else
+            {
+                kestrel.ListenAnyIP(options.Port);
+            }
+        });
+        builder.Services.AddSingleton(Options.Create(options));
+
+        var database = await BackendStore.OpenAsync(options.BackendStoreUri, null, ct).ConfigureAwait(false);
+        WebApplication app;
+        try
+        {
+            builder.Services.AddStrataStorage(database);
+            builder.Services.AddStrataServices();
+            configure?.Invoke(builder);
+            app = builder.Build();
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
+            await app.Services.GetRequiredService<ITrackingStore>()
+                .EnsureDefaultExperimentAsync(options.DefaultArtifactRoot, now, ct).ConfigureAwait(false);
+            app.MapStrata();
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return app;
+    }
+
+    /// <summary>The services of every capability.</summary>
+    public static IServiceCollection AddStrataServices(this IServiceCollection services)
+    {
+        services.AddStrataTracking();
+        return services;
+    }
+
+    /// <summary>The middleware and every capability's endpoints.</summary>
+    public static WebApplication MapStrata(this WebApplication app)
+    {
+        app.UseMiddleware<RequestLoggingMiddleware>();
+        app.UseMiddleware<MlflowErrorMiddleware>();
+        app.MapSystemApi();
+        app.MapTrackingApi();
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel listens on once started (with the real port when 0 was asked).</summary>
+    public static IReadOnlyList<string> ListeningAddresses(this WebApplication app) =>
+        app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+}

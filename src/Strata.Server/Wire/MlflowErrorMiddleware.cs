@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Strata.Core.Errors;
+
+namespace Strata.Server.Wire;
+
+/// <summary>
+/// The one place errors become MLflow responses: <see cref="MlflowException"/> → its code and
+/// status; unreadable requests → 400; an unmatched route → 404 ENDPOINT_NOT_FOUND; anything else
+/// → 500 INTERNAL_ERROR without internals.
+/// </summary>
+public sealed partial class MlflowErrorMiddleware(RequestDelegate next, ILogger<MlflowErrorMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+            if (context.Response.StatusCode == StatusCodes.Status404NotFound && !context.Response.HasStarted && context.GetEndpoint() is null)
+            {
+                await WireErrors.WriteAsync(
+                    context, ErrorCode.ENDPOINT_NOT_FOUND, $"No API endpoint {context.Request.Method} {context.Request.Path}").ConfigureAwait(false);
+            }
+        }
+        catch (MlflowException ex) when (!context.Response.HasStarted)
+        {
+            LogClientError(logger, context.Request.Method, context.Request.Path, ex.Code, ex.Message);
+            await WireErrors.WriteAsync(context, ex.Code, ex.Message).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            LogClientError(logger, context.Request.Method, context.Request.Path, ErrorCode.INVALID_PARAMETER_VALUE, ex.Message);
+            await WireErrors.WriteAsync(context, ErrorCode.INVALID_PARAMETER_VALUE, $"Bad request: {ex.Message}").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            LogServerError(logger, ex, context.Request.Method, context.Request.Path);
+            await WireErrors.WriteAsync(context, ErrorCode.INTERNAL_ERROR, "Internal server error. See the server log for details.").ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} failed: {ErrorCode} {ErrorMessage}")]
+    private static partial void LogClientError(ILogger logger, string method, PathString path, ErrorCode errorCode, string errorMessage);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed with an unexpected error")]
+    private static partial void LogServerError(ILogger logger, Exception exception, string method, PathString path);
+}

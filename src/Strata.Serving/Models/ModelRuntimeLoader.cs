@@ -1,0 +1,66 @@
+using Strata.Core.Errors;
+using Strata.Core.Models;
+using Strata.Serving.Runtimes;
+
+namespace Strata.Serving.Models;
+
+/// <summary>Loads one flavor of a model folder into a runtime.</summary>
+public interface IModelFlavorLoader
+{
+    string Flavor { get; }
+
+    IModelRuntime Load(string folder, MlModel model);
+}
+
+public sealed class MlnetFlavorLoader : IModelFlavorLoader
+{
+    public string Flavor => MlnetFlavor.Name;
+
+    public IModelRuntime Load(string folder, MlModel model) => MlnetFlavor.Load(folder, model);
+}
+
+public sealed class OnnxFlavorLoader : IModelFlavorLoader
+{
+    public string Flavor => OnnxFlavor.Name;
+
+    public IModelRuntime Load(string folder, MlModel model) => OnnxFlavor.Load(folder, model);
+}
+
+/// <summary>
+/// Turns a local MLflow model folder into an <see cref="IModelRuntime"/>, choosing the first flavor it has in the
+/// order of the loaders given (by default <c>mlnet</c>, then <c>onnx</c>).
+/// </summary>
+public sealed class ModelRuntimeLoader(IEnumerable<IModelFlavorLoader> loaders)
+{
+    private readonly IReadOnlyList<IModelFlavorLoader> _loaders = loaders.ToList();
+
+    public ModelRuntimeLoader()
+        : this([new MlnetFlavorLoader(), new OnnxFlavorLoader()])
+    {
+    }
+
+    /// <summary>The flavors this loader serves, in order of preference.</summary>
+    public IReadOnlyList<string> ServableFlavors => _loaders.Select(l => l.Flavor).ToList();
+
+    public async Task<IModelRuntime> LoadAsync(string folder, CancellationToken cancellationToken = default)
+    {
+        var model = await ModelFolder.ReadMlModelAsync(folder, cancellationToken).ConfigureAwait(false);
+        return Load(folder, model);
+    }
+
+    public IModelRuntime Load(string folder, MlModel model)
+    {
+        foreach (var loader in _loaders)
+        {
+            if (model.HasFlavor(loader.Flavor))
+            {
+                return loader.Load(folder, model);
+            }
+        }
+
+        var has = model.Flavors.Count == 0 ? "no flavors" : $"the flavors [{string.Join(", ", model.Flavors.Keys)}]";
+        throw MlflowException.InvalidParameter(
+            $"The model at '{folder}' has {has}; Strata serves models with one of the flavors [{string.Join(", ", ServableFlavors)}]. "
+            + "Log the model with one of those flavors (for example convert it to ONNX) to serve it.");
+    }
+}

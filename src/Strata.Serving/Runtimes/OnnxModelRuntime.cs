@@ -1,0 +1,211 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Strata.Core.Errors;
+using Strata.Core.Models;
+using Strata.Serving.Models;
+using Ort = Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Strata.Serving.Runtimes;
+
+/// <summary>
+/// Serves an ONNX model with one shared <see cref="InferenceSession"/> (its Run is thread-safe). Numeric inputs are
+/// handed to ONNX Runtime in place (the request's buffers are pinned, not copied); the per-call arrays of names and
+/// values are prepared once.
+/// </summary>
+public sealed class OnnxModelRuntime : IModelRuntime
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly TensorSpec[] _inputSpecs;
+
+    public OnnxModelRuntime(MlModel model, InferenceSession session)
+    {
+        Model = model;
+        _session = session;
+        _inputNames = session.InputMetadata.Keys.ToArray();
+        var graphOutputs = session.OutputMetadata.Where(kv => kv.Value.IsTensor).Select(kv => kv.Key).ToArray();
+        _inputSpecs = _inputNames.Select(n => OnnxTypes.ToSpec(n, session.InputMetadata[n])).ToArray();
+        GraphInputs = ModelSchema.FromTensors(_inputSpecs);
+        GraphOutputs = ModelSchema.FromTensors(graphOutputs.Select(n => OnnxTypes.ToSpec(n, session.OutputMetadata[n])));
+        InputSchema = model.Signature?.Inputs ?? GraphInputs;
+        OutputSchema = model.Signature?.Outputs ?? GraphOutputs;
+        // When the signature names a subset of the graph's outputs, ask ONNX Runtime for just those: it then skips
+        // the nodes that only feed the others.
+        _outputNames = OutputSchema is { HasNames: true, Count: > 0 } declared && declared.Names.All(n => graphOutputs.Contains(n))
+            ? declared.Names.Select(n => n!).ToArray()
+            : graphOutputs;
+    }
+
+    public string Flavor => OnnxFlavor.Name;
+
+    public MlModel Model { get; }
+
+    public ModelSchema InputSchema { get; }
+
+    public ModelSchema OutputSchema { get; }
+
+    /// <summary>The graph's own inputs and outputs (what <see cref="Predict"/> feeds and returns).</summary>
+    public ModelSchema GraphInputs { get; }
+
+    public ModelSchema GraphOutputs { get; }
+
+    public ModelOutput Predict(ModelInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var activity = ModelActivity.StartPredict(Flavor, input.RowCount);
+        var enforced = SignatureEnforcer.Enforce(InputSchema, AddTrailingUnitDimension(input, InputSchema));
+        // The graph is the final word: a column-based signature still has to arrive as the graph's tensors.
+        if (!ReferenceEquals(InputSchema, GraphInputs))
+        {
+            enforced = SignatureEnforcer.Enforce(GraphInputs, AddTrailingUnitDimension(RenameToGraph(enforced), GraphInputs));
+        }
+
+        var values = new OrtValue[_inputNames.Length];
+        var created = 0;
+        try
+        {
+            for (var i = 0; i < _inputNames.Length; i++)
+            {
+                var tensor = enforced.Find(_inputNames[i]) ?? enforced.Tensors[i];
+                values[i] = ToOrtValue(tensor);
+                created++;
+            }
+
+            using var results = _session.Run(_runOptions, _inputNames, values, _outputNames);
+            var outputs = new ModelTensor[_outputNames.Length];
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                outputs[i] = FromOrtValue(_outputNames[i], results[i]);
+            }
+
+            return new ModelOutput(outputs);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new MlflowException(ErrorCode.BAD_REQUEST, $"ONNX Runtime rejected the input: {e.Message}", e);
+        }
+        finally
+        {
+            for (var i = 0; i < created; i++)
+            {
+                values[i].Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    /// <summary>
+    /// Lets a column of n values feed a tensor declared [-1, 1] (what ML.NET's exporter declares for a scalar column),
+    /// so tabular requests reach such graphs. Only the shape changes; the buffer is shared.
+    /// </summary>
+    private static ModelInput AddTrailingUnitDimension(ModelInput input, ModelSchema schema)
+    {
+        if (!schema.IsTensorBased || !schema.HasNames)
+        {
+            return input;
+        }
+
+        List<ModelTensor>? reshaped = null;
+        for (var i = 0; i < input.Tensors.Count; i++)
+        {
+            var tensor = input.Tensors[i];
+            var spec = schema.Tensors.FirstOrDefault(t => t.Name == tensor.Name);
+            if (spec is not null && spec.Shape.Count == tensor.Shape.Length + 1 && spec.Shape[^1] == 1)
+            {
+                reshaped ??= input.Tensors.ToList();
+                reshaped[i] = tensor.Reshape([.. tensor.Shape, 1]);
+            }
+        }
+
+        return reshaped is null ? input : new ModelInput(reshaped);
+    }
+
+    private ModelInput RenameToGraph(ModelInput input)
+    {
+        // An unnamed single-tensor signature feeds the graph's single input whatever the request called it.
+        if (!InputSchema.HasNames && input.Tensors.Count == _inputNames.Length)
+        {
+            return new ModelInput(input.Tensors.Select((t, i) => Rename(t, _inputNames[i])).ToList());
+        }
+
+        return input;
+    }
+
+    private static ModelTensor Rename(ModelTensor tensor, string name) =>
+        tensor.Name == name ? tensor : tensor.Reshape(tensor.Shape, name);
+
+    private static OrtValue ToOrtValue(ModelTensor tensor)
+    {
+        var shape = new long[tensor.Shape.Length];
+        for (var d = 0; d < shape.Length; d++)
+        {
+            shape[d] = tensor.Shape[d];
+        }
+
+        return tensor switch
+        {
+            ModelTensor<float> t => Wrap(t, shape),
+            ModelTensor<double> t => Wrap(t, shape),
+            ModelTensor<int> t => Wrap(t, shape),
+            ModelTensor<long> t => Wrap(t, shape),
+            ModelTensor<short> t => Wrap(t, shape),
+            ModelTensor<sbyte> t => Wrap(t, shape),
+            ModelTensor<byte> t => Wrap(t, shape),
+            ModelTensor<ushort> t => Wrap(t, shape),
+            ModelTensor<uint> t => Wrap(t, shape),
+            ModelTensor<ulong> t => Wrap(t, shape),
+            ModelTensor<bool> t => Wrap(t, shape),
+            ModelTensor<string> t => Strings(t, shape),
+            _ => throw MlflowException.InvalidParameter($"Input '{tensor.Name}' of type {tensor.ElementType.ToNumpyName()} cannot be fed to an ONNX model"),
+        };
+    }
+
+    private static OrtValue Wrap<T>(ModelTensor<T> tensor, long[] shape)
+        where T : unmanaged =>
+        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(tensor.Data), shape);
+
+    private static OrtValue Strings(ModelTensor<string> tensor, long[] shape)
+    {
+        var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
+        var span = tensor.Span;
+        for (var i = 0; i < span.Length; i++)
+        {
+            value.StringTensorSetElementAt(span[i].AsSpan(), i);
+        }
+
+        return value;
+    }
+
+    private static ModelTensor FromOrtValue(string name, OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        var shape = info.Shape.Select(d => checked((int)d)).ToArray();
+        return info.ElementDataType switch
+        {
+            Ort.TensorElementType.Float => Copy<float>(name, value, shape),
+            Ort.TensorElementType.Double => Copy<double>(name, value, shape),
+            Ort.TensorElementType.Int32 => Copy<int>(name, value, shape),
+            Ort.TensorElementType.Int64 => Copy<long>(name, value, shape),
+            Ort.TensorElementType.Int16 => Copy<short>(name, value, shape),
+            Ort.TensorElementType.Int8 => Copy<sbyte>(name, value, shape),
+            Ort.TensorElementType.UInt8 => Copy<byte>(name, value, shape),
+            Ort.TensorElementType.UInt16 => Copy<ushort>(name, value, shape),
+            Ort.TensorElementType.UInt32 => Copy<uint>(name, value, shape),
+            Ort.TensorElementType.UInt64 => Copy<ulong>(name, value, shape),
+            Ort.TensorElementType.Bool => Copy<bool>(name, value, shape),
+            Ort.TensorElementType.String => new ModelTensor<string>(name, value.GetStringTensorAsArray(), shape),
+            var other => throw new NotSupportedException($"ONNX output '{name}' has element type {other}, which Strata cannot return"),
+        };
+    }
+
+    private static ModelTensor<T> Copy<T>(string name, OrtValue value, int[] shape)
+        where T : unmanaged =>
+        new(name, value.GetTensorDataAsSpan<T>().ToArray(), shape);
+}

@@ -1,0 +1,204 @@
+using System.Data;
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Strata.Core.Tracking;
+using Strata.Storage.Database;
+
+namespace Strata.Storage.Tracking;
+
+/// <summary>
+/// The hot path of log-batch. Metric points go in through prepared INSERTs of
+/// <see cref="SqlDialect.MetricRowsPerInsert"/> rows (duplicates dropped by the history key), and
+/// <c>latest_metrics</c> gets, per key, the greatest (step, timestamp, value) of the batch as an
+/// upsert that only replaces a stored row it beats. Commands are built by hand and their parameters
+/// re-bound in place rather than through Dapper: reflection per parameter would cost more than the
+/// insert. Where the dialect allows it (SQLite's long-lived writer connection) the prepared commands
+/// are kept per connection and reused by every later batch.
+/// </summary>
+internal sealed class MetricBatchWriter(SqlDialect dialect)
+{
+    private const int HistoryColumnsPerRow = 8;
+    private const int LatestColumnsPerRow = 5;
+
+    private readonly ConditionalWeakTable<DbConnection, Dictionary<(bool Latest, int Rows), DbCommand>> _prepared = new();
+
+    public async Task WriteAsync(DbConnection c, DbTransaction tx, string runId, IReadOnlyList<Metric> metrics, CancellationToken ct)
+    {
+        if (metrics.Count == 0)
+        {
+            return;
+        }
+
+        await InsertAsync(c, tx, runId, metrics, latest: false, ct).ConfigureAwait(false);
+        await InsertAsync(c, tx, runId, LatestPerKey(metrics), latest: true, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>MLflow's "latest": the greatest (step, timestamp, value); a NaN value ranks below every number.</summary>
+    internal static bool IsLater(Metric candidate, Metric current)
+    {
+        if (candidate.Step != current.Step)
+        {
+            return candidate.Step > current.Step;
+        }
+
+        if (candidate.Timestamp != current.Timestamp)
+        {
+            return candidate.Timestamp > current.Timestamp;
+        }
+
+        if (double.IsNaN(candidate.Value))
+        {
+            return false;
+        }
+
+        return double.IsNaN(current.Value) || candidate.Value > current.Value;
+    }
+
+    private async Task InsertAsync(DbConnection c, DbTransaction tx, string runId, IReadOnlyList<Metric> rows, bool latest, CancellationToken ct)
+    {
+        var columns = latest ? LatestColumnsPerRow : HistoryColumnsPerRow;
+        var perStatement = Math.Max(1, Math.Min(dialect.MetricRowsPerInsert, (dialect.MaxParametersPerStatement - 1) / columns));
+        for (var start = 0; start < rows.Count; start += perStatement)
+        {
+            var count = Math.Min(perStatement, rows.Count - start);
+            var (cmd, owned) = GetCommand(c, latest, count);
+            try
+            {
+                cmd.Transaction = tx;
+                var p = cmd.Parameters;
+                p[0].Value = runId;
+                for (var i = 0; i < count; i++)
+                {
+                    var m = rows[start + i];
+                    var isNan = double.IsNaN(m.Value);
+                    var o = 1 + (i * columns);
+                    p[o].Value = m.Key;
+                    p[o + 1].Value = m.Timestamp;
+                    p[o + 2].Value = m.Step;
+                    p[o + 3].Value = isNan ? 0d : m.Value;
+                    p[o + 4].Value = isNan ? 1 : 0;
+                    if (!latest)
+                    {
+                        p[o + 5].Value = (object?)m.ModelId ?? DBNull.Value;
+                        p[o + 6].Value = (object?)m.DatasetName ?? DBNull.Value;
+                        p[o + 7].Value = (object?)m.DatasetDigest ?? DBNull.Value;
+                    }
+                }
+
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (owned)
+                {
+                    await cmd.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    cmd.Transaction = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>A command for <paramref name="rows"/> rows; owned = the caller disposes it (not cached).</summary>
+    private (DbCommand Command, bool Owned) GetCommand(DbConnection c, bool latest, int rows)
+    {
+        if (!dialect.CachePreparedCommandsPerConnection)
+        {
+            return (CreateCommand(c, latest, rows, prepare: false), true);
+        }
+
+        var cache = _prepared.GetOrCreateValue(c);
+        if (!cache.TryGetValue((latest, rows), out var cmd))
+        {
+            cmd = CreateCommand(c, latest, rows, prepare: true);
+            cache[(latest, rows)] = cmd;
+        }
+
+        return (cmd, false);
+    }
+
+    private static DbCommand CreateCommand(DbConnection c, bool latest, int rows, bool prepare)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = latest ? BuildLatestSql(rows) : BuildHistorySql(rows);
+        AddParameter(cmd, "@r", DbType.String);
+        for (var i = 0; i < rows; i++)
+        {
+            AddParameter(cmd, $"@k{i}", DbType.String);
+            AddParameter(cmd, $"@t{i}", DbType.Int64);
+            AddParameter(cmd, $"@s{i}", DbType.Int64);
+            AddParameter(cmd, $"@v{i}", DbType.Double);
+            AddParameter(cmd, $"@n{i}", DbType.Int32);
+            if (!latest)
+            {
+                AddParameter(cmd, $"@m{i}", DbType.String);
+                AddParameter(cmd, $"@dn{i}", DbType.String);
+                AddParameter(cmd, $"@dd{i}", DbType.String);
+            }
+        }
+
+        if (prepare)
+        {
+            cmd.Prepare();
+        }
+
+        return cmd;
+    }
+
+    private static void AddParameter(DbCommand cmd, string name, DbType type)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.DbType = type;
+        p.Value = DBNull.Value;
+        cmd.Parameters.Add(p);
+    }
+
+    private static List<Metric> LatestPerKey(IReadOnlyList<Metric> metrics)
+    {
+        var best = new Dictionary<string, Metric>(StringComparer.Ordinal);
+        foreach (var m in metrics)
+        {
+            if (!best.TryGetValue(m.Key, out var current) || IsLater(m, current))
+            {
+                best[m.Key] = m;
+            }
+        }
+
+        return [.. best.Values];
+    }
+
+    private static string BuildHistorySql(int rows)
+    {
+        var sb = new StringBuilder("INSERT INTO metrics (run_id, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest) VALUES ");
+        for (var i = 0; i < rows; i++)
+        {
+            sb.Append(i == 0 ? "" : ", ")
+              .Append($"(@r, @k{i}, @t{i}, @s{i}, @v{i}, @n{i}, @m{i}, @dn{i}, @dd{i})");
+        }
+
+        return sb.Append(" ON CONFLICT DO NOTHING").ToString();
+    }
+
+    private static string BuildLatestSql(int rows)
+    {
+        var sb = new StringBuilder("INSERT INTO latest_metrics (run_id, key, timestamp, step, value, is_nan) VALUES ");
+        for (var i = 0; i < rows; i++)
+        {
+            sb.Append(i == 0 ? "" : ", ").Append($"(@r, @k{i}, @t{i}, @s{i}, @v{i}, @n{i})");
+        }
+
+        // Same order as IsLater: step, then timestamp, then value with NaN lowest.
+        return sb.Append("""
+             ON CONFLICT (run_id, key) DO UPDATE SET
+                value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+             WHERE excluded.step > latest_metrics.step
+                OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp
+                    OR (excluded.timestamp = latest_metrics.timestamp AND excluded.is_nan = 0
+                        AND (latest_metrics.is_nan = 1 OR excluded.value > latest_metrics.value))))
+            """).ToString();
+    }
+}

@@ -1,0 +1,195 @@
+using System.Data.Common;
+using Dapper;
+using Strata.Core.Tracking;
+
+namespace Strata.Storage.Tracking;
+
+public sealed partial class TrackingStore
+{
+    private const string HistoryColumns =
+        "metrics.run_id AS RunId, metrics.key AS Key, metrics.value AS Value, metrics.is_nan AS IsNan, metrics.timestamp AS Timestamp, " +
+        "metrics.step AS Step, metrics.model_id AS ModelId, metrics.dataset_name AS DatasetName, metrics.dataset_digest AS DatasetDigest";
+
+    public Task<Page<Metric>> GetMetricHistoryAsync(string runId, string metricKey, int? maxResults, string? pageToken, CancellationToken ct)
+    {
+        var fingerprint = "history|" + runId + "|" + metricKey;
+        var token = PageToken.Decode(pageToken, fingerprint);
+        if (token is { Keys.Count: not 4 })
+        {
+            throw MlflowExceptionForToken(pageToken!);
+        }
+
+        var limit = maxResults is null or <= 0 ? (int?)null : maxResults.Value;
+        return database.ReadAsync(
+            async (c, ct2) =>
+            {
+                var exists = await c.ExecuteScalarAsync<long?>(Cmd("SELECT 1 FROM runs WHERE run_id = @runId", new { runId }, null, ct2)).ConfigureAwait(false);
+                if (exists is null)
+                {
+                    throw RunNotFound(runId);
+                }
+
+                // The history key (run, key, timestamp, step, value, is_nan) is exactly this order, so the
+                // read - and a keyset page after the last row - is one index range scan.
+                string? next = null;
+                var sql = HistorySql(keyset: token is not null, limited: limit is not null);
+                var items = new List<Metric>();
+                object? lastValue = null;
+                long lastNan = 0;
+
+                // Read by hand: a 100k-point history is the common large read, and a row parser plus an
+                // intermediate row object per point would double its cost.
+                await using (var reader = await c.ExecuteReaderAsync(Cmd(sql, new
+                {
+                    runId,
+                    metricKey,
+                    t = token?.Keys![0],
+                    s = token?.Keys![1],
+                    v = token?.Keys![2],
+                    n = token?.Keys![3],
+                    take = (limit ?? 0) + 1,
+                }, null, ct2)).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(ct2).ConfigureAwait(false))
+                    {
+                        if (items.Count == limit)
+                        {
+                            var last = items[^1];
+                            next = new PageToken(fingerprint, [last.Timestamp, last.Step, lastValue!, lastNan], null).Encode();
+                            break;
+                        }
+
+                        var value = reader.GetDouble(0);
+                        var isNan = Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+                        lastValue = value;
+                        lastNan = isNan;
+                        items.Add(new Metric(
+                            metricKey,
+                            isNan != 0 ? double.NaN : value,
+                            reader.GetInt64(2),
+                            reader.GetInt64(3),
+                            null,
+                            reader.IsDBNull(4) ? null : reader.GetString(4),
+                            reader.IsDBNull(5) ? null : reader.GetString(5),
+                            reader.IsDBNull(6) ? null : reader.GetString(6)));
+                    }
+                }
+
+                return new Page<Metric>(items, next);
+            },
+            ct);
+    }
+
+    public Task<IReadOnlyList<Metric>> GetMetricHistoryBulkIntervalAsync(
+        IReadOnlyList<string> runIds, string metricKey, long? startStep, long? endStep, int maxResults, CancellationToken ct) =>
+        database.ReadAsync<IReadOnlyList<Metric>>(
+            async (c, token) =>
+            {
+                if (runIds.Count == 0 || maxResults <= 0)
+                {
+                    return [];
+                }
+
+                var ids = runIds.Distinct(StringComparer.Ordinal).ToList();
+
+                // Distinct steps per run come off the (run, key, step) index without touching the rows.
+                var stepsPerRun = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+                foreach (var chunk in Chunk(ids, 1))
+                {
+                    var rows = await c.QueryAsync<ModelOutputRow>(Cmd(
+                        BulkStepsSql(range: startStep is not null && endStep is not null),
+                        new { chunk, metricKey, startStep, endStep }, null, token)).ConfigureAwait(false);
+                    foreach (var row in rows)
+                    {
+                        GetList(stepsPerRun, row.RunId).Add(row.Step);
+                    }
+                }
+
+                var chosen = SampleSteps(stepsPerRun.Values, maxResults);
+                if (chosen.Count == 0)
+                {
+                    return [];
+                }
+
+                var points = new List<MetricRow>();
+                foreach (var runChunk in Chunk(ids, 1, reserved: 4))
+                {
+                    points.AddRange(await c.QueryAsync<MetricRow>(Cmd(
+                        BulkPointsSql(),
+                        new { runChunk, metricKey, steps = _dialect.IntegerListValue(chosen) }, null, token)).ConfigureAwait(false));
+                }
+
+                var runOrder = ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
+                return points
+                    .OrderBy(p => runOrder[p.RunId])
+                    .ThenBy(p => p.Step)
+                    .ThenBy(p => p.Timestamp)
+                    .ThenBy(p => p.IsNan != 0 ? 0d : p.Value)
+                    .Select(p => p.ToMetric(withRunId: true))
+                    .ToList();
+            },
+            ct);
+
+    /// <summary>History of one (run, key) in the history key's order; parameters @runId, @metricKey, [@t @s @v @n], [@take].</summary>
+    internal static string HistorySql(bool keyset, bool limited) =>
+        "SELECT value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics " +
+        "WHERE run_id = @runId AND key = @metricKey" +
+        (keyset ? " AND (timestamp, step, value, is_nan) > (@t, @s, @v, @n)" : "") +
+        " ORDER BY timestamp, step, value, is_nan" +
+        (limited ? " LIMIT @take" : "");
+
+    /// <summary>Distinct steps per run for bulk-interval sampling; parameters @chunk (list), @metricKey, [@startStep @endStep].</summary>
+    internal static string BulkStepsSql(bool range) =>
+        "SELECT DISTINCT run_id AS RunId, step AS Step FROM metrics WHERE run_id IN @chunk AND key = @metricKey" +
+        (range ? " AND step BETWEEN @startStep AND @endStep" : "") +
+        " ORDER BY run_id, step";
+
+    /// <summary>Every point at the chosen steps; parameters @runChunk (list), @metricKey, @steps (dialect integer list).</summary>
+    internal string BulkPointsSql() =>
+        // CROSS JOIN keeps the list as the outer loop on SQLite (its planner cannot size json_each and
+        // may otherwise rescan the list per history row); each step is then one (run, key, step) lookup.
+        $"SELECT {HistoryColumns} FROM {_dialect.IntegerListTable("@steps", "s")} CROSS JOIN metrics " +
+        "WHERE metrics.step = s.value AND metrics.run_id IN @runChunk AND metrics.key = @metricKey";
+
+    /// <summary>
+    /// Up to <paramref name="maxResults"/> steps spread evenly over the union of the runs' steps,
+    /// plus every run's first and last step so each curve keeps its ends.
+    /// </summary>
+    internal static List<long> SampleSteps(IEnumerable<List<long>> stepsPerRun, int maxResults)
+    {
+        var runs = stepsPerRun.Where(s => s.Count > 0).ToList();
+        var all = new SortedSet<long>();
+        foreach (var steps in runs)
+        {
+            all.UnionWith(steps);
+        }
+
+        var chosen = new SortedSet<long>();
+        if (all.Count <= maxResults)
+        {
+            chosen.UnionWith(all);
+        }
+        else
+        {
+            var sorted = all.ToArray();
+            for (var i = 0; i < maxResults; i++)
+            {
+                // Evenly spaced indices over the sorted union, first and last included.
+                var index = maxResults == 1 ? 0 : (int)Math.Round((double)i * (sorted.Length - 1) / (maxResults - 1));
+                chosen.Add(sorted[index]);
+            }
+        }
+
+        foreach (var steps in runs)
+        {
+            chosen.Add(steps[0]);
+            chosen.Add(steps[^1]);
+        }
+
+        return [.. chosen];
+    }
+
+    private static Strata.Core.Errors.MlflowException MlflowExceptionForToken(string token) =>
+        Strata.Core.Errors.MlflowException.InvalidParameter($"Invalid page token '{token}'.");
+
+}

@@ -1,0 +1,113 @@
+using System.Data.Common;
+using Dapper;
+using Strata.Core.Errors;
+using Strata.Core.Tracking;
+
+namespace Strata.Storage.Tracking;
+
+public sealed partial class TrackingStore
+{
+    private const int MaxSearchResults = 50_000;
+
+    public Task<Page<Run>> SearchRunsAsync(RunQuery query, CancellationToken ct)
+    {
+        var limit = PageSize(query.MaxResults, 1000);
+        var experimentIds = ExperimentIds(query.ExperimentIds);
+        var fingerprint = SearchSqlBuilder.Fingerprint("runs|" + query.ViewType, query.ExperimentIds, query.Filter, query.OrderBy);
+        var token = PageToken.Decode(query.PageToken, fingerprint);
+        if (experimentIds.Count == 0)
+        {
+            return Task.FromResult(new Page<Run>([], null));
+        }
+
+        var builder = new RunSearchSql(_dialect, experimentIds, query, limit + 1, token?.Keys ?? RequireKeyset(token));
+        return database.ReadAsync(
+            async (c, t) =>
+            {
+                var (rows, next) = await ReadPageAsync<RunRow>(c, builder.Sql, builder, limit, fingerprint, t).ConfigureAwait(false);
+                return new Page<Run>(await LoadRunsAsync(c, rows, t).ConfigureAwait(false), next);
+            },
+            ct);
+    }
+
+    public Task<Page<Experiment>> SearchExperimentsAsync(ExperimentQuery query, CancellationToken ct)
+    {
+        var limit = PageSize(query.MaxResults, 1000);
+        var fingerprint = SearchSqlBuilder.Fingerprint("experiments|" + query.ViewType, [], query.Filter, query.OrderBy);
+        var token = PageToken.Decode(query.PageToken, fingerprint);
+        var builder = new ExperimentSearchSql(_dialect, query, limit + 1, token?.Keys ?? RequireKeyset(token));
+        return database.ReadAsync(
+            async (c, t) =>
+            {
+                var (rows, next) = await ReadPageAsync<ExperimentRow>(c, builder.Sql, builder, limit, fingerprint, t).ConfigureAwait(false);
+                return new Page<Experiment>(await LoadExperimentsAsync(c, rows, t).ConfigureAwait(false), next);
+            },
+            ct);
+    }
+
+    public Task<Page<LoggedModel>> SearchLoggedModelsAsync(LoggedModelQuery query, CancellationToken ct)
+    {
+        var limit = PageSize(query.MaxResults, 50);
+        var experimentIds = ExperimentIds(query.ExperimentIds);
+        var fingerprint = SearchSqlBuilder.Fingerprint("logged-models", query.ExperimentIds, query.Filter, query.OrderBy);
+        var token = PageToken.Decode(query.PageToken, fingerprint);
+        if (experimentIds.Count == 0)
+        {
+            return Task.FromResult(new Page<LoggedModel>([], null));
+        }
+
+        var builder = new LoggedModelSearchSql(_dialect, experimentIds, query, limit + 1, token?.Keys ?? RequireKeyset(token));
+        return database.ReadAsync(
+            async (c, t) =>
+            {
+                var (rows, next) = await ReadPageAsync<LoggedModelRow>(c, builder.Sql, builder, limit, fingerprint, t).ConfigureAwait(false);
+                return new Page<LoggedModel>(await LoadLoggedModelsAsync(c, null, rows, t).ConfigureAwait(false), next);
+            },
+            ct);
+    }
+
+    private static int PageSize(int maxResults, int fallback) => maxResults switch
+    {
+        <= 0 => fallback,
+        > MaxSearchResults => throw MlflowException.InvalidParameter(
+            $"Invalid value {maxResults} for parameter 'max_results' supplied. It must be at most {MaxSearchResults}."),
+        _ => maxResults,
+    };
+
+    /// <summary>Search tokens are always keyset tokens; an offset token is not one this store issued.</summary>
+    private static IReadOnlyList<object>? RequireKeyset(PageToken? token) =>
+        token is null ? null : throw MlflowException.InvalidParameter("Invalid page token for this search.");
+
+    /// <summary>Ids that can name an experiment; the others match nothing.</summary>
+    private static List<long> ExperimentIds(IReadOnlyList<string> ids) =>
+        ids.Select(id => TryParseExperimentId(id, out var v) ? v : (long?)null).OfType<long>().Distinct().ToList();
+
+    /// <summary>
+    /// Reads up to <paramref name="limit"/> rows of a query that asked for one more; the extra row's
+    /// existence decides the token, which carries the last returned row's sort values.
+    /// </summary>
+    private static async Task<(List<T> Rows, string? Next)> ReadPageAsync<T>(
+        DbConnection c, string sql, SearchSqlBuilder builder, int limit, string fingerprint, CancellationToken ct)
+    {
+        var rows = new List<T>();
+        List<object>? lastKeys = null;
+        var more = false;
+        await using var reader = await c.ExecuteReaderAsync(Cmd(sql, builder.Parameters, null, ct)).ConfigureAwait(false);
+        var parse = reader.GetRowParser<T>();
+        var firstSort = reader.GetOrdinal("s0");
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            if (rows.Count == limit)
+            {
+                more = true;
+                break;
+            }
+
+            rows.Add(parse(reader));
+            lastKeys = builder.ReadSortValues(reader, firstSort);
+        }
+
+        var next = more && lastKeys is not null ? new PageToken(fingerprint, lastKeys, null).Encode() : null;
+        return (rows, next);
+    }
+}

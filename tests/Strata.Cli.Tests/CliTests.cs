@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net.Http;
+using System.Text.RegularExpressions;
+
+namespace Strata.Cli.Tests;
+
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Version_prints_the_version()
+    {
+        var (exitCode, stdout, _) = await CliProcess.RunAsync("--version");
+        Assert.Equal(0, exitCode);
+        Assert.Matches(new Regex(@"^\d+\.\d+\.\d+"), stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Help_lists_the_server_command_and_its_flags()
+    {
+        var (exitCode, stdout, _) = await CliProcess.RunAsync("--help");
+        Assert.Equal(0, exitCode);
+        Assert.Contains("server", stdout, StringComparison.Ordinal);
+
+        var (serverExit, serverHelp, _) = await CliProcess.RunAsync("server", "--help");
+        Assert.Equal(0, serverExit);
+        foreach (var flag in new[] { "--host", "--port", "--backend-store-uri", "--default-artifact-root", "--artifacts-destination", "--serve-artifacts", "--no-serve-artifacts", "--artifacts-only" })
+        {
+            Assert.Contains(flag, serverHelp, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("mysql://nope")]
+    [InlineData("sqlite:/relative-without-slashes.db")]
+    [InlineData("sqlite:///:memory:")]
+    public async Task Bad_backend_uri_is_a_one_line_error_with_exit_code_2(string uri)
+    {
+        var (exitCode, _, stderr) = await CliProcess.RunAsync("server", "--port", "0", "--backend-store-uri", uri, "--artifacts-destination", TempPath());
+        Assert.Equal(2, exitCode);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("strata: error:", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unwritable_folder_is_a_one_line_error_with_exit_code_2()
+    {
+        // A path below a regular file can never be created, even by root.
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (exitCode, _, stderr) = await CliProcess.RunAsync(
+                "server", "--port", "0", "--backend-store-uri", $"sqlite:///{file}/sub/strata.db", "--artifacts-destination", TempPath());
+            Assert.Equal(2, exitCode);
+            Assert.Single(stderr.Trim().Split('\n'));
+
+            var (exitArtifacts, _, stderrArtifacts) = await CliProcess.RunAsync(
+                "server", "--port", "0", "--backend-store-uri", $"sqlite:///{TempPath()}/strata.db", "--artifacts-destination", $"{file}/artifacts");
+            Assert.Equal(2, exitArtifacts);
+            Assert.Single(stderrArtifacts.Trim().Split('\n'));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Server_starts_answers_health_and_stops_on_sigterm()
+    {
+        var directory = TempPath();
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            using var cli = CliProcess.Start(
+                ["server", "--host", "127.0.0.1", "--port", "0", "--artifacts-destination", Path.Combine(directory, "artifacts")],
+                new Dictionary<string, string> { ["STRATA_BACKEND_STORE_URI"] = $"sqlite:///{directory}/strata.db" });
+            var line = await cli.WaitForOutputAsync(l => l.Contains("listening on http://", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            var startup = watch.Elapsed;
+            var url = line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim();
+
+            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            Assert.Equal("OK", await http.GetStringAsync("/health"));
+            Assert.True(File.Exists(Path.Combine(directory, "strata.db")), "the database named by STRATA_BACKEND_STORE_URI was created");
+
+            cli.Signal("TERM");
+            Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+            Assert.True(startup < TimeSpan.FromSeconds(10), $"startup took {startup}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static string TempPath() => Directory.CreateTempSubdirectory("strata-cli-").FullName;
+}

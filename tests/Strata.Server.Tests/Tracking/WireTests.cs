@@ -1,0 +1,147 @@
+using System.Net;
+using System.Text;
+using Strata.Server.Tests.Infrastructure;
+
+namespace Strata.Server.Tests.Tracking;
+
+public sealed class WireTests(StrataServerFixture fixture) : IClassFixture<StrataServerFixture>
+{
+    private StrataTestServer Server => fixture.Server;
+
+    [Fact]
+    public async Task Health_and_version_are_plain_text()
+    {
+        var health = await Server.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, health.Status);
+        Assert.Equal("OK", health.Text);
+        var version = await Server.GetAsync("/version");
+        Assert.Equal("3.6.0", version.Text);
+        Assert.Equal("text/plain", version.MediaType);
+    }
+
+    [Theory]
+    [InlineData("/api/2.0/mlflow/no-such-thing")]
+    [InlineData("/api/2.0/mlflow/metrics/get-history-bulk")] // UI-only route, not under /api
+    [InlineData("/api/3.0/mlflow/traces")]
+    [InlineData("/nothing")]
+    public async Task Unknown_routes_are_endpoint_not_found(string path)
+    {
+        (await Server.GetAsync(path)).IsError(HttpStatusCode.NotFound, "ENDPOINT_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task Post_without_json_content_type_is_rejected()
+    {
+        (await Server.PostAsync("/api/2.0/mlflow/experiments/create", "{\"name\":\"x\"}", "text/plain"))
+            .IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync("/api/2.0/mlflow/experiments/create", "{\"name\":\"x\"}", null))
+            .IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        var withCharset = await Server.PostAsync("/api/2.0/mlflow/experiments/create", "{\"name\":\"charset-ok\"}", "application/json; charset=utf-8");
+        withCharset.Ok();
+    }
+
+    [Theory]
+    [InlineData("{\"name\": ")]
+    [InlineData("{name: 'x'}")]
+    [InlineData("[1,2]")]
+    [InlineData("42")]
+    [InlineData("\"not json inside\"")]
+    public async Task Malformed_bodies_are_400(string body)
+    {
+        (await Server.PostAsync("/api/2.0/mlflow/experiments/create", body)).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
+    public async Task Wrong_types_name_the_field()
+    {
+        var response = await Server.PostAsync("/api/2.0/mlflow/experiments/create", "{\"name\": {\"a\": 1}}");
+        response.IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        Assert.Contains("'name'", response.Json.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        var run = await Server.PostAsync("/api/2.0/mlflow/runs/create", "{\"experiment_id\": \"0\", \"start_time\": \"yesterday\"}");
+        run.IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        Assert.Contains("'start_time'", run.Json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Double_encoded_body_is_decoded_twice()
+    {
+        var inner = "{\"name\": \"double-encoded\"}";
+        var body = System.Text.Json.JsonSerializer.Serialize(inner);
+        var id = (await Server.PostAsync("/api/2.0/mlflow/experiments/create", body)).Ok().GetProperty("experiment_id").GetString();
+        var experiment = (await Server.GetAsync($"/api/2.0/mlflow/experiments/get?experiment_id={id}")).Ok().GetProperty("experiment");
+        Assert.Equal("double-encoded", experiment.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Empty_body_is_an_empty_object_and_required_fields_are_reported()
+    {
+        var response = await Server.PostAsync("/api/2.0/mlflow/experiments/create", "");
+        response.IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        Assert.Contains("Missing value for required parameter 'name'", response.Json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_fields_are_ignored_and_both_prefixes_work()
+    {
+        var id = (await Server.PostAsync("/ajax-api/2.0/mlflow/experiments/create", new { name = "ajax-exp", unknown_field = new[] { 1, 2 } }))
+            .Ok().GetProperty("experiment_id").GetString();
+        var viaApi = (await Server.GetAsync($"/api/2.0/mlflow/experiments/get?experiment_id={id}")).Ok();
+        Assert.Equal("ajax-exp", viaApi.GetProperty("experiment").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Get_without_query_string_reads_a_json_body()
+    {
+        var id = await Server.CreateExperimentAsync("get-with-body");
+        var response = await Server.SendAsync(HttpMethod.Get, "/api/2.0/mlflow/experiments/get", $"{{\"experiment_id\": \"{id}\"}}", "application/json");
+        Assert.Equal("get-with-body", response.Ok().GetProperty("experiment").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Numeric_ids_and_numbers_as_strings_are_accepted()
+    {
+        var id = await Server.CreateExperimentAsync();
+        var run = (await Server.PostAsync("/api/2.0/mlflow/runs/create", $"{{\"experiment_id\": {id}, \"start_time\": \"1700000000123\"}}"))
+            .Ok().GetProperty("run").GetProperty("info");
+        Assert.Equal(id, run.GetProperty("experiment_id").GetString());
+        Assert.Equal(1700000000123L, run.GetProperty("start_time").GetInt64());
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, run.GetProperty("start_time").ValueKind);
+    }
+
+    [Fact]
+    public async Task Log_batch_body_over_one_megabyte_is_rejected()
+    {
+        var runId = await Server.CreateRunIdAsync("0");
+        var builder = new StringBuilder($"{{\"run_id\":\"{runId}\",\"tags\":[{{\"key\":\"big\",\"value\":\"");
+        builder.Append('x', 1_100_000);
+        builder.Append("\"}]}");
+        (await Server.PostAsync("/api/2.0/mlflow/runs/log-batch", builder.ToString())).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        var run = await Server.GetRunAsync(runId);
+        Assert.DoesNotContain(run.GetProperty("data").List("tags"), t => t.GetProperty("key").GetString() == "big");
+    }
+
+    [Fact]
+    public async Task Booleans_in_query_strings_are_case_insensitive_and_others_rejected()
+    {
+        // registered-models is not ours; logged-model search ascending is in a body, so check a GET enum + bool path we own:
+        var ok = await Server.GetAsync("/api/2.0/mlflow/experiments/search?max_results=5&view_type=ALL");
+        ok.Ok();
+        (await Server.GetAsync("/api/2.0/mlflow/experiments/search?max_results=abc")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync("/api/2.0/mlflow/experiments/search?view_type=SOMETIMES")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync("/api/2.0/mlflow/experiments/search?view_type=3")).Ok();
+    }
+}
+
+public sealed class ArtifactsOnlyModeTests
+{
+    [Fact]
+    public async Task Tracking_endpoints_answer_503_plain_text()
+    {
+        await using var server = await StrataTestServer.StartAsync(o => o.ArtifactsOnly = true);
+        var response = await server.PostAsync("/api/2.0/mlflow/experiments/create", new { name = "x" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.Status);
+        Assert.Equal("text/plain", response.MediaType);
+        Assert.Equal("OK", (await server.GetAsync("/health")).Text);
+    }
+}

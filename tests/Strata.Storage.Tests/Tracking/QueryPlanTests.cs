@@ -1,0 +1,107 @@
+using Dapper;
+using Strata.Core.Search;
+using Strata.Core.Tracking;
+using Strata.Storage.Database;
+using Strata.Storage.Tracking;
+
+namespace Strata.Storage.Tests.Tracking;
+
+public sealed class SqliteQueryPlanTests(SqliteDatabaseFixture fixture) : QueryPlanTests<SqliteDatabaseFixture>(fixture)
+{
+    protected override string ExplainPrefix => "EXPLAIN QUERY PLAN ";
+
+    // SQLite says "SCAN <table or alias>" for a full scan (a covering-index scan included) and
+    // "SEARCH ... USING" for an index lookup. Plans name aliases, so any SCAN other than the bound
+    // list of integers (json_each, a virtual table) counts: none of these queries should scan a table.
+    protected override bool IsFullScan(string planLine) =>
+        planLine.StartsWith("SCAN ", StringComparison.Ordinal) && !planLine.Contains("VIRTUAL TABLE", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// The queries that must stay index lookups as data grows: run search over latest_metrics/params/tags
+/// and the metric history reads. A regression to a full scan of metrics or latest_metrics fails here.
+/// A PostgreSQL subclass supplies EXPLAIN and the scan test (and should disable seq scans on tiny tables).
+/// </summary>
+public abstract class QueryPlanTests<TFixture>(TFixture fixture) : TrackingTestBase<TFixture>(fixture)
+    where TFixture : class, IDatabaseFixture
+{
+    protected abstract string ExplainPrefix { get; }
+
+    /// <summary>Does this plan line read a whole table (metrics, latest_metrics, params, tags, runs)?</summary>
+    protected abstract bool IsFullScan(string planLine);
+
+    private async Task<List<string>> PlanAsync(string sql, object parameters)
+    {
+        var rows = await Fixture.Database.ReadAsync(
+            async (c, ct) => (await c.QueryAsync(new CommandDefinition(ExplainPrefix + sql, parameters, cancellationToken: ct))).ToList(),
+            Ct);
+        // SQLite's plan rows carry the text in "detail"; PostgreSQL's in "QUERY PLAN".
+        return rows.Select(r => (string)(((IDictionary<string, object>)r).TryGetValue("detail", out var d) ? d : ((IDictionary<string, object>)r)["QUERY PLAN"]))
+                   .ToList();
+    }
+
+    private void AssertNoFullScan(List<string> plan, string what)
+    {
+        Console.WriteLine($"[plan] {what}: {string.Join(" | ", plan)}");
+        foreach (var line in plan)
+        {
+            Assert.False(IsFullScan(line.Trim()), $"{what} scans a table: {string.Join(" | ", plan)}");
+        }
+    }
+
+    [Fact]
+    public async Task Run_search_probes_latest_metrics_params_and_tags_by_key()
+    {
+        var exp = await CreateExperimentAsync();
+        var run = await CreateRunAsync(exp);
+        await Store.LogBatchAsync(run.Info.RunId, [new Metric("acc", 0.5, 1, 0)], [new("p", "v")], [new("t", "v")], Ct);
+        var query = new RunQuery(
+            [exp],
+            [
+                new Comparison(new SearchKey(KeyKind.Metric, "acc"), Comparator.Greater, new NumberValue(0.1, "0.1")),
+                new Comparison(new SearchKey(KeyKind.Param, "p"), Comparator.Like, new StringValue("v%")),
+                new Comparison(new SearchKey(KeyKind.Tag, "t"), Comparator.Equal, new StringValue("v")),
+            ],
+            [new OrderTerm(new SearchKey(KeyKind.Metric, "acc"), false), new OrderTerm(new SearchKey(KeyKind.Param, "p"), true)],
+            ViewType.ACTIVE_ONLY,
+            100,
+            null);
+        var builder = new RunSearchSql(Fixture.Database.Dialect, [long.Parse(exp)], query, 101, [0L, 0.5, 0L, "v", 10L, run.Info.RunId]);
+        AssertNoFullScan(await PlanAsync(builder.Sql, builder.Parameters), "run search");
+    }
+
+    [Fact]
+    public async Task The_scan_check_itself_detects_a_full_scan()
+    {
+        var plan = await PlanAsync("SELECT * FROM metrics WHERE value > @v", new { v = 1d });
+        Assert.Throws<Xunit.Sdk.FalseException>(() => AssertNoFullScan(plan, "unindexed filter"));
+    }
+
+    [Fact]
+    public async Task History_reads_use_the_history_and_step_indexes()
+    {
+        var exp = await CreateExperimentAsync();
+        var run = (await CreateRunAsync(exp)).Info.RunId;
+        await Store.LogBatchAsync(run, Enumerable.Range(0, 50).Select(i => new Metric("m", i, i, i)).ToList(), [], [], Ct);
+        var dialect = Fixture.Database.Dialect;
+
+        var plain = await PlanAsync(TrackingStore.HistorySql(keyset: false, limited: false), new { runId = run, metricKey = "m" });
+        AssertNoFullScan(plain, "history");
+        Assert.DoesNotContain(plain, l => l.Contains("TEMP B-TREE", StringComparison.Ordinal) || l.Contains("Sort", StringComparison.Ordinal));
+
+        var paged = await PlanAsync(TrackingStore.HistorySql(keyset: true, limited: true),
+            new { runId = run, metricKey = "m", t = 5L, s = 5L, v = 5d, n = 0L, take = 10 });
+        AssertNoFullScan(paged, "history page");
+
+        AssertNoFullScan(await PlanAsync(TrackingStore.BulkStepsSql(range: true),
+            new { chunk = new[] { run }, metricKey = "m", startStep = 1L, endStep = 9L }), "bulk steps");
+        var points = await PlanAsync(Store.BulkPointsSql(),
+            new { runChunk = new[] { run }, metricKey = "m", steps = dialect.IntegerListValue([1L, 2L]) });
+        AssertNoFullScan(points, "bulk points");
+        if (dialect.Kind == SqlDialectKind.Sqlite)
+        {
+            // Each sampled step must be one lookup on the step index, not a walk of the (run, key) history.
+            Assert.Contains(points, l => l.Contains("ix_metrics_step", StringComparison.Ordinal) && l.Contains("step=?", StringComparison.Ordinal));
+        }
+    }
+}
