@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Strata.Core.Tracking;
 using Strata.Storage.Database;
+using Strata.Storage.Tracking;
 
 namespace Strata.Server.Hosting;
 
@@ -9,6 +11,7 @@ public static class StorageRegistration
     public static IServiceCollection AddStrataStorage(this IServiceCollection services, IDatabase database)
     {
         services.AddSingleton(_ => database);
+        services.AddSingleton<ITrackingStore>(sp => new TrackingStore(sp.GetRequiredService<IDatabase>()));
         return services;
     }
 }
