@@ -11,6 +11,7 @@ internal static class Program
         {
             ServerCommand.Create(),
             GcCommand.Create(),
+            DbCommand.Create(),
         };
 
         var parse = root.Parse(args);
