@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Strata.Storage.Database;
-using Strata.Storage.Tracking;
 using Strata.Client;
 using Strata.Core.Tracking;
 using Strata.Server;
@@ -32,12 +28,7 @@ if (uriArg is null)
             BackendStoreUri = "sqlite:///" + Path.Combine(dir.FullName, "strata.db"),
             ArtifactsDestination = Path.Combine(dir.FullName, "artifacts"),
         },
-        configure: b =>
-        {
-            b.Logging.ClearProviders();
-            // Composition as in the client's integration tests (see StrataTestServer there).
-            b.Services.TryAddSingleton<ITrackingStore>(sp => new TrackingStore(sp.GetRequiredService<IDatabase>()));
-        });
+        configure: b => b.Logging.ClearProviders());
     await app.StartAsync();
     uri = new Uri(app.ListeningAddresses().First());
 }

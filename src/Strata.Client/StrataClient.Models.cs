@@ -1,8 +1,8 @@
 using System.Globalization;
 using Strata.Client.Artifacts;
 using Strata.Client.Models;
-using Strata.Client.Registry;
 using Strata.Core.Errors;
+using Strata.Core.Registry;
 using Strata.Core.Tracking;
 
 namespace Strata.Client;
@@ -15,33 +15,23 @@ public sealed partial class StrataClient
     /// </summary>
     public async Task<string> ResolveModelUriAsync(string modelUri, CancellationToken ct = default)
     {
-        var parsed = ModelUri.Parse(modelUri);
-        var location = parsed switch
+        var parsed = ModelReference.Parse(modelUri);
+        var (location, subPath) = parsed switch
         {
-            ModelUri.LocalFolder local => new Uri(Path.GetFullPath(local.Path)).AbsoluteUri,
-            ModelUri.Artifact artifact => artifact.Uri,
-            ModelUri.RunArtifact run => JoinUri(await RunArtifactUriAsync(run.RunId, ct).ConfigureAwait(false), run.Path),
-            ModelUri.LoggedModelId logged => (await GetLoggedModelAsync(logged.ModelId, ct).ConfigureAwait(false)).Info.ArtifactUri,
-            ModelUri.RegisteredVersion v => await GetModelVersionDownloadUriAsync(v.Name, v.Version, ct).ConfigureAwait(false),
-            ModelUri.RegisteredAlias a => await GetModelVersionDownloadUriAsync(
-                a.Name, (await GetModelVersionByAliasAsync(a.Name, a.Alias, ct).ConfigureAwait(false)).Version, ct).ConfigureAwait(false),
-            ModelUri.RegisteredStage s => await LatestDownloadUriAsync(s.Name, [s.Stage], ct).ConfigureAwait(false),
-            ModelUri.RegisteredLatest l => await LatestDownloadUriAsync(l.Name, null, ct).ConfigureAwait(false),
+            ModelReference.LocalFolder local => (new Uri(Path.GetFullPath(local.Path)).AbsoluteUri, ""),
+            ModelReference.Artifact artifact => (artifact.Uri, ""),
+            ModelReference.RunArtifact run => (await RunArtifactUriAsync(run.RunId, ct).ConfigureAwait(false), run.Path),
+            ModelReference.Registered registered => (await ResolveRegisteredAsync(registered.Uri, ct).ConfigureAwait(false), registered.Uri.SubPath),
             _ => throw new FormatException($"Unsupported model URI '{modelUri}'."),
         };
-        // A 3.x version registered from "models:/m-..." may hand back that form as its download URI.
-        if (location.StartsWith("models:/", StringComparison.Ordinal) && parsed is not ModelUri.LoggedModelId)
-        {
-            location = await ResolveModelUriAsync(location, ct).ConfigureAwait(false);
-        }
-        return JoinUri(location, parsed.SubPath);
+        return JoinUri(location, subPath);
     }
 
     /// <summary>Downloads the model folder a reference points to into <paramref name="localDirectory"/> and returns
     /// the local folder (a local reference is returned as is, without copying).</summary>
     public async Task<string> DownloadModelAsync(string modelUri, string localDirectory, CancellationToken ct = default)
     {
-        if (ModelUri.Parse(modelUri) is ModelUri.LocalFolder local)
+        if (ModelReference.Parse(modelUri) is ModelReference.LocalFolder local)
         {
             return Path.GetFullPath(local.Path);
         }
@@ -89,10 +79,28 @@ public sealed partial class StrataClient
         return version;
     }
 
+    private async Task<string> ResolveRegisteredAsync(ModelUri uri, CancellationToken ct)
+    {
+        var location = uri.Kind switch
+        {
+            ModelUriKind.LoggedModel => (await GetLoggedModelAsync(uri.Reference, ct).ConfigureAwait(false)).Info.ArtifactUri,
+            ModelUriKind.Version => await GetModelVersionDownloadUriAsync(
+                uri.Name, long.Parse(uri.Reference, CultureInfo.InvariantCulture), ct).ConfigureAwait(false),
+            ModelUriKind.Alias => await GetModelVersionDownloadUriAsync(
+                uri.Name, (await GetModelVersionByAliasAsync(uri.Name, uri.Reference, ct).ConfigureAwait(false)).Version, ct).ConfigureAwait(false),
+            ModelUriKind.Stage => await LatestDownloadUriAsync(uri.Name, [uri.Reference], ct).ConfigureAwait(false),
+            _ => await LatestDownloadUriAsync(uri.Name, null, ct).ConfigureAwait(false),
+        };
+        // A version registered from "models:/m-..." may hand back that form as its download URI.
+        return uri.Kind != ModelUriKind.LoggedModel && ModelUri.IsModelsUri(location)
+            ? await ResolveRegisteredAsync(ModelUri.Parse(location), ct).ConfigureAwait(false)
+            : location;
+    }
+
     private async Task<string> LatestDownloadUriAsync(string name, IReadOnlyList<string>? stages, CancellationToken ct)
     {
         var versions = await GetLatestVersionsAsync(name, stages, ct).ConfigureAwait(false);
-        var latest = versions.MaxBy(v => long.Parse(v.Version, CultureInfo.InvariantCulture))
+        var latest = versions.MaxBy(v => v.Version)
             ?? throw new StrataApiException(
                 ErrorCode.RESOURCE_DOES_NOT_EXIST, System.Net.HttpStatusCode.NotFound,
                 $"No versions of model with name '{name}'" + (stages is null ? "" : $" and stage '{stages[0]}'") + " found.");

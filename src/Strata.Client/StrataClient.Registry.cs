@@ -1,5 +1,6 @@
 using Strata.Client.Http;
-using Strata.Client.Registry;
+using System.Globalization;
+using Strata.Core.Registry;
 using Strata.Client.Wire;
 using Strata.Core.Tracking;
 
@@ -86,8 +87,8 @@ public sealed partial class StrataClient
         SendAsync<EmptyResponse>(HttpMethod.Delete, "registered-models/delete-tag", null, new { Name = name, Key = key }, idempotent: true, ct);
 
     /// <summary>Points <paramref name="alias"/> at <paramref name="version"/> (overwrites). Safe to repeat.</summary>
-    public Task SetRegisteredModelAliasAsync(string name, string alias, string version, CancellationToken ct = default) =>
-        PostAsync<EmptyResponse>("registered-models/alias", new { Name = name, Alias = alias, Version = version }, idempotent: true, ct);
+    public Task SetRegisteredModelAliasAsync(string name, string alias, long version, CancellationToken ct = default) =>
+        PostAsync<EmptyResponse>("registered-models/alias", new { Name = name, Alias = alias, Version = V(version) }, idempotent: true, ct);
 
     /// <summary>Safe to repeat: deleting a missing alias succeeds.</summary>
     public Task DeleteRegisteredModelAliasAsync(string name, string alias, CancellationToken ct = default) =>
@@ -127,32 +128,32 @@ public sealed partial class StrataClient
         return (response.ModelVersion ?? throw MissingField("model_version")).ToCore();
     }
 
-    public async Task<ModelVersion> GetModelVersionAsync(string name, string version, CancellationToken ct = default)
+    public async Task<ModelVersion> GetModelVersionAsync(string name, long version, CancellationToken ct = default)
     {
         var response = await GetAsync<ModelVersionResponse>(
-            "model-versions/get", new Query().Add("name", name).Add("version", version), ct).ConfigureAwait(false);
+            "model-versions/get", new Query().Add("name", name).Add("version", V(version)), ct).ConfigureAwait(false);
         return (response.ModelVersion ?? throw MissingField("model_version")).ToCore();
     }
 
-    public async Task<ModelVersion> UpdateModelVersionAsync(string name, string version, string? description, CancellationToken ct = default)
+    public async Task<ModelVersion> UpdateModelVersionAsync(string name, long version, string? description, CancellationToken ct = default)
     {
         var response = await SendAsync<ModelVersionResponse>(
             HttpMethod.Patch, "model-versions/update", null,
-            new { Name = name, Version = version, Description = description }, idempotent: true, ct).ConfigureAwait(false);
+            new { Name = name, Version = V(version), Description = description }, idempotent: true, ct).ConfigureAwait(false);
         return (response.ModelVersion ?? throw MissingField("model_version")).ToCore();
     }
 
-    public Task DeleteModelVersionAsync(string name, string version, CancellationToken ct = default) =>
+    public Task DeleteModelVersionAsync(string name, long version, CancellationToken ct = default) =>
         SendAsync<EmptyResponse>(
-            HttpMethod.Delete, "model-versions/delete", null, new { Name = name, Version = version }, idempotent: false, ct);
+            HttpMethod.Delete, "model-versions/delete", null, new { Name = name, Version = V(version) }, idempotent: false, ct);
 
     /// <summary>Not retried when archiving: a repeat could archive a version promoted in between.</summary>
     public async Task<ModelVersion> TransitionModelVersionStageAsync(
-        string name, string version, string stage, bool archiveExistingVersions = false, CancellationToken ct = default)
+        string name, long version, string stage, bool archiveExistingVersions = false, CancellationToken ct = default)
     {
         var response = await PostAsync<ModelVersionResponse>(
             "model-versions/transition-stage",
-            new { Name = name, Version = version, Stage = stage, ArchiveExistingVersions = archiveExistingVersions },
+            new { Name = name, Version = V(version), Stage = stage, ArchiveExistingVersions = archiveExistingVersions },
             idempotent: !archiveExistingVersions,
             ct).ConfigureAwait(false);
         return (response.ModelVersion ?? throw MissingField("model_version")).ToCore();
@@ -173,18 +174,20 @@ public sealed partial class StrataClient
     public IAsyncEnumerable<ModelVersion> SearchModelVersionsAsync(ModelVersionSearch? search = null, CancellationToken ct = default) =>
         Paginate<ModelVersion>((token, c) => SearchModelVersionsPageAsync(search, token, c), ct);
 
-    public async Task<string> GetModelVersionDownloadUriAsync(string name, string version, CancellationToken ct = default)
+    public async Task<string> GetModelVersionDownloadUriAsync(string name, long version, CancellationToken ct = default)
     {
         var response = await GetAsync<DownloadUriResponse>(
-            "model-versions/get-download-uri", new Query().Add("name", name).Add("version", version), ct).ConfigureAwait(false);
+            "model-versions/get-download-uri", new Query().Add("name", name).Add("version", V(version)), ct).ConfigureAwait(false);
         return response.ArtifactUri ?? throw MissingField("artifact_uri");
     }
 
-    public Task SetModelVersionTagAsync(string name, string version, string key, string value, CancellationToken ct = default) =>
+    public Task SetModelVersionTagAsync(string name, long version, string key, string value, CancellationToken ct = default) =>
         PostAsync<EmptyResponse>(
-            "model-versions/set-tag", new { Name = name, Version = version, Key = key, Value = value }, idempotent: true, ct);
+            "model-versions/set-tag", new { Name = name, Version = V(version), Key = key, Value = value }, idempotent: true, ct);
 
-    public Task DeleteModelVersionTagAsync(string name, string version, string key, CancellationToken ct = default) =>
+    public Task DeleteModelVersionTagAsync(string name, long version, string key, CancellationToken ct = default) =>
         SendAsync<EmptyResponse>(
-            HttpMethod.Delete, "model-versions/delete-tag", null, new { Name = name, Version = version, Key = key }, idempotent: true, ct);
+            HttpMethod.Delete, "model-versions/delete-tag", null, new { Name = name, Version = V(version), Key = key }, idempotent: true, ct);
+
+    private static string V(long version) => version.ToString(CultureInfo.InvariantCulture);
 }

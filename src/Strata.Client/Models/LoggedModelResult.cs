@@ -1,4 +1,4 @@
-using Strata.Client.Registry;
+using Strata.Core.Registry;
 using Strata.Core.Tracking;
 
 namespace Strata.Client.Models;

@@ -68,7 +68,7 @@ public static class ModelLogging
         this StrataClient client, string modelUri, string? downloadDirectory = null, CancellationToken ct = default)
     {
         var loader = new ModelRuntimeLoader();
-        if (ModelUri.Parse(modelUri) is ModelUri.LocalFolder local)
+        if (ModelReference.Parse(modelUri) is ModelReference.LocalFolder local)
         {
             return await loader.LoadAsync(Path.GetFullPath(local.Path), ct).ConfigureAwait(false);
         }

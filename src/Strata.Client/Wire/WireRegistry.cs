@@ -1,4 +1,5 @@
-using Strata.Client.Registry;
+using System.Globalization;
+using Strata.Core.Registry;
 
 namespace Strata.Client.Wire;
 
@@ -23,7 +24,7 @@ internal sealed record WireModelVersion(
 {
     public ModelVersion ToCore() => new(
         Name ?? "",
-        Version ?? "",
+        ParseVersion(Version),
         CreationTimestamp ?? 0,
         LastUpdatedTimestamp ?? 0,
         UserId,
@@ -36,7 +37,14 @@ internal sealed record WireModelVersion(
         Tags.ToCore(),
         RunLink,
         Aliases ?? [],
-        ModelId);
+        ModelId,
+        StorageLocation: null);
+
+    /// <summary>Versions are decimal strings on the wire (spec §2) and integers in Core.</summary>
+    internal static long ParseVersion(string? version) =>
+        long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new FormatException($"The server sent model version '{version}', which is not a decimal number.");
 }
 
 internal sealed record WireRegisteredModel(
@@ -57,5 +65,5 @@ internal sealed record WireRegisteredModel(
         Description,
         LatestVersions?.Select(v => v.ToCore()).ToList() ?? [],
         Tags.ToCore(),
-        Aliases?.Select(a => new RegisteredModelAlias(a.Alias ?? "", a.Version ?? "")).ToList() ?? []);
+        Aliases?.Select(a => new RegisteredModelAlias(a.Alias ?? "", WireModelVersion.ParseVersion(a.Version))).ToList() ?? []);
 }

@@ -1,10 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Strata.Core.Tracking;
-using Strata.Storage.Database;
-using Strata.Storage.Tracking;
 using Strata.Server;
 using Strata.Server.Hosting;
 
@@ -55,13 +50,7 @@ public sealed class StrataTestServer : IAsyncDisposable
             ArtifactsDestination = Path.Combine(DataDirectory, "artifacts"),
         };
         _configure?.Invoke(options);
-        _app = await StrataServer.BuildAsync(options, configure: b =>
-        {
-            b.Logging.ClearProviders();
-            // The tracking store as the server composes it; TryAdd leaves the server's own registration in charge
-            // once it makes one (on main at the time of writing, AddStrataStorage registered only the database).
-            b.Services.TryAddSingleton<ITrackingStore>(sp => new TrackingStore(sp.GetRequiredService<IDatabase>()));
-        });
+        _app = await StrataServer.BuildAsync(options, configure: b => b.Logging.ClearProviders());
         await _app.StartAsync();
         var address = _app.ListeningAddresses().First();
         Port = new Uri(address).Port;

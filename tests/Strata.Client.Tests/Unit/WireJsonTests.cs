@@ -93,10 +93,10 @@ public sealed class WireJsonTests
              "latest_versions":[{"name":"m","version":"2","current_stage":"Production","source":"models:/m-1","status":"READY","aliases":["champion"]}]}}
             """;
         var model = JsonSerializer.Deserialize<RegisteredModelResponse>(json, WireJson.Options)!.RegisteredModel!.ToCore();
-        Assert.Equal("champion", model.Aliases.Single().Alias);
-        Assert.Equal("2", model.LatestVersions.Single().Version);
+        Assert.Equal(new Core.Registry.RegisteredModelAlias("champion", 2), model.Aliases.Single());
+        Assert.Equal(2, model.LatestVersions.Single().Version);
         Assert.Equal(["champion"], model.LatestVersions.Single().Aliases);
         Assert.Empty(model.Tags);
-        Assert.Equal(Registry.ModelVersionStatus.READY, model.LatestVersions.Single().Status);
+        Assert.Equal(Core.Registry.ModelVersionStatus.READY, model.LatestVersions.Single().Status);
     }
 }

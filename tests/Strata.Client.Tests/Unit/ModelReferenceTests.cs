@@ -1,33 +1,35 @@
 using Strata.Client.Models;
+using Strata.Core.Registry;
 using Strata.Client.Tests.Support;
 
 namespace Strata.Client.Tests.Unit;
 
-public sealed class ModelUriTests
+public sealed class ModelReferenceTests
 {
     [Fact]
     public void Parses_every_documented_form()
     {
-        Assert.Equal(new ModelUri.RegisteredVersion("clf", "3"), ModelUri.Parse("models:/clf/3"));
-        Assert.Equal(new ModelUri.RegisteredStage("clf", "Production"), ModelUri.Parse("models:/clf/Production"));
-        Assert.Equal(new ModelUri.RegisteredLatest("clf"), ModelUri.Parse("models:/clf/LATEST"));
-        Assert.Equal(new ModelUri.RegisteredAlias("clf", "champion"), ModelUri.Parse("models:/clf@champion"));
-        Assert.Equal(new ModelUri.RegisteredAlias("clf", "champion") { SubPath = "data/model.zip" }, ModelUri.Parse("models:/clf@champion/data/model.zip"));
-        Assert.Equal(new ModelUri.RegisteredVersion("clf", "12") { SubPath = "MLmodel" }, ModelUri.Parse("models:/clf/12/MLmodel"));
-        Assert.Equal(new ModelUri.LoggedModelId("m-0123456789abcdef0123456789abcdef"), ModelUri.Parse("models:/m-0123456789abcdef0123456789abcdef"));
-        Assert.Equal(new ModelUri.RunArtifact("abc", "model"), ModelUri.Parse("runs:/abc/model"));
-        Assert.Equal(new ModelUri.LocalFolder("/tmp/model"), ModelUri.Parse("/tmp/model"));
-        Assert.Equal(new ModelUri.LocalFolder("/tmp/model"), ModelUri.Parse("file:///tmp/model"));
-        Assert.Equal(new ModelUri.Artifact("mlflow-artifacts:/0/x"), ModelUri.Parse("mlflow-artifacts:/0/x"));
-        Assert.Equal(new ModelUri.RegisteredStage("m-model", "Staging"), ModelUri.Parse("models:/m-model/Staging"));
+        var alias = Assert.IsType<ModelReference.Registered>(ModelReference.Parse("models:/clf@champion/data/model.zip")).Uri;
+        Assert.Equal((ModelUriKind.Alias, "clf", "champion", "data/model.zip"), (alias.Kind, alias.Name, alias.Reference, alias.SubPath));
+        var version = Assert.IsType<ModelReference.Registered>(ModelReference.Parse("models:/clf/12/MLmodel")).Uri;
+        Assert.Equal((ModelUriKind.Version, "12", "MLmodel"), (version.Kind, version.Reference, version.SubPath));
+        var stage = Assert.IsType<ModelReference.Registered>(ModelReference.Parse("models:/clf/production")).Uri;
+        Assert.Equal((ModelUriKind.Stage, "Production"), (stage.Kind, stage.Reference));
+        var logged = Assert.IsType<ModelReference.Registered>(ModelReference.Parse("models:/m-0123456789abcdef0123456789abcdef")).Uri;
+        Assert.Equal(ModelUriKind.LoggedModel, logged.Kind);
+        Assert.Equal(new ModelReference.RunArtifact("abc", "model"), ModelReference.Parse("runs:/abc/model"));
+        Assert.Equal(new ModelReference.LocalFolder("/tmp/model"), ModelReference.Parse("/tmp/model"));
+        Assert.Equal(new ModelReference.LocalFolder("/tmp/model"), ModelReference.Parse("file:///tmp/model"));
+        Assert.Equal(new ModelReference.Artifact("mlflow-artifacts:/0/x"), ModelReference.Parse("mlflow-artifacts:/0/x"));
     }
 
     [Theory]
     [InlineData("models:/clf")]
     [InlineData("models:/clf@")]
+    [InlineData("models:/clf/NotAStage")]
     [InlineData("runs:/")]
     [InlineData("s3://bucket/model")]
-    public void Rejects_malformed_references(string uri) => Assert.Throws<FormatException>(() => ModelUri.Parse(uri));
+    public void Rejects_malformed_references(string uri) => Assert.Throws<FormatException>(() => ModelReference.Parse(uri));
 
     [Fact]
     public async Task Alias_resolution_asks_the_alias_then_the_download_uri()
@@ -48,7 +50,7 @@ public sealed class ModelUriTests
     {
         await using var server = await ScriptedServer.StartAsync((c, body) => c.Request.Path.Value switch
         {
-            "/api/2.0/mlflow/registered-models/get-latest-versions" when body.Contains("\"none\"", StringComparison.Ordinal) => c.Json("{}"),
+            "/api/2.0/mlflow/registered-models/get-latest-versions" when body.Contains("\"Archived\"", StringComparison.Ordinal) => c.Json("{}"),
             "/api/2.0/mlflow/registered-models/get-latest-versions" => c.Json("""{"model_versions":[{"version":"2"},{"version":"10"}]}"""),
             "/api/2.0/mlflow/model-versions/get-download-uri" => c.Json("{\"artifact_uri\":\"mlflow-artifacts:/v" + c.Request.Query["version"] + "\"}"),
             _ => c.Json("{}", 404),
@@ -56,7 +58,7 @@ public sealed class ModelUriTests
         using var client = StrataClient.Create(TestOptions.Fast(server.Uri));
         Assert.Equal("mlflow-artifacts:/v10", await client.ResolveModelUriAsync("models:/clf/latest"));
         Assert.DoesNotContain("stages", server.Requests.First().Body, StringComparison.Ordinal);
-        var ex = await Assert.ThrowsAsync<StrataApiException>(() => client.ResolveModelUriAsync("models:/clf/none"));
+        var ex = await Assert.ThrowsAsync<StrataApiException>(() => client.ResolveModelUriAsync("models:/clf/archived"));
         Assert.Contains("No versions of model with name 'clf'", ex.Message, StringComparison.Ordinal);
     }
 }
@@ -71,7 +73,7 @@ public sealed class LatestVersionsFallbackTests
             : c.Json("""{"model_versions":[{"name":"m","version":"3","current_stage":"Staging"}]}"""));
         using var client = StrataClient.Create(TestOptions.Fast(server.Uri));
         var versions = await client.GetLatestVersionsAsync("m", ["Staging", "Production"]);
-        Assert.Equal("3", versions.Single().Version);
+        Assert.Equal(3, versions.Single().Version);
         Assert.Equal("?name=m&stages=Staging&stages=Production", server.Requests.Last().Query);
         Assert.Equal(2, server.Requests.Count);
     }
