@@ -10,6 +10,8 @@ internal static class Program
         var root = new RootCommand("Strata: an MLflow-compatible tracking server, model registry and model serving.")
         {
             ServerCommand.Create(),
+            GcCommand.Create(),
+            DbCommand.Create(),
         };
 
         var parse = root.Parse(args);

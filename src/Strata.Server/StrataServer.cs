@@ -5,7 +5,9 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
+using Strata.Server.Artifacts;
 using Strata.Server.Hosting;
+using Strata.Server.Registry;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
 using Strata.Storage.Database;
@@ -99,6 +101,8 @@ public static class StrataServer
     public static IServiceCollection AddStrataServices(this IServiceCollection services)
     {
         services.AddStrataTracking();
+        services.AddStrataArtifacts();
+        services.AddStrataRegistry();
         return services;
     }
 
@@ -109,6 +113,16 @@ public static class StrataServer
         app.UseMiddleware<MlflowErrorMiddleware>();
         app.MapSystemApi();
         app.MapTrackingApi();
+        app.MapArtifactsApi();
+        var artifactsOnly = app.Services.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
+        app.MapRunArtifactsApi(routes =>
+        {
+            if (artifactsOnly)
+            {
+                routes.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
+            }
+        });
+        app.MapRegistryApi();
         return app;
     }
 
