@@ -62,24 +62,17 @@ public abstract class SqlDialect
     /// A table expression with one column <c>value</c> holding the list bound to ONE parameter, aliased
     /// <paramref name="alias"/>, so long lists (sampled steps, the run ids of a page) neither hit the
     /// parameter limit nor pay per-parameter binding, and a join can drive index lookups from it. The
-    /// bound value comes from <see cref="IntegerListValue"/> or <see cref="TextListValue"/>; despite the
-    /// name, the same expression serves both (it was introduced for integers, and dialects already
-    /// implement it under this name). SQLite: <c>json_each(@p) AS s</c> over a JSON array; PostgreSQL:
-    /// <c>unnest(@p) AS s(value)</c> over a <c>bigint[]</c> / <c>text[]</c>.
+    /// bound value comes from <see cref="IntegerListValue"/> or <see cref="TextListValue"/>.
+    /// SQLite: <c>json_each(@p) AS s</c> over a JSON array; PostgreSQL: <c>unnest(@p) AS s(value)</c> over a
+    /// <c>bigint[]</c> / <c>text[]</c>.
     /// </summary>
-    public abstract string IntegerListTable(string parameter, string alias);
+    public abstract string ListTable(string parameter, string alias);
 
-    /// <summary>The list table of <see cref="IntegerListTable"/>, named for what callers use it for.</summary>
-    public string ListTable(string parameter, string alias) => IntegerListTable(parameter, alias);
-
-    /// <summary>The value to bind for a list table holding integers.</summary>
+    /// <summary>The value to bind for a <see cref="ListTable"/> holding integers.</summary>
     public abstract object IntegerListValue(IReadOnlyCollection<long> values);
 
-    /// <summary>
-    /// The value to bind for a list table holding strings. The default, a <c>string[]</c>, is what Npgsql
-    /// binds as <c>text[]</c>; SQLite overrides it with a JSON array.
-    /// </summary>
-    public virtual object TextListValue(IReadOnlyCollection<string> values) => values.ToArray();
+    /// <summary>The value to bind for a <see cref="ListTable"/> holding strings.</summary>
+    public abstract object TextListValue(IReadOnlyCollection<string> values);
 
     /// <summary>Is this exception a unique-constraint violation?</summary>
     public abstract bool IsUniqueViolation(Exception ex);

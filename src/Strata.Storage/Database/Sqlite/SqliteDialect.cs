@@ -19,7 +19,7 @@ public sealed class SqliteDialect : SqlDialect
 
     public override int MetricRowsPerInsert => 1;
 
-    public override string IntegerListTable(string parameter, string alias) => $"json_each({parameter}) AS {alias}";
+    public override string ListTable(string parameter, string alias) => $"json_each({parameter}) AS {alias}";
 
     public override object IntegerListValue(IReadOnlyCollection<long> values) => "[" + string.Join(",", values) + "]";
 
