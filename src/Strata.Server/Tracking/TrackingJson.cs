@@ -107,10 +107,13 @@ public static class TrackingJson
         w.WriteEndObject();
     }
 
-    public static void WriteMetric(Utf8JsonWriter w, Metric m)
+    public static void WriteMetric(Utf8JsonWriter w, Metric m) => WriteMetric(w, m, JsonEncodedText.Encode(m.Key, Strata.Server.Wire.WireResults.WriterOptions.Encoder));
+
+    /// <summary>A metric whose key is already encoded: a history page repeats one key for every point.</summary>
+    private static void WriteMetric(Utf8JsonWriter w, Metric m, JsonEncodedText key)
     {
         w.WriteStartObject();
-        w.WriteString("key"u8, m.Key);
+        w.WriteString("key"u8, key);
         WriteDouble(w, "value"u8, m.Value);
         w.WriteNumber("timestamp"u8, m.Timestamp);
         w.WriteNumber("step"u8, m.Step);
@@ -129,9 +132,17 @@ public static class TrackingJson
         }
 
         w.WriteStartArray(name);
+        string? lastKey = null;
+        JsonEncodedText encodedKey = default;
         foreach (var metric in metrics)
         {
-            WriteMetric(w, metric);
+            if (!string.Equals(metric.Key, lastKey, StringComparison.Ordinal))
+            {
+                lastKey = metric.Key;
+                encodedKey = JsonEncodedText.Encode(lastKey, Strata.Server.Wire.WireResults.WriterOptions.Encoder);
+            }
+
+            WriteMetric(w, metric, encodedKey);
         }
 
         w.WriteEndArray();

@@ -5,10 +5,13 @@ using Strata.Storage.Database;
 namespace Strata.Storage.Tracking;
 
 /// <summary>
-/// runs/search as one SELECT over <c>runs</c>: each filtered key is an EXISTS probe on its narrow
-/// table's primary key, each ordered key one LEFT JOIN on (run_id, key), so the cost grows with the
-/// number of keys named, never with a runs × params × tags × metrics product. Metrics are filtered and
-/// ordered on <c>latest_metrics</c> only.
+/// runs/search as one SELECT over <c>runs</c>: each filtered metric, param or tag is a
+/// <c>run_id IN (SELECT run_id ...)</c> set read off that table's (key, value, run_id) index (M0004), so a
+/// filter costs the runs it matches instead of one probe per run of the experiment; each ordered key is one
+/// LEFT JOIN on (run_id, key). Cost grows with the keys named, never with a runs × params × tags × metrics
+/// product. Metrics are filtered and ordered on <c>latest_metrics</c> only.
+/// Not EXISTS: with those indexes and no statistics SQLite flattens a correlated EXISTS into a join that
+/// scans the key's index range once per run (measured 60x slower at 10,000 runs).
 /// </summary>
 internal sealed class RunSearchSql : SearchSqlBuilder
 {
@@ -54,11 +57,11 @@ internal sealed class RunSearchSql : SearchSqlBuilder
         switch (key.Kind)
         {
             case KeyKind.Metric:
-                return $"EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_id = r.run_id AND m.key = {Bind(k)} AND m.is_nan = 0 AND {NumericComparison("m.value", comparison, integer: false)})";
+                return $"r.run_id IN (SELECT m.run_id FROM latest_metrics m WHERE m.key = {Bind(k)} AND m.is_nan = 0 AND {NumericComparison("m.value", comparison, integer: false)})";
             case KeyKind.Param:
-                return $"EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.run_id AND p.key = {Bind(k)} AND {StringComparison("p.value", comparison, allowLists: false)})";
+                return $"r.run_id IN (SELECT p.run_id FROM params p WHERE p.key = {Bind(k)} AND {StringComparison("p.value", comparison, allowLists: false)})";
             case KeyKind.Tag:
-                return $"EXISTS (SELECT 1 FROM tags t WHERE t.run_id = r.run_id AND t.key = {Bind(k)} AND {StringComparison("t.value", comparison, allowLists: false)})";
+                return $"r.run_id IN (SELECT t.run_id FROM tags t WHERE t.key = {Bind(k)} AND {StringComparison("t.value", comparison, allowLists: false)})";
             case KeyKind.Dataset:
                 return k switch
                 {
