@@ -13,6 +13,8 @@ public static class StorageRegistration
     {
         services.AddSingleton(_ => database);
         services.TryAddSingleton<ITrackingStore>(_ => new TrackingStore(database));
+        // The same store instance serves the UI's dataset list when it implements it.
+        services.TryAddSingleton<ITrackingDatasetStore>(sp => (ITrackingDatasetStore)sp.GetRequiredService<ITrackingStore>());
         return services;
     }
 }

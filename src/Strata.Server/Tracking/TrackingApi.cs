@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Hosting;
@@ -12,6 +13,10 @@ namespace Strata.Server.Tracking;
 /// <summary>The MLflow tracking REST endpoints (spec §5.1-5.4) under <c>/api/2.0/mlflow</c> and <c>/ajax-api/2.0/mlflow</c>.</summary>
 public static class TrackingApi
 {
+    // MLflow's limits for experiments/search-datasets: 20 experiments a request, 1000 summaries returned.
+    private const int MaxExperimentIdsPerDatasetSearch = 20;
+    private const int MaxDatasetSummaries = 1000;
+
     public static IEndpointRouteBuilder MapTrackingApi(this IEndpointRouteBuilder app)
     {
         var artifactsOnly = app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
@@ -51,6 +56,7 @@ public static class TrackingApi
         g.MapPost("experiments/update", UpdateExperiment);
         g.MapPost("experiments/set-experiment-tag", SetExperimentTag);
         g.MapPost("experiments/delete-experiment-tag", DeleteExperimentTag);
+        g.MapPost("experiments/search-datasets", SearchDatasets);
     }
 
     private static void MapRuns(RouteGroupBuilder g)
@@ -172,14 +178,48 @@ public static class TrackingApi
         return WireResults.Empty;
     }
 
-    // ---- runs ----
-
-    private static async Task<IResult> CreateRun(HttpContext ctx, TrackingService service)
+    private static async Task<IResult> SearchDatasets(HttpContext ctx, ITrackingDatasetStore store)
     {
         var r = await WireRequest.ReadAsync(ctx);
+        var experimentIds = r.Strings("experiment_ids");
+        if (experimentIds.Count > MaxExperimentIdsPerDatasetSearch)
+        {
+            throw Strata.Core.Errors.MlflowException.InvalidParameter(
+                $"Invalid value for parameter 'experiment_ids': at most {MaxExperimentIdsPerDatasetSearch} experiment ids may be given, got {experimentIds.Count}.");
+        }
+
+        var summaries = await store.SearchDatasetsAsync(experimentIds, MaxDatasetSummaries, ctx.RequestAborted);
+        return WireResults.Object(summaries, static (w, summaries) =>
+        {
+            w.WriteStartArray("dataset_summaries"u8);
+            foreach (var s in summaries)
+            {
+                w.WriteStartObject();
+                w.WriteString("experiment_id"u8, s.ExperimentId);
+                w.WriteString("name"u8, s.Name);
+                w.WriteString("digest"u8, s.Digest);
+                if (s.Context is not null)
+                {
+                    w.WriteString("context"u8, s.Context);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    // ---- runs ----
+
+    private static async Task<IResult> CreateRun(HttpContext ctx, TrackingService service, ILogger<TrackingService> logger)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var tags = r.Objects("tags", TrackingWire.KeyValue);
         var run = await service.CreateRunAsync(
-            new CreateRunRequest(r.String("experiment_id"), r.String("user_id"), r.String("run_name"), r.Int64("start_time"), r.Objects("tags", TrackingWire.KeyValue)),
+            new CreateRunRequest(r.String("experiment_id"), r.String("user_id"), r.String("run_name"), r.Int64("start_time"), tags),
             ctx.RequestAborted);
+        TruncationWarnings.Tags(logger, "run " + run.Info.RunId, tags);
         return RunResult(run);
     }
 
@@ -250,17 +290,23 @@ public static class TrackingApi
         return WireResults.Empty;
     }
 
-    private static async Task<IResult> LogParameter(HttpContext ctx, TrackingService service)
+    private static async Task<IResult> LogParameter(HttpContext ctx, TrackingService service, ILogger<TrackingService> logger)
     {
         var r = await WireRequest.ReadAsync(ctx);
-        await service.LogParamAsync(TrackingWire.RunId(r), new KeyValueRequest(r.String("key"), r.String("value")), ctx.RequestAborted);
+        var runId = TrackingWire.RunId(r);
+        var param = new KeyValueRequest(r.String("key"), r.String("value"));
+        await service.LogParamAsync(runId, param, ctx.RequestAborted);
+        TruncationWarnings.Params(logger, "run " + runId, [param]);
         return WireResults.Empty;
     }
 
-    private static async Task<IResult> SetTag(HttpContext ctx, TrackingService service)
+    private static async Task<IResult> SetTag(HttpContext ctx, TrackingService service, ILogger<TrackingService> logger)
     {
         var r = await WireRequest.ReadAsync(ctx);
-        await service.SetTagAsync(TrackingWire.RunId(r), new KeyValueRequest(r.String("key"), r.String("value")), ctx.RequestAborted);
+        var runId = TrackingWire.RunId(r);
+        var tag = new KeyValueRequest(r.String("key"), r.String("value"));
+        await service.SetTagAsync(runId, tag, ctx.RequestAborted);
+        TruncationWarnings.Tags(logger, "run " + runId, [tag]);
         return WireResults.Empty;
     }
 
@@ -271,16 +317,17 @@ public static class TrackingApi
         return WireResults.Empty;
     }
 
-    private static async Task<IResult> LogBatch(HttpContext ctx, TrackingService service)
+    private static async Task<IResult> LogBatch(HttpContext ctx, TrackingService service, ILogger<TrackingService> logger)
     {
         var r = await WireRequest.ReadAsync(ctx, TrackingLimits.MaxLogBatchBodyBytes);
-        await service.LogBatchAsync(
-            new LogBatchRequest(
-                TrackingWire.RunId(r),
-                r.Objects("metrics", TrackingWire.Metric),
-                r.Objects("params", TrackingWire.KeyValue),
-                r.Objects("tags", TrackingWire.KeyValue)),
-            ctx.RequestAborted);
+        var request = new LogBatchRequest(
+            TrackingWire.RunId(r),
+            r.Objects("metrics", TrackingWire.Metric),
+            r.Objects("params", TrackingWire.KeyValue),
+            r.Objects("tags", TrackingWire.KeyValue));
+        await service.LogBatchAsync(request, ctx.RequestAborted);
+        TruncationWarnings.Params(logger, "run " + request.RunId, request.Params);
+        TruncationWarnings.Tags(logger, "run " + request.RunId, request.Tags);
         return WireResults.Empty;
     }
 
