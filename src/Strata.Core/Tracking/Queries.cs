@@ -17,12 +17,22 @@ public sealed record ExperimentQuery(
     int MaxResults,
     string? PageToken);
 
+/// <summary>
+/// <see cref="Datasets"/>: metric filters only consider points logged against one of these datasets (all
+/// when empty). <see cref="OrderDatasets"/>, aligned with <see cref="OrderBy"/>: the dataset a metric order
+/// term is restricted to, or null.
+/// </summary>
 public sealed record LoggedModelQuery(
     IReadOnlyList<string> ExperimentIds,
     IReadOnlyList<Comparison> Filter,
     IReadOnlyList<OrderTerm> OrderBy,
     int MaxResults,
-    string? PageToken);
+    string? PageToken,
+    IReadOnlyList<DatasetRef>? Datasets = null,
+    IReadOnlyList<DatasetRef?>? OrderDatasets = null);
+
+/// <summary>A dataset named by name and, optionally, digest (any digest when null).</summary>
+public sealed record DatasetRef(string Name, string? Digest);
 
 public sealed record NewExperiment(
     string Name,

@@ -76,4 +76,7 @@ public sealed record SearchLoggedModelsRequest(
     string? Filter,
     long? MaxResults,
     IReadOnlyList<LoggedModelOrderRequest> OrderBy,
-    string? PageToken);
+    string? PageToken,
+    IReadOnlyList<LoggedModelDatasetRequest>? Datasets = null);
+
+public sealed record LoggedModelDatasetRequest(string? DatasetName, string? DatasetDigest);

@@ -498,14 +498,41 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var maxResults = SearchMaxResults(request.MaxResults, TrackingLimits.DefaultLoggedModelSearchMaxResults);
         var filter = TrackingSearch.ParseFilter(request.Filter, SearchTarget.LoggedModels);
         var order = new List<string>(request.OrderBy.Count);
+        var orderDatasets = new List<DatasetRef?>(request.OrderBy.Count);
         for (var i = 0; i < request.OrderBy.Count; i++)
         {
             var field = TrackingValidation.Required(request.OrderBy[i].FieldName, $"order_by[{i}].field_name");
             order.Add($"{QuoteOrderField(field)} {(request.OrderBy[i].Ascending ?? true ? "ASC" : "DESC")}");
+            var datasetName = NullIfEmpty(request.OrderBy[i].DatasetName);
+            var datasetDigest = NullIfEmpty(request.OrderBy[i].DatasetDigest);
+            if (datasetName is null && datasetDigest is not null)
+            {
+                throw MlflowException.InvalidParameter($"Invalid order_by[{i}]: 'dataset_digest' requires 'dataset_name'.");
+            }
+
+            orderDatasets.Add(datasetName is null ? null : new DatasetRef(datasetName, datasetDigest));
         }
 
         var orderBy = TrackingSearch.ParseOrderBy(order, SearchTarget.LoggedModels);
-        return store.SearchLoggedModelsAsync(new LoggedModelQuery(request.ExperimentIds, filter, orderBy, maxResults, NullIfEmpty(request.PageToken)), ct);
+        for (var i = 0; i < orderBy.Count; i++)
+        {
+            if (orderDatasets[i] is not null && orderBy[i].Key.Kind != KeyKind.Metric)
+            {
+                throw MlflowException.InvalidParameter($"Invalid order_by[{i}]: 'dataset_name' is only allowed when ordering by a metric.");
+            }
+        }
+
+        var datasets = new List<DatasetRef>();
+        var requested = request.Datasets ?? [];
+        for (var i = 0; i < requested.Count; i++)
+        {
+            var name = NullIfEmpty(requested[i].DatasetName)
+                       ?? throw MlflowException.InvalidParameter($"Missing value for required parameter 'datasets[{i}].dataset_name'.");
+            datasets.Add(new DatasetRef(name, NullIfEmpty(requested[i].DatasetDigest)));
+        }
+
+        return store.SearchLoggedModelsAsync(
+            new LoggedModelQuery(request.ExperimentIds, filter, orderBy, maxResults, NullIfEmpty(request.PageToken), datasets, orderDatasets), ct);
     }
 
     // ---- helpers ----

@@ -442,7 +442,8 @@ public static class TrackingApi
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchLoggedModelsAsync(
             new SearchLoggedModelsRequest(
-                r.Strings("experiment_ids"), r.String("filter"), r.Int64("max_results"), r.Objects("order_by", TrackingWire.LoggedModelOrder), r.String("page_token")),
+                r.Strings("experiment_ids"), r.String("filter"), r.Int64("max_results"), r.Objects("order_by", TrackingWire.LoggedModelOrder), r.String("page_token"),
+                r.Objects("datasets", TrackingWire.LoggedModelDataset)),
             ctx.RequestAborted);
         return WireResults.Object(page, static (w, page) =>
         {

@@ -82,6 +82,9 @@ internal static class TrackingWire
             String(e, "dataset_name", path),
             String(e, "dataset_digest", path));
 
+    public static LoggedModelDatasetRequest LoggedModelDataset(JsonElement e, FieldPath path) =>
+        new(String(e, "dataset_name", path), String(e, "dataset_digest", path));
+
     public static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static string? String(JsonElement e, string name, FieldPath path) =>

@@ -36,12 +36,13 @@ internal sealed class LoggedModelSearchSql : SearchSqlBuilder
     {
         Conditions.Add($"lm.experiment_id IN ({string.Join(", ", experimentIds.Select(id => Bind(id)))})");
         Conditions.Add("lm.lifecycle_stage = 'active'");
+        _filterDatasets = query.Datasets ?? [];
         foreach (var comparison in query.Filter)
         {
             Conditions.Add(Filter(comparison));
         }
 
-        BuildOrder(query.OrderBy);
+        BuildOrder(query.OrderBy, query.OrderDatasets ?? []);
         if (after is not null)
         {
             Conditions.Add(KeysetPredicate(after));
@@ -51,12 +52,32 @@ internal sealed class LoggedModelSearchSql : SearchSqlBuilder
               $"WHERE {string.Join(" AND ", Conditions)} ORDER BY {OrderByClause()} LIMIT {Bind(limit)}";
     }
 
+    private readonly IReadOnlyList<DatasetRef> _filterDatasets;
+
     public string Sql { get; }
 
-    /// <summary>True when no point of the same model and key is later than <paramref name="alias"/>'s.</summary>
-    private static string IsLatest(string alias) =>
+    /// <summary>
+    /// True when no point of the same model and key (among the points of <paramref name="datasetMatch"/>'s
+    /// datasets, when given) is later than <paramref name="alias"/>'s.
+    /// </summary>
+    private static string IsLatest(string alias, Func<string, string>? datasetMatch = null) =>
         $"NOT EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model_id = {alias}.model_id AND x.key = {alias}.key " +
+        (datasetMatch is null ? "" : $"AND {datasetMatch("x")} ") +
         $"AND (x.step, x.timestamp, -x.is_nan, x.value, x.run_id) > ({alias}.step, {alias}.timestamp, -{alias}.is_nan, {alias}.value, {alias}.run_id))";
+
+    /// <summary>A predicate on a metric alias: logged against one of the datasets (digest ignored when null). Binds once.</summary>
+    private Func<string, string>? DatasetMatch(IReadOnlyList<DatasetRef> datasets)
+    {
+        if (datasets.Count == 0)
+        {
+            return null;
+        }
+
+        var bound = datasets.Select(d => (Name: Bind(d.Name), Digest: d.Digest is null ? null : Bind(d.Digest))).ToList();
+        return alias => "(" + string.Join(" OR ", bound.Select(d => d.Digest is null
+            ? $"{alias}.dataset_name = {d.Name}"
+            : $"({alias}.dataset_name = {d.Name} AND {alias}.dataset_digest = {d.Digest})")) + ")";
+    }
 
     /// <summary>Accepts <c>READY</c> as well as <c>LOGGED_MODEL_READY</c>.</summary>
     private static string NormalizeStatus(string value) =>
@@ -68,8 +89,10 @@ internal sealed class LoggedModelSearchSql : SearchSqlBuilder
         switch (comparison.Key.Kind)
         {
             case KeyKind.Metric:
-                return $"EXISTS (SELECT 1 FROM logged_model_metrics m WHERE m.model_id = lm.model_id AND m.key = {Bind(k)} AND {IsLatest("m")} " +
-                       $"AND m.is_nan = 0 AND {NumericComparison("m.value", comparison, integer: false)})";
+                var match = DatasetMatch(_filterDatasets);
+                return $"EXISTS (SELECT 1 FROM logged_model_metrics m WHERE m.model_id = lm.model_id AND m.key = {Bind(k)} " +
+                       (match is null ? "" : $"AND {match("m")} ") +
+                       $"AND {IsLatest("m", match)} AND m.is_nan = 0 AND {NumericComparison("m.value", comparison, integer: false)})";
             case KeyKind.Param:
                 return $"EXISTS (SELECT 1 FROM logged_model_params p WHERE p.model_id = lm.model_id AND p.key = {Bind(k)} AND {StringComparison("p.value", comparison, allowLists: false)})";
             case KeyKind.Tag:
@@ -84,7 +107,7 @@ internal sealed class LoggedModelSearchSql : SearchSqlBuilder
         }
     }
 
-    private void BuildOrder(IReadOnlyList<OrderTerm> orderBy)
+    private void BuildOrder(IReadOnlyList<OrderTerm> orderBy, IReadOnlyList<DatasetRef?> orderDatasets)
     {
         var hasId = false;
         var hasCreation = false;
@@ -96,7 +119,11 @@ internal sealed class LoggedModelSearchSql : SearchSqlBuilder
             switch (term.Key.Kind)
             {
                 case KeyKind.Metric:
-                    Joins.Add($"LEFT JOIN logged_model_metrics {alias} ON {alias}.model_id = lm.model_id AND {alias}.key = {Bind(k)} AND {IsLatest(alias)}");
+                    var dataset = i < orderDatasets.Count ? orderDatasets[i] : null;
+                    var orderMatch = dataset is null ? null : DatasetMatch([dataset]);
+                    Joins.Add($"LEFT JOIN logged_model_metrics {alias} ON {alias}.model_id = lm.model_id AND {alias}.key = {Bind(k)} " +
+                              (orderMatch is null ? "" : $"AND {orderMatch(alias)} ") +
+                              $"AND {IsLatest(alias, orderMatch)}");
                     SortBy($"CASE WHEN {alias}.model_id IS NULL THEN 2 WHEN {alias}.is_nan = 1 THEN 1 ELSE 0 END", true, SortValueKind.Long);
                     SortBy($"CASE WHEN {alias}.is_nan = 0 THEN {alias}.value ELSE 0 END", term.Ascending, SortValueKind.Double);
                     break;

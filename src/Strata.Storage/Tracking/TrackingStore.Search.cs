@@ -49,7 +49,9 @@ public sealed partial class TrackingStore
     {
         var limit = PageSize(query.MaxResults, 50);
         var experimentIds = ExperimentIds(query.ExperimentIds);
-        var fingerprint = SearchSqlBuilder.Fingerprint("logged-models", query.ExperimentIds, query.Filter, query.OrderBy);
+        var datasetScope = string.Join(";", (query.Datasets ?? []).Select(d => d.Name + "\u0001" + d.Digest)) + "|" +
+                           string.Join(";", (query.OrderDatasets ?? []).Select(d => d is null ? "-" : d.Name + "\u0001" + d.Digest));
+        var fingerprint = SearchSqlBuilder.Fingerprint("logged-models|" + datasetScope, query.ExperimentIds, query.Filter, query.OrderBy);
         var token = PageToken.Decode(query.PageToken, fingerprint);
         if (experimentIds.Count == 0)
         {

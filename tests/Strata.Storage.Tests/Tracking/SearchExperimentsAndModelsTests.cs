@@ -144,4 +144,41 @@ public abstract class SearchExperimentsAndModelsTests<TFixture>(TFixture fixture
         Assert.Equal(["model-1", "model-0", "model-2", "model-3"], walked);
         Assert.Empty((await Store.SearchLoggedModelsAsync(new LoggedModelQuery([], [], [], 3, null), Ct)).Items);
     }
+    [Fact]
+    public async Task Logged_model_metric_filter_and_order_restricted_to_datasets()
+    {
+        var exp = await CreateExperimentAsync();
+        var run = (await CreateRunAsync(exp)).Info.RunId;
+        // (eval, train) accuracy per model; model-b has no eval point at all.
+        var points = new (string Name, double? Eval, double Train)[] { ("model-a", 0.9, 0.1), ("model-b", null, 0.95), ("model-c", 0.5, 0.6) };
+        foreach (var (name, eval, train) in points)
+        {
+            var id = $"m-{Guid.NewGuid():N}";
+            await Store.CreateLoggedModelAsync(new NewLoggedModel(id, exp, name, null, run, "alice", [], [], 1000), Ct);
+            var metrics = new List<Metric> { new("acc", train, 1, 0, ModelId: id, DatasetName: "train", DatasetDigest: "t1") };
+            if (eval is { } e)
+            {
+                // The latest point overall is the train one (step 5); per dataset, eval's own latest counts.
+                metrics.Add(new Metric("acc", e, 1, 0, ModelId: id, DatasetName: "eval", DatasetDigest: "e1"));
+                metrics[0] = metrics[0] with { Step = 5 };
+            }
+
+            await Store.LogBatchAsync(run, metrics, [], [], Ct);
+        }
+
+        async Task<List<string>> Names(IReadOnlyList<Comparison> filter, IReadOnlyList<OrderTerm> order, IReadOnlyList<DatasetRef>? datasets = null, IReadOnlyList<DatasetRef?>? orderDatasets = null) =>
+            (await Store.SearchLoggedModelsAsync(new LoggedModelQuery([exp], filter, order, 100, null, datasets, orderDatasets), Ct)).Items.Select(m => m.Info.Name).ToList();
+
+        var over = new[] { Where(KeyKind.Metric, "acc", Comparator.Greater, N(0.4)) };
+        Assert.Equal(["model-c", "model-b"], await Names(over, [By(KeyKind.Attribute, "name", false)]));
+        Assert.Equal(["model-c", "model-a"], await Names(over, [By(KeyKind.Attribute, "name", false)], [new DatasetRef("eval", null)]));
+        Assert.Equal(["model-c", "model-a"], await Names(over, [By(KeyKind.Attribute, "name", false)], [new DatasetRef("eval", "e1")]));
+        Assert.Empty(await Names(over, [], [new DatasetRef("eval", "other-digest")]));
+        Assert.Equal(["model-c", "model-b"], await Names(over, [By(KeyKind.Attribute, "name", false)], [new DatasetRef("nope", null), new DatasetRef("train", "t1")]));
+
+        // Ordered by eval accuracy: models without an eval point last.
+        Assert.Equal(["model-a", "model-c", "model-b"], await Names([], [By(KeyKind.Metric, "acc", false)], orderDatasets: [new DatasetRef("eval", null)]));
+        Assert.Equal(["model-b", "model-c", "model-a"], await Names([], [By(KeyKind.Metric, "acc", false)], orderDatasets: [new DatasetRef("train", "t1")]));
+        Assert.Equal(["model-b", "model-c", "model-a"], await Names([], [By(KeyKind.Metric, "acc", false)]));
+    }
 }
