@@ -106,4 +106,40 @@ public sealed class LoggedModelApiTests(StrataServerFixture fixture) : IClassFix
         (await Server.PostAsync(Api + "logged-models/search", new { experiment_ids = Array.Empty<string>() })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
         (await Server.PostAsync(Api + "logged-models/search", new { experiment_ids = new[] { experimentId }, filter = "bogus_field = 'x'" })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
     }
+    [Fact]
+    public async Task Search_restricts_metrics_to_datasets_on_the_wire()
+    {
+        var experimentId = await Server.CreateExperimentAsync();
+        var runId = await Server.CreateRunIdAsync(experimentId);
+        foreach (var (name, eval, train) in new[] { ("model-a", 0.9, 0.1), ("model-b", 0.2, 0.8) })
+        {
+            var model = (await Server.PostAsync(Api + "logged-models", new { experiment_id = experimentId, name, source_run_id = runId })).Ok();
+            var modelId = model.GetProperty("model").GetProperty("info").GetProperty("model_id").GetString()!;
+            (await Server.PostAsync(Api + "runs/log-batch", new
+            {
+                run_id = runId,
+                metrics = new object[]
+                {
+                    new { key = "acc", value = eval, timestamp = 1, step = 0, model_id = modelId, dataset_name = "eval", dataset_digest = "e1" },
+                    new { key = "acc", value = train, timestamp = 1, step = 1, model_id = modelId, dataset_name = "train", dataset_digest = "t1" },
+                },
+            })).Ok();
+        }
+
+        async Task<List<string>> Names(object body) =>
+            (await Server.PostAsync(Api + "logged-models/search", body)).Ok().List("models")
+            .Select(m => m.GetProperty("info").GetProperty("name").GetString()!).ToList();
+
+        var ids = new[] { experimentId };
+        Assert.Equal(["model-b"], await Names(new { experiment_ids = ids, filter = "metrics.acc > 0.5" }));
+        Assert.Equal(["model-a"], await Names(new { experiment_ids = ids, filter = "metrics.acc > 0.5", datasets = new[] { new { dataset_name = "eval" } } }));
+        Assert.Equal(["model-a", "model-b"], await Names(new
+        {
+            experiment_ids = ids,
+            order_by = new[] { new { field_name = "metrics.acc", ascending = false, dataset_name = "eval", dataset_digest = "e1" } },
+        }));
+        Assert.Equal(["model-b", "model-a"], await Names(new { experiment_ids = ids, order_by = new[] { new { field_name = "metrics.acc", ascending = false } } }));
+        (await Server.PostAsync(Api + "logged-models/search", new { experiment_ids = ids, datasets = new[] { new { dataset_digest = "e1" } } }))
+            .IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+    }
 }
