@@ -10,6 +10,7 @@ internal static class Program
         var root = new RootCommand("Strata: an MLflow-compatible tracking server, model registry and model serving.")
         {
             ServerCommand.Create(),
+            ModelsServeCommand.CreateGroup(),
         };
         return root.Parse(args).InvokeAsync();
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Hosting;
+using Strata.Server.Serving;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
 using Strata.Storage.Database;
@@ -60,6 +61,7 @@ public static class StrataServer
         {
             builder.Services.AddStrataStorage(database);
             builder.Services.AddStrataServices();
+            builder.Services.AddStrataServing(options);
             configure?.Invoke(builder);
             app = builder.Build();
         }
@@ -99,6 +101,7 @@ public static class StrataServer
         app.UseMiddleware<MlflowErrorMiddleware>();
         app.MapSystemApi();
         app.MapTrackingApi();
+        app.MapStrataServing();
         return app;
     }
 

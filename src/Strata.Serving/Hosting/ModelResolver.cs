@@ -15,8 +15,16 @@ public sealed record ResolvedModel(string Version, string Folder);
 /// temp folder and renamed into place). Artifacts are fetched from local paths directly or through the server's
 /// artifact proxy (<c>mlflow-artifacts:/</c>).
 /// </summary>
-public sealed class ModelResolver(HttpClient? tracking, string cacheDirectory)
+public sealed class ModelResolver(Func<HttpClient?> tracking, string cacheDirectory)
 {
+    // Created on first use and kept; a factory that cannot answer yet (no listening address) is asked again later.
+    private HttpClient? _client;
+
+    public ModelResolver(HttpClient? tracking, string cacheDirectory)
+        : this(() => tracking, cacheDirectory)
+    {
+    }
+
     private const string Api = "api/2.0/mlflow/";
     private const string ArtifactsApi = "api/2.0/mlflow-artifacts/artifacts";
 
@@ -197,7 +205,7 @@ public sealed class ModelResolver(HttpClient? tracking, string cacheDirectory)
         }
     }
 
-    private HttpClient Client => tracking
+    private HttpClient Client => _client ??= tracking()
         ?? throw MlflowException.InvalidParameter("This model URI needs a tracking server: pass --tracking-uri (or set MLFLOW_TRACKING_URI).");
 
     private async Task<JsonNode> GetJsonAsync(string path, CancellationToken ct)

@@ -19,9 +19,12 @@ public sealed partial class ModelRouteLoader(
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var route in routes.Routes)
+        if (!options.LoadInBackground)
         {
-            await RefreshAsync(route, cancellationToken).ConfigureAwait(false);
+            foreach (var route in routes.Routes)
+            {
+                await RefreshAsync(route, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -67,17 +70,32 @@ public sealed partial class ModelRouteLoader(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var moving = routes.Routes.Where(r => ModelUri.Parse(r.Uri).CanMove).ToList();
-        if (moving.Count == 0)
+        if (moving.Count == 0 && routes.AllReady)
         {
             return;
         }
 
-        using var timer = new PeriodicTimer(options.PollInterval);
+        // Until every route has loaded once, retry at least every second.
+        var retry = options.PollInterval < TimeSpan.FromSeconds(1) ? options.PollInterval : TimeSpan.FromSeconds(1);
+        using var timer = new PeriodicTimer(routes.AllReady ? options.PollInterval : retry);
+        var first = true;
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (first || await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                foreach (var route in moving)
+                first = false;
+                var due = routes.Routes.Where(r => r.Current is null || moving.Contains(r)).ToList();
+                if (due.Count == 0)
+                {
+                    return;
+                }
+
+                if (routes.AllReady && timer.Period != options.PollInterval)
+                {
+                    timer.Period = options.PollInterval;
+                }
+
+                foreach (var route in due)
                 {
                     try
                     {

@@ -51,7 +51,8 @@ public static class ServingHost
         if (!string.IsNullOrWhiteSpace(options.BackendStoreUri))
         {
             database = await BackendStore.OpenAsync(options.BackendStoreUri, null, ct).ConfigureAwait(false);
-            builder.Services.AddSingleton(database);
+            var opened = database;
+            builder.Services.AddSingleton(_ => opened);
         }
 
         WebApplication app;

@@ -36,6 +36,15 @@ public sealed record ServingOptions
     /// <summary>Where <c>runs:/</c> and <c>models:/</c> URIs are resolved; null for local folders only.</summary>
     public string? TrackingUri { get; init; }
 
+    /// <summary>
+    /// Resolve <c>runs:/</c> and <c>models:/</c> through this process's own REST API (the all-in-one <c>strata server</c>);
+    /// <see cref="TrackingUri"/> is then ignored and models load in the background once the server listens.
+    /// </summary>
+    public bool TrackingIsSelf { get; init; }
+
+    /// <summary>Load models after start instead of before it (retrying until each loads).</summary>
+    public bool LoadInBackground { get; init; }
+
     /// <summary>Where downloaded models are kept.</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "strata-model-cache");
 
@@ -64,7 +73,7 @@ public sealed record ServingOptions
 
         foreach (var model in Models)
         {
-            if (ModelUri.Parse(model.Uri).NeedsTrackingServer && string.IsNullOrWhiteSpace(TrackingUri))
+            if (ModelUri.Parse(model.Uri).NeedsTrackingServer && !TrackingIsSelf && string.IsNullOrWhiteSpace(TrackingUri))
             {
                 throw new ArgumentException($"'{model.Uri}' needs a tracking server: pass --tracking-uri.");
             }

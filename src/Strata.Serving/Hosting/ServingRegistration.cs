@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -30,7 +32,7 @@ public static class ServingRegistration
         if (queue is not null)
         {
             services.AddSingleton(queue);
-            services.AddSingleton(sp => new PredictionLogStore(sp.GetRequiredService<IDatabase>()));
+            services.TryAddSingleton(sp => new PredictionLogStore(sp.GetRequiredService<IDatabase>()));
             services.AddSingleton<PredictionLogWriter>();
             services.AddHostedService(sp => sp.GetRequiredService<PredictionLogWriter>());
         }
@@ -39,20 +41,30 @@ public static class ServingRegistration
         services.AddSingleton(sp => new ServingRequestHandler(
             sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServingRequestHandler>>(), queue));
         services.AddSingleton(new ModelRouteTable(options.Models.Select(m => new ModelRoute(m.Name, m.Uri))));
-        services.AddSingleton(_ =>
-        {
-            HttpClient? tracking = null;
-            if (!string.IsNullOrWhiteSpace(options.TrackingUri))
+        services.AddSingleton(sp => new ModelResolver(
+            () =>
             {
-                tracking = new HttpClient { BaseAddress = new Uri(options.TrackingUri.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(100) };
-            }
-
-            return new ModelResolver(tracking, options.CacheDirectory);
-        });
+                var baseUri = options.TrackingIsSelf ? SelfAddress(sp) : options.TrackingUri;
+                return string.IsNullOrWhiteSpace(baseUri)
+                    ? null
+                    : new HttpClient { BaseAddress = new Uri(baseUri.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(100) };
+            },
+            options.CacheDirectory));
         services.TryAddSingleton(new ModelRuntimeLoader());
         services.AddSingleton<ModelRouteLoader>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelRouteLoader>());
         return services;
+    }
+
+    /// <summary>The address this process listens on, for resolving models through its own API (wildcards become loopback).</summary>
+    private static string? SelfAddress(IServiceProvider services)
+    {
+        var addresses = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var first = addresses?.FirstOrDefault();
+        return first?.Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://[::]:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://+:", "://127.0.0.1:", StringComparison.Ordinal)
+            .Replace("://*:", "://127.0.0.1:", StringComparison.Ordinal);
     }
 
     /// <summary>Traces to an OTLP collector when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; nothing otherwise.</summary>
