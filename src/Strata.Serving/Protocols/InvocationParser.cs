@@ -104,6 +104,7 @@ public static class InvocationParser
         List<string>? keys = null;
         var llm = false;
         var signatureName = false;
+        var data = default(Utf8JsonReader);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             InvocationFormat? found = null;
@@ -151,24 +152,32 @@ public static class InvocationParser
                 throw TooManyKeys(keys);
             }
 
+            // Keep a checkpoint and read the data after every key has been seen, so a body with two data keys is
+            // refused as such rather than for whatever the first one holds.
             format = found;
             reader.Read();
+            data = reader;
+            reader.Skip();
+        }
+
+        if (format is not null)
+        {
             var buffers = new ColumnBuffer?[layout.Count];
-            switch (found.Value)
+            switch (format.Value)
             {
                 case InvocationFormat.DataframeSplit:
-                    ReadSplit(ref reader, layout, buffers);
+                    ReadSplit(ref data, layout, buffers);
                     break;
                 case InvocationFormat.DataframeRecords:
-                    ExpectArray(ref reader, "dataframe_records");
-                    ReadRecords(ref reader, layout, buffers);
+                    ExpectArray(ref data, "dataframe_records");
+                    ReadRecords(ref data, layout, buffers);
                     break;
                 case InvocationFormat.Instances:
-                    ExpectArray(ref reader, "instances");
-                    ReadInstances(ref reader, layout, buffers);
+                    ExpectArray(ref data, "instances");
+                    ReadInstances(ref data, layout, buffers);
                     break;
                 default:
-                    ReadInputs(ref reader, layout, buffers);
+                    ReadInputs(ref data, layout, buffers);
                     break;
             }
 
