@@ -14,6 +14,9 @@ using Strata.Serving.PredictionLog;
 // ceiling), all in one run. Usage: dotnet run -c Release --project bench/Strata.Bench.Serving [-- seconds-per-point]
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 int[] connectionCounts = args.Length > 1 ? args[1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [1, 16, 64];
+// Rounds per point: the targets are interleaved round by round and the median round is reported, so a burst of
+// load from elsewhere on the machine hits every target alike instead of one.
+var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
 var root = Directory.CreateTempSubdirectory("strata-bench-serving-").FullName;
 var script = Path.Combine(AppContext.BaseDirectory, "post.lua");
 const string Body = """{"dataframe_split": {"columns": ["Size", "Rooms", "Age"], "data": [[120.5, 3, 12.0]]}}""";
@@ -25,6 +28,7 @@ try
     await using var ceiling = await StartCeilingAsync();
     await using var plain = await StartServingAsync(root, "plain", models, batching: false);
     await using var batched = await StartServingAsync(root, "batched", models, batching: true);
+    await using var unlogged = await StartServingAsync(root, "unlogged", models, batching: false, predictionLog: false);
     var targets = new (string Name, string Url)[]
     {
         ("ceiling (constant JSON)", Address(ceiling) + "/invocations"),
@@ -32,6 +36,7 @@ try
         ("mlnet, batching on", Address(batched) + "/serving/mlnet/invocations"),
         ("onnx, batching off", Address(plain) + "/serving/onnx/invocations"),
         ("onnx, batching on", Address(batched) + "/serving/onnx/invocations"),
+        ("mlnet, batching off, log off", Address(unlogged) + "/serving/mlnet/invocations"),
     };
 
     // Warm up every endpoint (JIT, pools, first SQLite writes).
@@ -40,19 +45,28 @@ try
         await Wrk.RunAsync(url, 16, TimeSpan.FromSeconds(1), Body, script, CancellationToken.None);
     }
 
-    Console.WriteLine($"{seconds} s per point, one-row dataframe_split bodies, prediction log on (SQLite), wrk on the same machine");
+    Console.WriteLine($"{seconds} s per point, median of {rounds} interleaved rounds, one-row dataframe_split bodies, prediction log on (SQLite) unless noted, wrk on the same machine");
     Console.WriteLine();
     Console.WriteLine("| target | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx |");
     Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
     foreach (var connections in connectionCounts)
     {
-        double? ceilingRps = null;
-        foreach (var (name, url) in targets)
+        var results = targets.Select(_ => new List<WrkResult>()).ToArray();
+        for (var round = 0; round < rounds; round++)
         {
-            var result = await Wrk.RunAsync(url, connections, TimeSpan.FromSeconds(seconds), Body, script, CancellationToken.None);
-            ceilingRps ??= result.RequestsPerSecond;
+            for (var t = 0; t < targets.Length; t++)
+            {
+                results[t].Add(await Wrk.RunAsync(targets[t].Url, connections, TimeSpan.FromSeconds(seconds), Body, script, CancellationToken.None));
+            }
+        }
+
+        var ceilingRps = Median(results[0].Select(r => r.RequestsPerSecond));
+        for (var t = 0; t < targets.Length; t++)
+        {
+            var rps = Median(results[t].Select(r => r.RequestsPerSecond));
+            var failed = results[t].Sum(r => r.Non2xx + r.SocketErrors);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {connections} | {result.RequestsPerSecond:0} | {100 * result.RequestsPerSecond / ceilingRps:0}% | {result.P50Ms:0.00} | {result.P99Ms:0.00} | {result.Non2xx + result.SocketErrors} |"));
+                $"| {targets[t].Name} | {connections} | {rps:0} | {100 * rps / ceilingRps:0}% | {Median(results[t].Select(r => r.P50Ms)):0.00} | {Median(results[t].Select(r => r.P99Ms)):0.00} | {failed} |"));
         }
     }
 
@@ -67,6 +81,12 @@ try
 finally
 {
     Directory.Delete(root, recursive: true);
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted[sorted.Length / 2];
 }
 
 static string Address(WebApplication app) => app.ListeningAddresses().First();
@@ -88,13 +108,13 @@ static async Task<WebApplication> StartCeilingAsync()
     return app;
 }
 
-static async Task<WebApplication> StartServingAsync(string root, string name, BenchModels models, bool batching)
+static async Task<WebApplication> StartServingAsync(string root, string name, BenchModels models, bool batching, bool predictionLog = true)
 {
     var app = await ServingHost.BuildAsync(
         new ServingHostOptions
         {
             Port = 0,
-            BackendStoreUri = "sqlite:///" + Path.Combine(root, name + ".db"),
+            BackendStoreUri = predictionLog ? "sqlite:///" + Path.Combine(root, name + ".db") : null,
             Serving = new ServingOptions
             {
                 Models = [new ServeModelSpec("mlnet", models.MlnetPath), new ServeModelSpec("onnx", models.OnnxPath)],
