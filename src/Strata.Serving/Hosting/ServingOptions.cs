@@ -12,7 +12,7 @@ public sealed record ServeModelSpec(string Name, string Uri)
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var eq = text.IndexOf('=', StringComparison.Ordinal);
         var colon = text.IndexOf(':', StringComparison.Ordinal);
-        if (eq > 0 && (colon < 0 || eq < colon))
+        if (eq >= 0 && (colon < 0 || eq < colon))
         {
             var name = text[..eq].Trim();
             var uri = text[(eq + 1)..].Trim();
