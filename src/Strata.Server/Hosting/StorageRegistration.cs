@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Strata.Core.Tracking;
 using Strata.Storage.Database;
+using Strata.Storage.Tracking;
 
 namespace Strata.Server.Hosting;
 
@@ -9,6 +12,7 @@ public static class StorageRegistration
     public static IServiceCollection AddStrataStorage(this IServiceCollection services, IDatabase database)
     {
         services.AddSingleton(_ => database);
+        services.TryAddSingleton<ITrackingStore>(_ => new TrackingStore(database));
         return services;
     }
 }

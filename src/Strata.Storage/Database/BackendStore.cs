@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using Strata.Storage.Database.Postgres;
 using Strata.Storage.Database.Sqlite;
 using Strata.Storage.Migrations;
 
@@ -7,8 +9,10 @@ namespace Strata.Storage.Database;
 
 /// <summary>
 /// Opens the database named by a backend store URI (MLflow's <c>--backend-store-uri</c>) and
-/// brings its schema up to date. Supported: <c>sqlite:///relative/path.db</c> and
-/// <c>sqlite:////absolute/path.db</c>.
+/// brings its schema up to date. Supported: <c>sqlite:///relative/path.db</c>,
+/// <c>sqlite:////absolute/path.db</c>, and PostgreSQL in MLflow's forms
+/// (<c>postgresql://user:password@host:5432/db</c>, <c>postgresql+psycopg2://...</c>) or as an Npgsql
+/// connection string (see <see cref="PostgresConnectionUri"/>).
 /// </summary>
 public static class BackendStore
 {
@@ -16,17 +20,7 @@ public static class BackendStore
 
     public static async Task<IDatabase> OpenAsync(string uri, ILoggerFactory? loggers = null, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(uri);
-        IDatabase database;
-        if (uri.StartsWith(SqliteScheme, StringComparison.OrdinalIgnoreCase))
-        {
-            database = await OpenSqliteAsync(SqlitePath(uri), loggers, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            throw new BackendStoreException($"Unsupported backend store URI '{uri}': expected sqlite:///<path>.");
-        }
-
+        var database = await ConnectAsync(uri, loggers, ct).ConfigureAwait(false);
         try
         {
             await new MigrationRunner(database, loggers?.CreateLogger<MigrationRunner>()).MigrateAsync(ct).ConfigureAwait(false);
@@ -38,6 +32,26 @@ public static class BackendStore
         }
 
         return database;
+    }
+
+    /// <summary>
+    /// Opens the database without touching its schema (<c>strata db upgrade</c> migrates it itself).
+    /// A PostgreSQL server that cannot be reached is reported here, in one line without the password.
+    /// </summary>
+    public static async Task<IDatabase> ConnectAsync(string uri, ILoggerFactory? loggers = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (uri.StartsWith(SqliteScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return await OpenSqliteAsync(SqlitePath(uri), loggers, ct).ConfigureAwait(false);
+        }
+
+        if (PostgresConnectionUri.IsPostgres(uri))
+        {
+            return await OpenPostgresAsync(uri, loggers, ct).ConfigureAwait(false);
+        }
+
+        throw new BackendStoreException($"Unsupported backend store URI '{Redact(uri)}': expected sqlite:///<path> or postgresql://<user>:<password>@<host>:<port>/<database>.");
     }
 
     /// <summary>The file path of a <c>sqlite:///</c> URI: three slashes mean relative, four absolute (SQLAlchemy's form).</summary>
@@ -85,6 +99,46 @@ public static class BackendStore
         {
             throw new BackendStoreException($"Cannot open the SQLite database '{path}': {FirstLine(ex.Message)}", ex);
         }
+    }
+
+    private static async Task<IDatabase> OpenPostgresAsync(string uri, ILoggerFactory? loggers, CancellationToken ct)
+    {
+        string connectionString;
+        try
+        {
+            connectionString = PostgresConnectionUri.ToConnectionString(uri);
+        }
+        catch (FormatException ex)
+        {
+            throw new BackendStoreException($"Invalid PostgreSQL backend store URI: {FirstLine(ex.Message)}", ex);
+        }
+
+        var database = PostgresDatabase.Create(new PostgresDatabaseOptions { ConnectionString = connectionString }, loggers?.CreateLogger<PostgresDatabase>());
+        try
+        {
+            // Fail at start with a clear line rather than on the first request.
+            await database.ReadAsync((c, token) => Task.FromResult(c.ServerVersion), ct).ConfigureAwait(false);
+            return database;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            throw new BackendStoreException($"Cannot connect to PostgreSQL at {PostgresConnectionUri.Describe(connectionString)}: {FirstLine(ex.Message)}", ex);
+        }
+    }
+
+    /// <summary>A URI fit for an error message: any password in it replaced.</summary>
+    private static string Redact(string uri)
+    {
+        var scheme = uri.IndexOf("://", StringComparison.Ordinal);
+        var at = uri.LastIndexOf('@');
+        if (scheme < 0 || at < scheme)
+        {
+            return uri;
+        }
+
+        var colon = uri.IndexOf(':', scheme + 3);
+        return colon >= 0 && colon < at ? uri[..(colon + 1)] + "***" + uri[at..] : uri;
     }
 
     private static string FirstLine(string message)

@@ -20,4 +20,12 @@ public interface IDatabase : IAsyncDisposable
     /// The returned task completes only after the commit.
     /// </summary>
     Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken ct);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> while holding a lock named <paramref name="lockName"/> that every
+    /// process using the same database respects, for work that must not run twice at once
+    /// (migrations). PostgreSQL takes an advisory lock; the default suits a backend that one
+    /// process owns (SQLite's single writer), where running the work is enough.
+    /// </summary>
+    Task<T> RunExclusiveAsync<T>(string lockName, Func<CancellationToken, Task<T>> work, CancellationToken ct) => work(ct);
 }

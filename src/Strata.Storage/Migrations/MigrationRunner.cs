@@ -11,13 +11,25 @@ namespace Strata.Storage.Migrations;
 public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly IReadOnlyList<IMigration> _migrations = All;
+
+    /// <summary>Runs a given list instead of the discovered one (tests of the runner itself).</summary>
+    internal MigrationRunner(IDatabase database, IReadOnlyList<IMigration> migrations, ILogger? logger = null)
+        : this(database, logger) => _migrations = migrations;
 
     public static IReadOnlyList<IMigration> All { get; } = Discover();
 
     public static int LatestVersion => All.Count == 0 ? 0 : All[^1].Version;
 
-    /// <summary>Brings the schema up to date. Refuses a database whose schema is newer than this code knows.</summary>
-    public async Task<int> MigrateAsync(CancellationToken ct)
+    /// <summary>
+    /// Brings the schema up to date. Refuses a database whose schema is newer than this code knows.
+    /// Runs under the database's exclusive lock, so replicas starting together against an empty
+    /// database migrate it once: the others wait, then find nothing left to apply.
+    /// </summary>
+    public Task<int> MigrateAsync(CancellationToken ct) =>
+        database.RunExclusiveAsync("schema-migrations", MigrateUnderLockAsync, ct);
+
+    private async Task<int> MigrateUnderLockAsync(CancellationToken ct)
     {
         await database.WriteAsync(
             async (c, tx, token) => await c.ExecuteAsync(new CommandDefinition(
@@ -26,16 +38,17 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
             ct).ConfigureAwait(false);
 
         var current = await CurrentVersionAsync(ct).ConfigureAwait(false);
-        if (current > LatestVersion)
+        var latest = _migrations.Count == 0 ? 0 : _migrations[^1].Version;
+        if (current > latest)
         {
-            throw new SchemaTooNewException(current, LatestVersion);
+            throw new SchemaTooNewException(current, latest);
         }
 
         var applied = 0;
-        foreach (var migration in All.Where(m => m.Version > current))
+        foreach (var migration in _migrations.Where(m => m.Version > current))
         {
             ct.ThrowIfCancellationRequested();
-            await database.WriteAsync(
+            var appliedNow = await database.WriteAsync(
                 async (c, tx, token) =>
                 {
                     // Re-check inside the transaction: another replica may have applied it.
@@ -58,8 +71,11 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
                     return 1;
                 },
                 ct).ConfigureAwait(false);
-            _logger.LogInformation("Applied schema migration {Version} {Name}", migration.Version, migration.Name);
-            applied++;
+            if (appliedNow == 1)
+            {
+                _logger.LogInformation("Applied schema migration {Version} {Name}", migration.Version, migration.Name);
+                applied++;
+            }
         }
 
         return applied;

@@ -1,0 +1,24 @@
+using Strata.Storage.Tests.Tracking;
+
+namespace Strata.Storage.Tests.Postgres;
+
+// The tracking suites written against IDatabaseFixture, run a second time on PostgreSQL.
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresTrackingStoreTests(PostgresDatabaseFixture fixture) : TrackingStoreTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSearchRunsTests(PostgresDatabaseFixture fixture) : SearchRunsTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresMetricHistoryTests(PostgresDatabaseFixture fixture) : MetricHistoryTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresQueryPlanTests(PostgresSeededDatabaseFixture fixture) : QueryPlanTests<PostgresSeededDatabaseFixture>(fixture)
+{
+    protected override string ExplainPrefix => "EXPLAIN ";
+
+    // One row per plan node; a node reading a whole table is a "Seq Scan on <table>". Scans of the
+    // bound integer list (unnest) are "Function Scan" and fine.
+    protected override bool IsFullScan(string planLine) => planLine.Contains("Seq Scan on ", StringComparison.Ordinal);
+}
