@@ -64,8 +64,67 @@ public sealed class ProxyModeTests : IDisposable
     public async Task Registration_picks_the_store_from_the_destination()
     {
         await using var local = await ArtifactTestServer.StartAsync(o => o.ArtifactsDestination = "file://" + _root);
-        Assert.IsType<LocalArtifactStore>(local.Services.GetRequiredService<IArtifactStore>());
-        Assert.Equal(_root, ((LocalArtifactStore)local.Store).Location);
+        var store = Assert.IsType<InstrumentedArtifactStore>(local.Services.GetRequiredService<IArtifactStore>());
+        Assert.Equal(_root, Assert.IsType<LocalArtifactStore>(store.Inner).Location);
+    }
+
+    [Fact]
+    public async Task Bytes_and_durations_are_measured()
+    {
+        await using var server = await ArtifactTestServer.StartAsync(o =>
+        {
+            o.ArtifactsDestination = _root;
+            o.SyncLocalWrites = false;
+        });
+        var meters = server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        long uploaded = 0, downloaded = 0;
+        var operations = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == InstrumentedArtifactStore.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "strata.artifacts.uploaded")
+            {
+                Interlocked.Add(ref uploaded, value);
+            }
+            else if (instrument.Name == "strata.artifacts.downloaded")
+            {
+                Interlocked.Add(ref downloaded, value);
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "operation")
+                {
+                    operations.Add((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+
+        using (var put = await server.Client.PutAsync("api/2.0/mlflow-artifacts/artifacts/m/f.bin", new ByteArrayContent(new byte[1234])))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using (var get = await server.Client.GetAsync("api/2.0/mlflow-artifacts/artifacts/m/f.bin"))
+        {
+            Assert.Equal(1234, (await get.Content.ReadAsByteArrayAsync()).Length);
+        }
+
+        Assert.Equal(1234, Interlocked.Read(ref uploaded));
+        Assert.Equal(1234, Interlocked.Read(ref downloaded));
+        Assert.Contains("upload", operations);
+        Assert.Contains("download", operations);
+        Assert.Contains("stat", operations);
     }
 
     [Fact]
