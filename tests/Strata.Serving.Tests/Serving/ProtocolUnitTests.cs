@@ -102,3 +102,18 @@ public sealed class ProtocolUnitTests
         Assert.Contains("'temperature'", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class TracingRegistrationTests
+{
+    [Fact]
+    public void Otlp_tracing_is_registered_only_when_the_endpoint_is_set()
+    {
+        var off = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+            .AddStrataServingTracing(_ => null, "strata-test");
+        Assert.DoesNotContain(off, d => d.ServiceType.FullName?.StartsWith("OpenTelemetry", StringComparison.Ordinal) == true);
+
+        var on = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+            .AddStrataServingTracing(n => n == "OTEL_EXPORTER_OTLP_ENDPOINT" ? "http://127.0.0.1:4317" : null, "strata-test");
+        Assert.Contains(on, d => d.ServiceType.FullName?.StartsWith("OpenTelemetry", StringComparison.Ordinal) == true);
+    }
+}
