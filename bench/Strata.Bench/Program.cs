@@ -1,1 +1,53 @@
-namespace Strata.Bench; internal static class Program { private static int Main() => 0; }
+using System.Net;
+
+namespace Strata.Bench;
+
+internal static class Program
+{
+    private static async Task<int> Main(string[] args)
+    {
+        var options = BenchOptions.Parse(args, out var message);
+        if (options is null)
+        {
+            var isHelp = message == BenchOptions.Usage;
+            (isHelp ? Console.Out : Console.Error).WriteLine(isHelp ? message : $"error: {message}\n\n{BenchOptions.Usage}");
+            return isHelp ? 0 : 2;
+        }
+
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+
+        using var handler = new SocketsHttpHandler
+        {
+            // One connection per worker: the workers never have two requests in flight each.
+            MaxConnectionsPerServer = options.Connections,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+        };
+        var url = options.Url ?? new Uri("http://127.0.0.1/");
+        var baseUrl = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
+        using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(5) };
+        var bench = new TrackingBench(options, new TrackingClient(http), Console.Error);
+        try
+        {
+            var (results, notes) = await bench.RunAsync(cts.Token);
+            BenchResult.Print(Console.Out, options, results, notes);
+            return 0;
+        }
+        catch (BenchException ex)
+        {
+            Console.Error.WriteLine($"bench failed: {ex.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("bench cancelled");
+            return 130;
+        }
+    }
+}

@@ -10,8 +10,22 @@ internal static class Program
         var root = new RootCommand("Strata: an MLflow-compatible tracking server, model registry and model serving.")
         {
             ServerCommand.Create(),
+            GcCommand.Create(),
             DbCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // A usage mistake is a configuration error: one line each, exit code 2, no help dump.
+            foreach (var error in parse.Errors)
+            {
+                CliConsole.Error(error.Message);
+            }
+
+            return Task.FromResult(ExitCodes.Configuration);
+        }
+
+        return parse.InvokeAsync();
     }
 }

@@ -1,11 +1,13 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
+using Strata.Server.Artifacts;
 using Strata.Server.Hosting;
+using Strata.Server.Registry;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
 using Strata.Storage.Database;
@@ -36,6 +38,16 @@ public static class StrataServer
         {
             Args = args ?? [],
             ApplicationName = typeof(StrataServer).Assembly.GetName().Name,
+        });
+        // Defaults that appsettings/environment (Logging__LogLevel__...) can still override: ASP.NET's own
+        // per-request Information lines cost ~15% of log-batch throughput; Strata logs requests at Debug.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            },
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -89,6 +101,8 @@ public static class StrataServer
     public static IServiceCollection AddStrataServices(this IServiceCollection services)
     {
         services.AddStrataTracking();
+        services.AddStrataArtifacts();
+        services.AddStrataRegistry();
         return services;
     }
 
@@ -99,6 +113,16 @@ public static class StrataServer
         app.UseMiddleware<MlflowErrorMiddleware>();
         app.MapSystemApi();
         app.MapTrackingApi();
+        app.MapArtifactsApi();
+        var artifactsOnly = app.Services.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
+        app.MapRunArtifactsApi(routes =>
+        {
+            if (artifactsOnly)
+            {
+                routes.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
+            }
+        });
+        app.MapRegistryApi();
         return app;
     }
 

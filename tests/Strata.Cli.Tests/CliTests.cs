@@ -66,7 +66,40 @@ public sealed class CliTests
     }
 
     [Fact]
-    public async Task Server_starts_answers_health_and_stops_on_sigterm()
+    public async Task Usage_errors_exit_with_code_2()
+    {
+        var (exitCode, _, stderr) = await CliProcess.RunAsync("server", "--port", "not-a-number");
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("strata: error:", stderr, StringComparison.Ordinal);
+        Assert.Equal(2, (await CliProcess.RunAsync("server", "--no-such-flag")).ExitCode);
+        Assert.Equal(2, (await CliProcess.RunAsync("server", "--port", "70000", "--backend-store-uri", $"sqlite:///{TempPath()}/s.db")).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_taken_port_is_a_one_line_error_with_exit_code_2()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var directory = TempPath();
+        try
+        {
+            var (exitCode, _, stderr) = await CliProcess.RunAsync(
+                "server", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--backend-store-uri", $"sqlite:///{directory}/strata.db", "--artifacts-destination", Path.Combine(directory, "artifacts"));
+            Assert.Equal(2, exitCode);
+            Assert.Single(stderr.Trim().Split('\n'));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task Server_starts_answers_health_and_stops_on_a_signal(string signal)
     {
         var directory = TempPath();
         try
@@ -83,9 +116,42 @@ public sealed class CliTests
             Assert.Equal("OK", await http.GetStringAsync("/health"));
             Assert.True(File.Exists(Path.Combine(directory, "strata.db")), "the database named by STRATA_BACKEND_STORE_URI was created");
 
-            cli.Signal("TERM");
+            cli.Signal(signal);
             Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(20)));
             Assert.True(startup < TimeSpan.FromSeconds(10), $"startup took {startup}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Schema_newer_than_the_code_refuses_to_start_with_exit_code_2()
+    {
+        var directory = TempPath();
+        try
+        {
+            var database = Path.Combine(directory, "strata.db");
+            var uri = $"sqlite:///{database}";
+            await using (var db = await Strata.Storage.Database.BackendStore.OpenAsync(uri))
+            {
+                await db.WriteAsync(
+                    async (c, tx, ct) =>
+                    {
+                        await using var cmd = c.CreateCommand();
+                        cmd.Transaction = tx;
+                        cmd.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999999, 'from the future', 0)";
+                        return await cmd.ExecuteNonQueryAsync(ct);
+                    },
+                    CancellationToken.None);
+            }
+
+            var (exitCode, _, stderr) = await CliProcess.RunAsync(
+                "server", "--port", "0", "--backend-store-uri", uri, "--artifacts-destination", Path.Combine(directory, "artifacts"));
+            Assert.Equal(2, exitCode);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.Contains("999999", stderr, StringComparison.Ordinal);
         }
         finally
         {

@@ -62,6 +62,13 @@ internal static class ServerCommand
                     options.ServeArtifacts = false;
                 }
 
+                // Without the proxy, mlflow-artifacts:/ URIs cannot be served: like MLflow, fall back to ./mlruns.
+                if (!options.ServeArtifacts && parse.GetValue(artifactRoot) is null
+                    && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("STRATA_DEFAULT_ARTIFACT_ROOT")))
+                {
+                    options.DefaultArtifactRoot = Path.GetFullPath("mlruns");
+                }
+
                 if (parse.GetValue(artifactsOnly))
                 {
                     options.ArtifactsOnly = true;

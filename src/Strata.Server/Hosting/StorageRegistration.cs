@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Strata.Core.Tracking;
 using Strata.Storage.Database;
 using Strata.Storage.Tracking;
@@ -11,7 +12,7 @@ public static class StorageRegistration
     public static IServiceCollection AddStrataStorage(this IServiceCollection services, IDatabase database)
     {
         services.AddSingleton(_ => database);
-        services.AddSingleton<ITrackingStore>(sp => new TrackingStore(sp.GetRequiredService<IDatabase>()));
+        services.TryAddSingleton<ITrackingStore>(_ => new TrackingStore(database));
         return services;
     }
 }

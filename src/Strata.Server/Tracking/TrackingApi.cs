@@ -378,7 +378,8 @@ public static class TrackingApi
 
     private static async Task<IResult> DeleteLoggedModelTag(HttpContext ctx, TrackingService service, string model_id, string tag_key)
     {
-        await service.DeleteLoggedModelTagAsync(model_id, tag_key, ctx.RequestAborted);
+        // The path keeps %2F encoded; keys cannot contain '%', so decoding once is safe.
+        await service.DeleteLoggedModelTagAsync(model_id, Uri.UnescapeDataString(tag_key), ctx.RequestAborted);
         return WireResults.Empty;
     }
 

@@ -16,10 +16,12 @@ public sealed partial class MlflowErrorMiddleware(RequestDelegate next, ILogger<
         try
         {
             await next(context).ConfigureAwait(false);
-            if (context.Response.StatusCode == StatusCodes.Status404NotFound && !context.Response.HasStarted && context.GetEndpoint() is null)
+            var status = context.Response.StatusCode;
+            if ((status is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed) && !context.Response.HasStarted && IsEmpty(context.Response))
             {
+                // ENDPOINT_NOT_FOUND also for a wrong method: the client falls back from POST to GET on exactly that code.
                 await WireErrors.WriteAsync(
-                    context, ErrorCode.ENDPOINT_NOT_FOUND, $"No API endpoint {context.Request.Method} {context.Request.Path}").ConfigureAwait(false);
+                    context, ErrorCode.ENDPOINT_NOT_FOUND, $"No API endpoint {context.Request.Method} {context.Request.Path}", status).ConfigureAwait(false);
             }
         }
         catch (MlflowException ex) when (!context.Response.HasStarted)
@@ -42,6 +44,9 @@ public sealed partial class MlflowErrorMiddleware(RequestDelegate next, ILogger<
             await WireErrors.WriteAsync(context, ErrorCode.INTERNAL_ERROR, "Internal server error. See the server log for details.").ConfigureAwait(false);
         }
     }
+
+    // Routing's own 404/405 answers carry no body; an endpoint that chose 404 and wrote a body is left alone.
+    private static bool IsEmpty(HttpResponse response) => (response.ContentLength is null or 0) && response.ContentType is null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} failed: {ErrorCode} {ErrorMessage}")]
     private static partial void LogClientError(ILogger logger, string method, PathString path, ErrorCode errorCode, string errorMessage);

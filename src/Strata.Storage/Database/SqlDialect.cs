@@ -59,15 +59,20 @@ public abstract class SqlDialect
     public virtual string OnConflictDoNothing(string conflictColumns) => $"ON CONFLICT ({conflictColumns}) DO NOTHING";
 
     /// <summary>
-    /// A table expression with one column <c>value</c> holding the integers bound to ONE parameter, aliased
-    /// <paramref name="alias"/>, so long lists neither hit the parameter limit nor pay per-parameter binding,
-    /// and a join can drive index lookups from it. The bound value comes from <see cref="IntegerListValue"/>.
-    /// SQLite: <c>json_each(@p) AS s</c> over a JSON array; PostgreSQL: <c>unnest(@p) AS s(value)</c> over a <c>bigint[]</c>.
+    /// A table expression with one column <c>value</c> holding the list bound to ONE parameter, aliased
+    /// <paramref name="alias"/>, so long lists (run ids of a page, sampled steps) neither hit the parameter
+    /// limit nor pay per-parameter binding, and a join can drive index lookups from it. The bound value
+    /// comes from <see cref="IntegerListValue"/> or <see cref="TextListValue"/>.
+    /// SQLite: <c>json_each(@p) AS s</c> over a JSON array; PostgreSQL: <c>unnest(@p) AS s(value)</c> over a
+    /// <c>bigint[]</c> / <c>text[]</c>.
     /// </summary>
-    public abstract string IntegerListTable(string parameter, string alias);
+    public abstract string ListTable(string parameter, string alias);
 
-    /// <summary>The value to bind for <see cref="IntegerListTable"/>.</summary>
+    /// <summary>The value to bind for <see cref="ListTable"/> holding integers.</summary>
     public abstract object IntegerListValue(IReadOnlyCollection<long> values);
+
+    /// <summary>The value to bind for <see cref="ListTable"/> holding strings.</summary>
+    public abstract object TextListValue(IReadOnlyCollection<string> values);
 
     /// <summary>Is this exception a unique-constraint violation?</summary>
     public abstract bool IsUniqueViolation(Exception ex);

@@ -59,46 +59,78 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
     {
         var columns = latest ? LatestColumnsPerRow : HistoryColumnsPerRow;
         var perStatement = Math.Max(1, Math.Min(dialect.MetricRowsPerInsert, (dialect.MaxParametersPerStatement - 1) / columns));
-        for (var start = 0; start < rows.Count; start += perStatement)
+        (DbCommand Command, bool Owned)? full = null;
+        try
         {
-            var count = Math.Min(perStatement, rows.Count - start);
-            var (cmd, owned) = GetCommand(c, latest, count);
-            try
+            for (var start = 0; start < rows.Count; start += perStatement)
             {
-                cmd.Transaction = tx;
-                var p = cmd.Parameters;
-                p[0].Value = runId;
-                for (var i = 0; i < count; i++)
+                var count = Math.Min(perStatement, rows.Count - start);
+                if (count == perStatement)
                 {
-                    var m = rows[start + i];
-                    var isNan = double.IsNaN(m.Value);
-                    var o = 1 + (i * columns);
-                    p[o].Value = m.Key;
-                    p[o + 1].Value = m.Timestamp;
-                    p[o + 2].Value = m.Step;
-                    p[o + 3].Value = isNan ? 0d : m.Value;
-                    p[o + 4].Value = isNan ? 1 : 0;
-                    if (!latest)
-                    {
-                        p[o + 5].Value = (object?)m.ModelId ?? DBNull.Value;
-                        p[o + 6].Value = (object?)m.DatasetName ?? DBNull.Value;
-                        p[o + 7].Value = (object?)m.DatasetDigest ?? DBNull.Value;
-                    }
-                }
-
-                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (owned)
-                {
-                    await cmd.DisposeAsync().ConfigureAwait(false);
+                    // One command serves every full chunk; only a shorter tail needs its own.
+                    full ??= GetCommand(c, latest, count);
+                    await ExecuteAsync(full.Value.Command, tx, runId, rows, start, count, columns, latest, ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    cmd.Transaction = null;
+                    var (tail, owned) = GetCommand(c, latest, count);
+                    try
+                    {
+                        await ExecuteAsync(tail, tx, runId, rows, start, count, columns, latest, ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await ReleaseAsync(tail, owned).ConfigureAwait(false);
+                    }
                 }
             }
+        }
+        finally
+        {
+            if (full is { } f)
+            {
+                await ReleaseAsync(f.Command, f.Owned).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task ExecuteAsync(
+        DbCommand cmd, DbTransaction tx, string runId, IReadOnlyList<Metric> rows, int start, int count, int columns, bool latest, CancellationToken ct)
+    {
+        cmd.Transaction = tx;
+        var p = cmd.Parameters;
+        p[0].Value = runId;
+        for (var i = 0; i < count; i++)
+        {
+            var m = rows[start + i];
+            var isNan = double.IsNaN(m.Value);
+            var o = 1 + (i * columns);
+            p[o].Value = m.Key;
+            p[o + 1].Value = m.Timestamp;
+            p[o + 2].Value = m.Step;
+            p[o + 3].Value = isNan ? 0d : m.Value;
+            p[o + 4].Value = isNan ? 1 : 0;
+            if (!latest)
+            {
+                p[o + 5].Value = (object?)m.ModelId ?? DBNull.Value;
+                p[o + 6].Value = (object?)m.DatasetName ?? DBNull.Value;
+                p[o + 7].Value = (object?)m.DatasetDigest ?? DBNull.Value;
+            }
+        }
+
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Disposes a one-off command; a cached one is only detached from the transaction.</summary>
+    private static async Task ReleaseAsync(DbCommand cmd, bool owned)
+    {
+        if (owned)
+        {
+            await cmd.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            cmd.Transaction = null;
         }
     }
 

@@ -240,15 +240,16 @@ public sealed partial class TrackingStore
         return result;
     }
 
-    /// <summary>Experiments with their tags, in the order given, in one extra query.</summary>
+    /// <summary>Experiments with their tags, in the order given, in one extra query (ids as one list parameter).</summary>
     internal async Task<List<Experiment>> LoadExperimentsAsync(DbConnection c, IReadOnlyList<ExperimentRow> rows, CancellationToken ct)
     {
         var tags = new Dictionary<long, List<KeyValue>>();
-        foreach (var chunk in Chunk(rows.Select(r => r.ExperimentId).ToList(), 1))
+        if (rows.Count > 0)
         {
             var tagRows = await c.QueryAsync<OwnedKeyValueRow>(Cmd(
-                "SELECT CAST(experiment_id AS TEXT) AS OwnerId, key AS Key, value AS Value FROM experiment_tags WHERE experiment_id IN @ids ORDER BY experiment_id, key",
-                new { ids = chunk }, null, ct)).ConfigureAwait(false);
+                "SELECT CAST(experiment_id AS TEXT) AS OwnerId, key AS Key, value AS Value FROM experiment_tags " +
+                $"WHERE experiment_id IN (SELECT value FROM {_dialect.ListTable("@ids", "l")}) ORDER BY experiment_id, key",
+                new { ids = _dialect.IntegerListValue(rows.Select(r => r.ExperimentId).ToList()) }, null, ct)).ConfigureAwait(false);
             foreach (var t in tagRows)
             {
                 var id = long.Parse(t.OwnerId, System.Globalization.CultureInfo.InvariantCulture);

@@ -1,5 +1,5 @@
-using System.Data.Common;
 using Dapper;
+using Strata.Core.Errors;
 using Strata.Core.Tracking;
 
 namespace Strata.Storage.Tracking;
@@ -14,9 +14,9 @@ public sealed partial class TrackingStore
     {
         var fingerprint = "history|" + runId + "|" + metricKey;
         var token = PageToken.Decode(pageToken, fingerprint);
-        if (token is { Keys.Count: not 4 })
+        if (token is not null && token.Keys is not [long, long, double, long])
         {
-            throw MlflowExceptionForToken(pageToken!);
+            throw MlflowException.InvalidParameter($"Invalid page token '{pageToken}'.");
         }
 
         var limit = maxResults is null or <= 0 ? (int?)null : maxResults.Value;
@@ -148,7 +148,7 @@ public sealed partial class TrackingStore
     internal string BulkPointsSql() =>
         // CROSS JOIN keeps the list as the outer loop on SQLite (its planner cannot size json_each and
         // may otherwise rescan the list per history row); each step is then one (run, key, step) lookup.
-        $"SELECT {HistoryColumns} FROM {_dialect.IntegerListTable("@steps", "s")} CROSS JOIN metrics " +
+        $"SELECT {HistoryColumns} FROM {_dialect.ListTable("@steps", "s")} CROSS JOIN metrics " +
         "WHERE metrics.step = s.value AND metrics.run_id IN @runChunk AND metrics.key = @metricKey";
 
     /// <summary>
@@ -189,7 +189,5 @@ public sealed partial class TrackingStore
         return [.. chosen];
     }
 
-    private static Strata.Core.Errors.MlflowException MlflowExceptionForToken(string token) =>
-        Strata.Core.Errors.MlflowException.InvalidParameter($"Invalid page token '{token}'.");
 
 }

@@ -151,15 +151,17 @@ public sealed partial class TrackingStore
         var parameters = new Dictionary<string, List<KeyValue>>(StringComparer.Ordinal);
         var tags = new Dictionary<string, List<KeyValue>>(StringComparer.Ordinal);
         var metrics = new Dictionary<string, List<Metric>>(StringComparer.Ordinal);
-        foreach (var ids in Chunk(rows.Select(r => r.ModelId).ToList(), 1))
+        if (rows.Count > 0)
         {
+            var ids = _dialect.TextListValue(rows.Select(r => r.ModelId).ToList());
+            var list = _dialect.ListTable("@ids", "l");
             using var grid = await c.QueryMultipleAsync(Cmd(
-                """
-                SELECT model_id AS OwnerId, key AS Key, value AS Value FROM logged_model_params WHERE model_id IN @ids ORDER BY model_id, key;
-                SELECT model_id AS OwnerId, key AS Key, value AS Value FROM logged_model_tags WHERE model_id IN @ids ORDER BY model_id, key;
+                $"""
+                SELECT model_id AS OwnerId, key AS Key, value AS Value FROM logged_model_params WHERE model_id IN (SELECT value FROM {list}) ORDER BY model_id, key;
+                SELECT model_id AS OwnerId, key AS Key, value AS Value FROM logged_model_tags WHERE model_id IN (SELECT value FROM {list}) ORDER BY model_id, key;
                 SELECT model_id AS ModelId, run_id AS RunId, key AS Key, value AS Value, is_nan AS IsNan, timestamp AS Timestamp, step AS Step,
                        dataset_name AS DatasetName, dataset_digest AS DatasetDigest
-                    FROM logged_model_metrics WHERE model_id IN @ids ORDER BY model_id, key, timestamp, step
+                    FROM logged_model_metrics WHERE model_id IN (SELECT value FROM {list}) ORDER BY model_id, key, timestamp, step
                 """,
                 new { ids }, tx, ct)).ConfigureAwait(false);
             foreach (var row in await grid.ReadAsync<OwnedKeyValueRow>().ConfigureAwait(false))

@@ -19,22 +19,13 @@ public sealed partial class TrackingStore
         var modelInputs = new Dictionary<string, List<ModelInput>>(StringComparer.Ordinal);
         var modelOutputs = new Dictionary<string, List<ModelOutput>>(StringComparer.Ordinal);
 
-        foreach (var ids in Chunk(rows.Select(r => r.RunId).ToList(), 1))
+        if (rows.Count > 0)
         {
-            var p = new { ids };
+            // The page's ids go in as ONE list parameter, so each child table is one indexed probe per id
+            // without binding a parameter per id in each of the seven statements.
+            var p = new { ids = _dialect.TextListValue(rows.Select(r => r.RunId).ToList()) };
             using var grid = await c.QueryMultipleAsync(Cmd(
-                """
-                SELECT run_id AS OwnerId, key AS Key, value AS Value FROM params WHERE run_id IN @ids ORDER BY run_id, key;
-                SELECT run_id AS OwnerId, key AS Key, value AS Value FROM tags WHERE run_id IN @ids ORDER BY run_id, key;
-                SELECT run_id AS RunId, key AS Key, value AS Value, is_nan AS IsNan, timestamp AS Timestamp, step AS Step
-                    FROM latest_metrics WHERE run_id IN @ids ORDER BY run_id, key;
-                SELECT i.run_id AS RunId, d.dataset_id AS DatasetId, d.name AS Name, d.digest AS Digest, d.source_type AS SourceType,
-                       d.source AS Source, d.dataset_schema AS DatasetSchema, d.profile AS Profile
-                    FROM inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_id IN @ids ORDER BY i.run_id, d.dataset_id;
-                SELECT run_id AS RunId, dataset_id AS DatasetId, key AS Key, value AS Value FROM input_tags WHERE run_id IN @ids ORDER BY run_id, dataset_id, key;
-                SELECT run_id AS OwnerId, model_id AS Key, '' AS Value FROM run_model_inputs WHERE run_id IN @ids ORDER BY run_id, model_id;
-                SELECT run_id AS RunId, model_id AS ModelId, step AS Step FROM run_model_outputs WHERE run_id IN @ids ORDER BY run_id, model_id, step
-                """,
+                RunChildrenSql,
                 p, null, ct)).ConfigureAwait(false);
 
             foreach (var row in await grid.ReadAsync<OwnedKeyValueRow>().ConfigureAwait(false))
@@ -80,6 +71,21 @@ public sealed partial class TrackingStore
             new RunInputs(Get(datasetInputs, r.RunId), Get(modelInputs, r.RunId)),
             new RunOutputs(Get(modelOutputs, r.RunId)))).ToList();
     }
+
+    /// <summary>Params, tags, latest metrics, dataset inputs, input tags, model inputs and outputs of the runs in list parameter @ids.</summary>
+    internal string RunChildrenSql =>
+        $$"""
+            SELECT run_id AS OwnerId, key AS Key, value AS Value FROM params WHERE run_id IN (SELECT value FROM {{_dialect.ListTable("@ids", "l")}}) ORDER BY run_id, key;
+            SELECT run_id AS OwnerId, key AS Key, value AS Value FROM tags WHERE run_id IN (SELECT value FROM {{_dialect.ListTable("@ids", "l")}}) ORDER BY run_id, key;
+            SELECT run_id AS RunId, key AS Key, value AS Value, is_nan AS IsNan, timestamp AS Timestamp, step AS Step
+                FROM latest_metrics WHERE run_id IN (SELECT value FROM {{_dialect.ListTable("@ids", "l")}}) ORDER BY run_id, key;
+            SELECT i.run_id AS RunId, d.dataset_id AS DatasetId, d.name AS Name, d.digest AS Digest, d.source_type AS SourceType,
+                   d.source AS Source, d.dataset_schema AS DatasetSchema, d.profile AS Profile
+                FROM inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_id IN (SELECT value FROM {{_dialect.ListTable("@ids", "l")}}) ORDER BY i.run_id, d.dataset_id;
+            SELECT run_id AS RunId, dataset_id AS DatasetId, key AS Key, value AS Value FROM input_tags WHERE run_id IN (SELECT value FROM {{_dialect.ListTable("@ids", "l")}}) ORDER BY run_id, dataset_id, key;
+            SELECT run_id AS OwnerId, model_id AS Key, '' AS Value FROM run_model_inputs WHERE run_id IN (SELECT value FROM {{_dialect.ListTable("@ids", "l")}}) ORDER BY run_id, model_id;
+            SELECT run_id AS RunId, model_id AS ModelId, step AS Step FROM run_model_outputs WHERE run_id IN (SELECT value FROM {{_dialect.ListTable("@ids", "l")}}) ORDER BY run_id, model_id, step
+            """;
 
     private static List<T> GetList<T>(Dictionary<string, List<T>> map, string key)
     {

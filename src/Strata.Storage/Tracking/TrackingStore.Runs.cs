@@ -272,7 +272,23 @@ public sealed partial class TrackingStore
                 p.Add($"v{i}", kv.Value);
                 return $"(@r, @k{i}, @v{i})";
             }));
-            await c.ExecuteAsync(Cmd($"INSERT INTO params (run_id, key, value) VALUES {values}", p, tx, ct)).ConfigureAwait(false);
+
+            // DO NOTHING + re-check rather than a unique violation: on PostgreSQL a concurrent write may
+            // have logged the same key since our read; the same value is still a no-op, another is an error.
+            var inserted = await c.ExecuteAsync(Cmd(
+                $"INSERT INTO params (run_id, key, value) VALUES {values} ON CONFLICT (run_id, key) DO NOTHING", p, tx, ct)).ConfigureAwait(false);
+            if (inserted < chunk.Count)
+            {
+                var stored = (await c.QueryAsync<OwnedKeyValueRow>(Cmd(
+                    "SELECT run_id AS OwnerId, key AS Key, value AS Value FROM params WHERE run_id = @runId AND key IN @keys",
+                    new { runId, keys = chunk.Select(kv => kv.Key).ToList() }, tx, ct)).ConfigureAwait(false)).ToDictionary(r => r.Key, r => r.Value);
+                var raced = chunk.FirstOrDefault(kv => stored[kv.Key] != kv.Value);
+                if (raced is not null)
+                {
+                    throw MlflowException.InvalidParameter(
+                        $"Changing param values is not allowed. Param with key='{raced.Key}' was already logged with value='{stored[raced.Key]}' for run ID='{runId}'. Attempted logging new value '{raced.Value}'.");
+                }
+            }
         }
     }
 

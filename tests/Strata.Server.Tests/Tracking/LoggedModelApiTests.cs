@@ -50,6 +50,8 @@ public sealed class LoggedModelApiTests(StrataServerFixture fixture) : IClassFix
         var modelId = model.GetProperty("info").GetProperty("model_id").GetString()!;
         (await Server.PatchAsync($"{Api}logged-models/{modelId}/tags", new { tags = new[] { new { key = "a/b", value = "1" }, new { key = "c", value = "2" } } })).Ok();
         (await Server.DeleteAsync($"{Api}logged-models/{modelId}/tags/c")).Ok();
+        (await Server.DeleteAsync($"{Api}logged-models/{modelId}/tags/a%2Fb")).Ok();
+        (await Server.PatchAsync($"{Api}logged-models/{modelId}/tags", new { tags = new[] { new { key = "a/b", value = "1" } } })).Ok();
         (await Server.DeleteAsync($"{Api}logged-models/{modelId}/tags/c")).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
         (await Server.PostAsync($"{Api}logged-models/{modelId}/params", new { model_id = modelId, @params = new[] { new { key = "p", value = "v" } } })).Ok();
 

@@ -30,6 +30,14 @@ public sealed class WireTests(StrataServerFixture fixture) : IClassFixture<Strat
     }
 
     [Fact]
+    public async Task Wrong_method_is_405_with_an_mlflow_body()
+    {
+        var response = await Server.GetAsync("/api/2.0/mlflow/runs/create");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.Status);
+        Assert.Equal("ENDPOINT_NOT_FOUND", response.ErrorCode);
+    }
+
+    [Fact]
     public async Task Post_without_json_content_type_is_rejected()
     {
         (await Server.PostAsync("/api/2.0/mlflow/experiments/create", "{\"name\":\"x\"}", "text/plain"))
@@ -107,6 +115,26 @@ public sealed class WireTests(StrataServerFixture fixture) : IClassFixture<Strat
         Assert.Equal(id, run.GetProperty("experiment_id").GetString());
         Assert.Equal(1700000000123L, run.GetProperty("start_time").GetInt64());
         Assert.Equal(System.Text.Json.JsonValueKind.Number, run.GetProperty("start_time").ValueKind);
+    }
+
+    [Fact]
+    public async Task Int64_beyond_double_precision_round_trips_as_a_json_number()
+    {
+        var run = (await Server.PostAsync("/api/2.0/mlflow/runs/create", "{\"experiment_id\": \"0\", \"start_time\": \"9007199254740993\"}")).Ok();
+        var text = run.GetProperty("run").GetProperty("info").GetProperty("start_time").GetRawText();
+        Assert.Equal("9007199254740993", text);
+    }
+
+    [Fact]
+    public async Task Get_reads_repeated_query_keys_as_arrays()
+    {
+        var experimentId = await Server.CreateExperimentAsync();
+        var first = await Server.CreateRunIdAsync(experimentId);
+        var second = (await Server.CreateRunAsync(experimentId, new { start_time = 1_800_000_000_000L })).GetProperty("info").GetProperty("run_id").GetString();
+        var page = (await Server.GetAsync(
+            $"/api/2.0/mlflow/runs/search?experiment_ids={experimentId}&experiment_ids=0&order_by=attributes.start_time%20ASC&order_by=run_id&max_results=10&run_view_type=ACTIVE_ONLY")).Ok();
+        var ids = page.List("runs").Select(r => r.GetProperty("info").GetProperty("run_id").GetString()).ToList();
+        Assert.True(ids.IndexOf(first) < ids.IndexOf(second));
     }
 
     [Fact]

@@ -71,6 +71,18 @@ public abstract class QueryPlanTests<TFixture>(TFixture fixture) : TrackingTestB
     }
 
     [Fact]
+    public async Task Run_page_children_are_probed_per_run_id()
+    {
+        var exp = await CreateExperimentAsync();
+        var run = (await CreateRunAsync(exp)).Info.RunId;
+        var ids = Fixture.Database.Dialect.TextListValue([run, NewRunId()]);
+        foreach (var statement in Store.RunChildrenSql.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            AssertNoFullScan(await PlanAsync(statement, new { ids }), "run children");
+        }
+    }
+
+    [Fact]
     public async Task The_scan_check_itself_detects_a_full_scan()
     {
         var plan = await PlanAsync("SELECT * FROM metrics WHERE value > @v", new { v = 1d });

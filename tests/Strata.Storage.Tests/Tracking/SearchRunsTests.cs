@@ -1,6 +1,7 @@
 using Strata.Core.Errors;
 using Strata.Core.Search;
 using Strata.Core.Tracking;
+using static Strata.Storage.Tests.Tracking.SearchTestSyntax;
 
 namespace Strata.Storage.Tests.Tracking;
 
@@ -9,16 +10,6 @@ public sealed class SqliteSearchRunsTests(SqliteDatabaseFixture fixture) : Searc
 public abstract class SearchRunsTests<TFixture>(TFixture fixture) : TrackingTestBase<TFixture>(fixture)
     where TFixture : class, IDatabaseFixture
 {
-    internal static Comparison Where(KeyKind kind, string key, Comparator op, SearchValue value) => new(new SearchKey(kind, key), op, value);
-
-    internal static StringValue S(string v) => new(v);
-
-    internal static NumberValue N(double v) => new(v, v.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    internal static ListValue L(params string[] v) => new(v);
-
-    internal static OrderTerm By(KeyKind kind, string key, bool ascending = true) => new(new SearchKey(kind, key), ascending);
-
     private async Task<List<string>> NamesAsync(string exp, IReadOnlyList<Comparison>? filter = null, IReadOnlyList<OrderTerm>? order = null, ViewType view = ViewType.ACTIVE_ONLY)
     {
         var page = await Store.SearchRunsAsync(new RunQuery([exp], filter ?? [], order ?? [], view, 1000, null), Ct);

@@ -331,6 +331,8 @@ public abstract class TrackingStoreTests<TFixture>(TFixture fixture) : TrackingT
         Assert.Equal(2, ready.Params.Count);
         var metric = Assert.Single(ready.Metrics);
         Assert.Equal(("acc", 0.9, runId, "ds"), (metric.Key, metric.Value, metric.RunId, metric.DatasetName));
+        var point = Assert.Single((await Store.GetMetricHistoryAsync(runId, "acc", null, null, Ct)).Items);
+        Assert.Equal((modelId, "ds", "d1"), (point.ModelId, point.DatasetName, point.DatasetDigest));
 
         await Store.DeleteLoggedModelTagAsync(modelId, "u", Ct);
         await Throws(ErrorCode.RESOURCE_DOES_NOT_EXIST, () => Store.DeleteLoggedModelTagAsync(modelId, "u", Ct));

@@ -18,13 +18,16 @@ public sealed class PostgresDialect : SqlDialect
     /// <summary>The wire protocol counts a statement's parameters in 16 bits: 65535 at most.</summary>
     public override int MaxParametersPerStatement => 65535;
 
-    public override string IntegerListTable(string parameter, string alias) => $"unnest({parameter}) AS {alias}(value)";
+    public override string ListTable(string parameter, string alias) => $"unnest({parameter}) AS {alias}(value)";
 
     /// <summary>
     /// A <c>long[]</c>, which Npgsql binds as one <c>bigint[]</c>. Callers bind it through an
     /// <c>object</c>-typed member, so Dapper passes it through instead of expanding it as a list.
     /// </summary>
     public override object IntegerListValue(IReadOnlyCollection<long> values) => values.ToArray();
+
+    /// <summary>A <c>string[]</c>, bound as one <c>text[]</c> (see <see cref="IntegerListValue"/>).</summary>
+    public override object TextListValue(IReadOnlyCollection<string> values) => values.ToArray();
 
     public override bool IsUniqueViolation(Exception ex) => PostgresErrors.Find(ex)?.SqlState == PostgresErrorCodes.UniqueViolation;
 }

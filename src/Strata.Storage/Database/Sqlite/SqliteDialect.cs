@@ -19,9 +19,11 @@ public sealed class SqliteDialect : SqlDialect
 
     public override int MetricRowsPerInsert => 1;
 
-    public override string IntegerListTable(string parameter, string alias) => $"json_each({parameter}) AS {alias}";
+    public override string ListTable(string parameter, string alias) => $"json_each({parameter}) AS {alias}";
 
     public override object IntegerListValue(IReadOnlyCollection<long> values) => "[" + string.Join(",", values) + "]";
+
+    public override object TextListValue(IReadOnlyCollection<string> values) => System.Text.Json.JsonSerializer.Serialize(values);
 
     public override bool CachePreparedCommandsPerConnection => true;
 
