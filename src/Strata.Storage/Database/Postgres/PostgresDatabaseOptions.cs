@@ -17,8 +17,12 @@ public sealed record PostgresDatabaseOptions
     /// </summary>
     public int? MaxPoolSize { get; init; }
 
-    /// <summary>How many times a write that lost a serialization or deadlock conflict is re-run.</summary>
-    public int MaxConflictRetries { get; init; } = 10;
+    /// <summary>
+    /// How many times a write that lost a serialization or deadlock conflict is re-run. One of any
+    /// two conflicting transactions always commits, so retries converge; the budget is generous
+    /// because many writers on one run's latest metrics conflict often (backoff caps at 200 ms).
+    /// </summary>
+    public int MaxConflictRetries { get; init; } = 50;
 
     /// <summary>
     /// SERIALIZABLE by default: the stores are written for SQLite, whose single writer runs writes
