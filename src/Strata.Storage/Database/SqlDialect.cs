@@ -60,18 +60,18 @@ public abstract class SqlDialect
 
     /// <summary>
     /// A table expression with one column <c>value</c> holding the list bound to ONE parameter, aliased
-    /// <paramref name="alias"/>, so long lists (run ids of a page, sampled steps) neither hit the parameter
-    /// limit nor pay per-parameter binding, and a join can drive index lookups from it. The bound value
-    /// comes from <see cref="IntegerListValue"/> or <see cref="TextListValue"/>.
+    /// <paramref name="alias"/>, so long lists (sampled steps, the run ids of a page) neither hit the
+    /// parameter limit nor pay per-parameter binding, and a join can drive index lookups from it. The
+    /// bound value comes from <see cref="IntegerListValue"/> or <see cref="TextListValue"/>.
     /// SQLite: <c>json_each(@p) AS s</c> over a JSON array; PostgreSQL: <c>unnest(@p) AS s(value)</c> over a
     /// <c>bigint[]</c> / <c>text[]</c>.
     /// </summary>
     public abstract string ListTable(string parameter, string alias);
 
-    /// <summary>The value to bind for <see cref="ListTable"/> holding integers.</summary>
+    /// <summary>The value to bind for a <see cref="ListTable"/> holding integers.</summary>
     public abstract object IntegerListValue(IReadOnlyCollection<long> values);
 
-    /// <summary>The value to bind for <see cref="ListTable"/> holding strings.</summary>
+    /// <summary>The value to bind for a <see cref="ListTable"/> holding strings.</summary>
     public abstract object TextListValue(IReadOnlyCollection<string> values);
 
     /// <summary>Is this exception a unique-constraint violation?</summary>

@@ -17,6 +17,8 @@ namespace Strata.Storage.Migrations;
 /// primary key and walks the whole history for each sampled step.</item>
 /// <item><c>metrics</c> and <c>latest_metrics</c> carry no foreign key to <c>runs</c>: the store checks the
 /// run inside the same write transaction, and a per-row FK probe would cost every inserted point.</item>
+/// <item>Experiment ids never come back after a purge: AUTOINCREMENT on SQLite (a plain INTEGER PRIMARY KEY
+/// would hand out the purged maximum again), an identity column on PostgreSQL.</item>
 /// <item>NaN is stored as value 0 with <c>is_nan = 1</c> (SQLite cannot store NaN; it would become NULL);
 /// ±Infinity are stored as they are by both engines.</item>
 /// </list>
@@ -36,7 +38,7 @@ public sealed class M0001_Tracking : IMigration
 
     private const string Sqlite = """
         CREATE TABLE experiments (
-            experiment_id INTEGER PRIMARY KEY,
+            experiment_id INTEGER PRIMARY KEY AUTOINCREMENT,
             name TEXT NOT NULL,
             artifact_location TEXT NOT NULL,
             lifecycle_stage TEXT NOT NULL,

@@ -45,6 +45,17 @@ public abstract class TrackingStoreTests<TFixture>(TFixture fixture) : TrackingT
     }
 
     [Fact]
+    public async Task Experiment_ids_are_not_reused_after_a_purge()
+    {
+        var purged = await CreateExperimentAsync();
+        await Store.DeleteExperimentAsync(purged, 1, Ct);
+        await Store.PurgeExperimentAsync(purged, Ct);
+        Assert.Null(await Store.GetExperimentAsync(purged, Ct));
+        var next = await CreateExperimentAsync();
+        Assert.True(long.Parse(next) > long.Parse(purged), $"{next} after purged {purged}");
+    }
+
+    [Fact]
     public async Task Experiment_names_are_unique_among_deleted_ones_too()
     {
         var name = UniqueName();

@@ -1,0 +1,114 @@
+using System.Globalization;
+using Microsoft.ML;
+using Strata.Client;
+using Strata.Client.Datasets;
+using Strata.Client.Models;
+using Strata.Serving.Runtimes;
+using Strata.Core.Tracking;
+using Strata.Examples.Training;
+
+// Trains a breast-cancer classifier with a small hyperparameter search, tracked in Strata:
+// one parent run, one nested run per trial with per-epoch metrics, the dataset as a run input,
+// the best model logged (mlnet flavor), registered as "breast-cancer-classifier" and given the alias "champion",
+// then loaded back through models:/breast-cancer-classifier@champion and checked on the validation rows.
+// Point it at a server with STRATA_TRACKING_URI (or MLFLOW_TRACKING_URI).
+
+var dataPath = Path.Combine(AppContext.BaseDirectory, "data", "breast_cancer.csv");
+var experimentName = args.Length > 0 ? args[0] : "breast-cancer";
+const string RegisteredName = "breast-cancer-classifier";
+
+using var client = StrataClient.FromEnvironment();
+var ml = new MLContext(seed: 7);
+var samples = BreastCancerData.Load(dataPath);
+var (trainRows, validationRows) = BreastCancerData.Split(samples, trainFraction: 0.8, seed: 7);
+var train = ml.Data.LoadFromEnumerable(trainRows);
+var validation = ml.Data.LoadFromEnumerable(validationRows);
+var trainer = new Trainer(ml, train, validation);
+
+var dataset = await DatasetBuilder.FromFileAsync(
+    dataPath, "breast_cancer", BreastCancerData.Schema(), DatasetBuilder.Profile(samples.Count, Sample.FeatureCount + 1));
+
+Hyperparameters[] grid =
+[
+    .. from lr in new[] { 0.01f, 0.1f, 1f }
+       from l2 in new[] { 0f, 1e-3f, 1e-1f }
+       select new Hyperparameters(lr, l2, Epochs: 25),
+];
+
+var best = await client.RunAsync(experimentName, async parent =>
+{
+    await parent.LogParamsAsync(new Dictionary<string, string>
+    {
+        ["model_family"] = "averaged_perceptron",
+        ["trials"] = grid.Length.ToString(CultureInfo.InvariantCulture),
+        ["train_rows"] = trainRows.Count.ToString(CultureInfo.InvariantCulture),
+        ["validation_rows"] = validationRows.Count.ToString(CultureInfo.InvariantCulture),
+    });
+    await parent.LogInputAsync(dataset, context: "training");
+
+    (StrataRun Run, Hyperparameters Hp, double Auc, ITransformer Model)? winner = null;
+    foreach (var hp in grid)
+    {
+        var name = FormattableString.Invariant($"lr={hp.LearningRate}-l2={hp.L2Regularization}");
+        var (auc, model, runId) = await parent.RunChildAsync(name, async trial =>
+        {
+            await trial.LogParamsAsync(new Dictionary<string, string>
+            {
+                ["learning_rate"] = hp.LearningRate.ToString(CultureInfo.InvariantCulture),
+                ["l2_regularization"] = hp.L2Regularization.ToString(CultureInfo.InvariantCulture),
+                ["epochs"] = hp.Epochs.ToString(CultureInfo.InvariantCulture),
+            });
+            await trial.LogInputAsync(dataset, context: "training");
+            var lastAuc = 0.0;
+            var model = trainer.Train(hp, epoch =>
+            {
+                // Buffered: these calls return at once; a background loop sends log-batch calls.
+                trial.LogMetric("train_accuracy", epoch.TrainAccuracy, epoch.Epoch);
+                trial.LogMetric("val_accuracy", epoch.ValidationAccuracy, epoch.Epoch);
+                trial.LogMetric("val_auc", epoch.ValidationAuc, epoch.Epoch);
+                trial.LogMetric("val_f1", epoch.ValidationF1, epoch.Epoch);
+                lastAuc = epoch.ValidationAuc;
+            });
+            return (lastAuc, model, trial.RunId);
+        });
+        Console.WriteLine(FormattableString.Invariant($"trial {name}: val_auc={auc:F4} (run {runId})"));
+        if (winner is null || auc > winner.Value.Auc)
+        {
+            winner = (parent, hp, auc, model);
+            await parent.SetTagAsync("best_trial_run_id", runId);
+        }
+    }
+
+    var w = winner!.Value;
+    parent.LogMetric("best_val_auc", w.Auc);
+    await parent.LogParamsAsync(new Dictionary<string, string>
+    {
+        ["best_learning_rate"] = w.Hp.LearningRate.ToString(CultureInfo.InvariantCulture),
+        ["best_l2_regularization"] = w.Hp.L2Regularization.ToString(CultureInfo.InvariantCulture),
+    });
+
+    // The best model: logged from the parent run (MLflow 3 logged-model flow) and registered in one call.
+    var logged = await parent.LogModelAsync(ml, w.Model, train.Schema, new LogModelOptions
+    {
+        Name = "breast-cancer-perceptron",
+        RegisteredModelName = RegisteredName,
+        Params = [new("learning_rate", w.Hp.LearningRate.ToString(CultureInfo.InvariantCulture)),
+                  new("l2_regularization", w.Hp.L2Regularization.ToString(CultureInfo.InvariantCulture))],
+    });
+    await client.SetRegisteredModelAliasAsync(RegisteredName, "champion", logged.RegisteredVersion!.Version);
+    Console.WriteLine($"logged model {logged.ModelId}, registered {RegisteredName} version {logged.RegisteredVersion.Version} as @champion");
+    return (w.Hp, w.Auc, w.Model, parent.RunId);
+}, runName: "hyperparameter-search");
+
+Console.WriteLine(FormattableString.Invariant(
+    $"best: lr={best.Hp.LearningRate} l2={best.Hp.L2Regularization} val_auc={best.Auc:F4}; parent run {best.RunId}"));
+
+// Load the champion back the way a serving process would, and check it agrees with the in-memory model.
+using var champion = await client.LoadModelAsync($"models:/{RegisteredName}@champion");
+var loaded = ((MlnetModelRuntime)champion).PredictMany<Sample, Prediction>(validationRows);
+var original = ml.Data.CreateEnumerable<Prediction>(best.Model.Transform(validation), reuseRowObject: false).ToList();
+var agree = loaded.Zip(original).Count(p => p.First.PredictedLabel == p.Second.PredictedLabel);
+var accuracy = loaded.Zip(validationRows).Count(p => p.First.PredictedLabel == p.Second.Label) / (double)validationRows.Count;
+Console.WriteLine(FormattableString.Invariant(
+    $"champion loaded ({champion.Flavor}): agrees with the trained model on {agree}/{validationRows.Count} rows, validation accuracy {accuracy:F4}"));
+return agree == validationRows.Count ? 0 : 1;
