@@ -2,6 +2,7 @@ using Dapper;
 using Strata.Core.Registry;
 using Strata.Core.Search;
 using Strata.Storage.Database.Postgres;
+using Strata.Storage.Migrations;
 using Strata.Storage.Tests.Registry;
 
 namespace Strata.Storage.Tests.Postgres;
@@ -14,11 +15,14 @@ namespace Strata.Storage.Tests.Postgres;
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresRegistryQueryPlanTests(PostgresCluster cluster) : IAsyncLifetime
 {
+    private PostgresDatabase _database = null!;
     private RegistryFixture _f = null!;
 
     public async Task InitializeAsync()
     {
-        _f = await PostgresRegistry.CreateAsync(cluster);
+        _database = PostgresDatabase.Create(new PostgresDatabaseOptions { ConnectionString = await cluster.CreateDatabaseAsync() });
+        await new MigrationRunner(_database).MigrateAsync(CancellationToken.None);
+        _f = RegistryFixture.OnSharedDatabase(_database);
         await _f.Database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO registered_models (name, creation_timestamp, last_updated_timestamp, last_version)
@@ -31,7 +35,11 @@ public sealed class PostgresRegistryQueryPlanTests(PostgresCluster cluster) : IA
         await _f.Database.ReadAsync((c, ct) => c.ExecuteAsync(new CommandDefinition("ANALYZE registered_models, model_versions, registered_model_tags", cancellationToken: ct)), default);
     }
 
-    public async Task DisposeAsync() => await _f.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _f.DisposeAsync();
+        await _database.DisposeAsync();
+    }
 
     [Theory]
     [InlineData(null, "ix_model_versions_updated")]
