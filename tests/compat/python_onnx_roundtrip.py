@@ -74,20 +74,69 @@ def log(tracking_uri, name, save_dir):
                       "inputs": X.tolist(), "predictions": (X @ W + B).tolist()}))
 
 
-def evaluate_linear(model, x):
-    """Evaluates a MatMul + Add graph with numpy (onnx < 1.13 has no reference evaluator)."""
-    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    values = dict(inits)
-    values[model.graph.input[0].name] = x
+def evaluate_linear(model, feeds):
+    """Evaluates a linear ONNX graph with numpy: onnx < 1.13 has no onnx.reference evaluator, and onnxruntime
+    may be missing. Covers the ops of the graph above and of an ML.NET linear regression exported to ONNX."""
+    values = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    values.update(feeds)
     for node in model.graph.node:
-        a, b = (values[i] for i in node.input)
-        if node.op_type == "MatMul":
-            values[node.output[0]] = a @ b
-        elif node.op_type == "Add":
-            values[node.output[0]] = a + b
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        args = [values[i] for i in node.input]
+        op = (node.domain or "ai.onnx", node.op_type)
+        if op == ("ai.onnx", "MatMul"):
+            out = args[0] @ args[1]
+        elif op == ("ai.onnx", "Add"):
+            out = args[0] + args[1]
+        elif op == ("ai.onnx", "Identity"):
+            out = args[0]
+        elif op == ("ai.onnx", "Cast"):
+            out = args[0].astype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[attrs["to"]])
+        elif op == ("ai.onnx.ml", "FeatureVectorizer"):
+            out = np.concatenate([a.reshape(a.shape[0], -1) for a in args], axis=1)
+        elif op == ("ai.onnx.ml", "Scaler"):
+            out = (args[0] - np.array(attrs["offset"], np.float32)) * np.array(attrs["scale"], np.float32)
+        elif op == ("ai.onnx.ml", "LinearRegressor"):
+            assert attrs.get("post_transform", b"NONE") == b"NONE", attrs
+            coef = np.array(attrs["coefficients"], np.float32).reshape(attrs.get("targets", 1), -1)
+            out = args[0].astype(np.float32) @ coef.T + np.array(attrs.get("intercepts", [0.0]), np.float32)
         else:
-            raise ValueError(f"op {node.op_type} is not evaluated by this script")
+            raise ValueError(f"op {op} is not evaluated by this script")
+        values[node.output[0]] = out
     return values[model.graph.output[0].name]
+
+
+class _NumpyInferenceSession:
+    """Stands in for onnxruntime.InferenceSession when onnxruntime is missing, so mlflow.pyfunc's own ONNX wrapper
+    (feed building, float64 casts, output formatting) runs end to end. Like ONNX Runtime it rejects feeds of the
+    wrong name, rank or element type; the graph itself is evaluated by evaluate_linear."""
+
+    _TYPES = {TensorProto.FLOAT: ("tensor(float)", np.float32), TensorProto.DOUBLE: ("tensor(double)", np.float64),
+              TensorProto.INT64: ("tensor(int64)", np.int64)}
+
+    class _Arg:
+        def __init__(self, value_info):
+            tensor = value_info.type.tensor_type
+            self.name = value_info.name
+            self.type, self.dtype = _NumpyInferenceSession._TYPES[tensor.elem_type]
+            self.shape = [d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim]
+
+    def __init__(self, path, sess_options=None, providers=None):
+        self.model = onnx.load(path)
+        self.providers = providers
+
+    def get_inputs(self):
+        return [self._Arg(i) for i in self.model.graph.input]
+
+    def get_outputs(self):
+        return [self._Arg(o) for o in self.model.graph.output]
+
+    def run(self, output_names, feeds):
+        for arg in self.get_inputs():
+            feed = np.asarray(feeds[arg.name])
+            if feed.ndim != len(arg.shape) or feed.dtype != arg.dtype:
+                raise ValueError(f"input {arg.name}: got {feed.dtype} rank {feed.ndim}, expected {arg.type} rank {len(arg.shape)}")
+        assert output_names == [self.model.graph.output[0].name], output_names
+        return [evaluate_linear(self.model, feeds)]
 
 
 def check(tracking_uri, model_uri, expected_path=None):
@@ -110,7 +159,7 @@ def check(tracking_uri, model_uri, expected_path=None):
 
     try:
         mlflow.pyfunc.load_model(model_uri)
-        report["pyfunc_load"] = "loaded"
+        report["pyfunc_load"] = "loaded with onnxruntime"
     except ModuleNotFoundError as e:
         report["pyfunc_load"] = f"ModuleNotFoundError: {e.name}"
         assert e.name == "onnxruntime", e
@@ -119,9 +168,34 @@ def check(tracking_uri, model_uri, expected_path=None):
         with open(expected_path) as f:
             expected = json.load(f)
         x = np.array(expected["inputs"], dtype=np.float32)
-        got = evaluate_linear(graph, x)
-        np.testing.assert_allclose(got, np.array(expected["predictions"], dtype=np.float32), rtol=1e-6, atol=1e-6)
-        report["predictions_match"] = got.tolist()
+        columns = expected.get("columns")
+        if columns:  # one [-1, 1] input per column, as ML.NET exports scalar columns
+            feeds = {c: x[:, i:i + 1] for i, c in enumerate(columns)}
+        else:
+            feeds = {graph.graph.input[0].name: x}
+        got = evaluate_linear(graph, feeds)
+        np.testing.assert_allclose(got, np.array(expected["predictions"], dtype=np.float32), rtol=1e-5, atol=1e-5)
+        report["numpy_predictions"] = got.ravel().tolist()
+
+        if report["pyfunc_load"].startswith("ModuleNotFoundError"):
+            import types
+
+            stand_in = types.ModuleType("onnxruntime")
+            stand_in.SessionOptions = type("SessionOptions", (), {})
+            stand_in.InferenceSession = _NumpyInferenceSession
+            sys.modules["onnxruntime"] = stand_in
+            report["pyfunc_load"] += "; loaded with a numpy stand-in for onnxruntime.InferenceSession"
+        pyfunc_model = mlflow.pyfunc.load_model(model_uri)
+        import pandas as pd
+
+        # A DataFrame of float64 (what JSON gives a scoring server) for column inputs: MLflow's schema enforcement
+        # reshapes each column to its [-1, 1] tensor spec and casts it; a bare ndarray must already be float32.
+        frame = pd.DataFrame(x.astype(np.float64), columns=columns) if columns else x
+        predicted = pyfunc_model.predict(frame)
+        predicted = np.asarray(predicted.iloc[:, 0] if isinstance(predicted, pd.DataFrame) else next(iter(predicted.values())))
+        np.testing.assert_allclose(predicted.ravel(), np.array(expected["predictions"], dtype=np.float32).ravel(), rtol=1e-5, atol=1e-5)
+        report["pyfunc_predictions"] = predicted.ravel().tolist()
+        report["dotnet_predictions"] = np.array(expected["predictions"]).ravel().tolist()
     print(json.dumps(report, indent=1))
 
 
