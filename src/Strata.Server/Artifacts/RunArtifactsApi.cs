@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Artifacts;
 using Strata.Core.Errors;
-using Strata.Core.Registry;
 using Strata.Core.Tracking;
 using Strata.Storage.Artifacts;
 
@@ -37,7 +36,6 @@ public static class RunArtifactsApi
         var ui = app.MapGroup("").AddEndpointFilter(new ArtifactErrorFilter(serveArtifacts: true)).WithTags("Artifacts");
         ui.MapMethods("/get-artifact", ["GET", "HEAD"], DownloadRunArtifactAsync);
         ui.MapMethods("/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files", ["GET", "HEAD"], DownloadLoggedModelArtifactAsync);
-        ui.MapMethods("/model-versions/get-artifact", ["GET", "HEAD"], DownloadModelVersionArtifactAsync);
         ui.MapPost("/ajax-api/2.0/mlflow/upload-artifact", UploadRunArtifactAsync);
         conventions.Add(ui);
 
@@ -76,34 +74,6 @@ public static class RunArtifactsApi
     {
         var model = await RequireLoggedModelAsync(tracking, model_id, http.RequestAborted);
         await DownloadAsync(http, model.Info.ArtifactUri, RequiredPath(http, "artifact_file_path"), resolver, options.Value);
-        return Results.Empty;
-    }
-
-    /// <summary>A file of a registered model version, from its download URI (the resolved storage location or the source).</summary>
-    private static async Task<IResult> DownloadModelVersionArtifactAsync(HttpContext http, ArtifactLocationResolver resolver, IOptions<ArtifactsOptions> options)
-    {
-        // Resolved here rather than bound, so hosts without the registry can still map these routes.
-        var registry = http.RequestServices.GetRequiredService<IRegistryStore>();
-        var name = http.Request.Query["name"].ToString();
-        if (name.Length == 0)
-        {
-            throw MlflowException.MissingParameter("name");
-        }
-
-        var versionText = http.Request.Query["version"].ToString();
-        if (versionText.Length == 0)
-        {
-            throw MlflowException.MissingParameter("version");
-        }
-
-        if (!long.TryParse(versionText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
-        {
-            throw MlflowException.InvalidParameter($"Invalid value '{versionText}' for parameter 'version': must be an integer");
-        }
-
-        var modelVersion = await registry.GetModelVersionAsync(name, version, http.RequestAborted)
-            ?? throw MlflowException.NotFound($"Model Version (name={name}, version={version}) not found");
-        await DownloadAsync(http, modelVersion.DownloadUri, RequiredPath(http, "path"), resolver, options.Value);
         return Results.Empty;
     }
 
