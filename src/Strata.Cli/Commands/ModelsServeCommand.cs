@@ -21,7 +21,7 @@ internal static class ModelsServeCommand
     {
         var model = new Option<string>("--model-uri", "-m") { Description = "The model: a local folder, runs:/<run_id>/<path>, models:/<name>/<version|stage|latest> or models:/<name>@<alias>.", Required = true };
         var name = new Option<string?>("--name") { Description = "The name the model is served under (default: the registered model's or the folder's name)." };
-        var host = new Option<string?>("--host", "-h") { Description = "Interface to listen on (default 127.0.0.1)." };
+        var host = new Option<string?>("--host") { Description = "Interface to listen on (default 127.0.0.1). MLflow also spells it -h, which here is help." };
         var port = new Option<int?>("--port", "-p") { Description = "Port to listen on (default 5001)." };
         var tracking = new Option<string?>("--tracking-uri") { Description = "Tracking server that resolves runs:/ and models:/ URIs (default env MLFLOW_TRACKING_URI)." };
         var backend = new Option<string?>("--backend-store-uri") { Description = "Database for the prediction log, e.g. sqlite:///./strata.db (default env STRATA_BACKEND_STORE_URI; none: no log)." };
