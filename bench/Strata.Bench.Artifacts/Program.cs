@@ -30,6 +30,23 @@ internal static class Program
             return 0;
         }
 
+        if (options.TryGetValue("s3rver", out var s3rverScript))
+        {
+            var sizeMbS3 = int.Parse(options.GetValueOrDefault("size-mb", "1024"), CultureInfo.InvariantCulture);
+            var workS3 = Path.Join(options.GetValueOrDefault("dir", Path.GetTempPath()), "strata-bench-artifacts-s3-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(workS3);
+            try
+            {
+                await S3Bench.RunAsync(workS3, sizeMbS3, s3rverScript);
+            }
+            finally
+            {
+                Directory.Delete(workS3, recursive: true);
+            }
+
+            return 0;
+        }
+
         var sizeMb = int.Parse(options.GetValueOrDefault("size-mb", "1024"), CultureInfo.InvariantCulture);
         var sync = bool.Parse(options.GetValueOrDefault("sync", "true"));
         var work = Path.Join(options.GetValueOrDefault("dir", Path.GetTempPath()), "strata-bench-artifacts-" + Guid.NewGuid().ToString("N"));
@@ -63,8 +80,14 @@ internal static class Program
         File.Delete(Path.Join(work, "copy.bin"));
         Report("cp" + (sync ? " + sync" : ""), size, cpSeconds);
 
-        var root = Path.Join(work, "root");
-        using var server = StartServer(root, sync, out var baseAddress);
+        await MeasureProxyAsync(work, source, sourceHash, size, Path.Join(work, "root"), sync, null);
+    }
+
+    /// <summary>Upload and download through a proxy child process whose destination is <paramref name="destination"/>.</summary>
+    internal static async Task MeasureProxyAsync(string work, string source, byte[] sourceHash, long size, string destination, bool sync, IDictionary<string, string>? environment)
+    {
+        var root = destination;
+        using var server = StartServer(root, sync, environment, out var baseAddress);
         using var rss = new RssSampler(server.Id);
         Console.WriteLine($"server pid {server.Id} at {baseAddress}, RSS at start {rss.CurrentMb:F0} MB");
         using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromHours(1) };
@@ -124,9 +147,14 @@ internal static class Program
         await app.WaitForShutdownAsync();
     }
 
-    private static Process StartServer(string root, bool sync, out Uri baseAddress)
+    private static Process StartServer(string root, bool sync, IDictionary<string, string>? environment, out Uri baseAddress)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             start.ArgumentList.Add(typeof(Program).Assembly.Location);
@@ -142,7 +170,7 @@ internal static class Program
         return process;
     }
 
-    private static async Task<byte[]> WriteRandomFileAsync(string path, long size)
+    internal static async Task<byte[]> WriteRandomFileAsync(string path, long size)
     {
         var buffer = new byte[1 << 20];
         var random = new Random(1);
@@ -165,7 +193,7 @@ internal static class Program
         return await SHA256.HashDataAsync(file);
     }
 
-    private static void Run(string command, params string[] args)
+    internal static void Run(string command, params string[] args)
     {
         var start = new ProcessStartInfo(command) { UseShellExecute = false };
         foreach (var arg in args)
@@ -181,7 +209,7 @@ internal static class Program
         }
     }
 
-    private static double Time(Action action)
+    internal static double Time(Action action)
     {
         var watch = Stopwatch.StartNew();
         action();
@@ -195,7 +223,7 @@ internal static class Program
         return watch.Elapsed.TotalSeconds;
     }
 
-    private static void Report(string what, long size, double seconds) =>
+    internal static void Report(string what, long size, double seconds) =>
         Console.WriteLine($"{what,-26} {seconds,7:F2} s  {size / (1024.0 * 1024.0) / seconds,8:F0} MiB/s");
 
     private static Dictionary<string, string> ParseOptions(string[] args)

@@ -45,21 +45,37 @@ try
     Console.WriteLine($"server {uri}, {points:N0} points, {keys} keys, {Environment.ProcessorCount} cores");
 
     // Warm-up: JIT, connection pool, SQLite caches.
-    await RawAsync(client, experiment, 20_000, senders: 1);
+    await RawAsync(client, uri, experiment, 20_000, senders: 1);
     await FluentAsync(client, experiment, 20_000, keys);
 
-    var raw1 = await RawAsync(client, experiment, points, senders: 1);
-    var raw2 = await RawAsync(client, experiment, points, senders: 2);
-    var fluent = await FluentAsync(client, experiment, points, keys);
+    // Interleaved rounds, best of each: the machine is shared, so one slow phase should not decide the ratio.
+    const int rounds = 2;
+    var raw1 = TimeSpan.MaxValue;
+    var raw2 = TimeSpan.MaxValue;
+    (TimeSpan Total, TimeSpan Producer, TimeSpan MaxCall) fluent = (TimeSpan.MaxValue, default, default);
+    for (var round = 1; round <= rounds; round++)
+    {
+        var r1 = await RawAsync(client, uri, experiment, points, senders: 1);
+        var r2 = await RawAsync(client, uri, experiment, points, senders: 2);
+        var f = await FluentAsync(client, experiment, points, keys);
+        Console.WriteLine($"round {round}: raw x1 {r1.TotalMilliseconds:F0} ms, raw x2 {r2.TotalMilliseconds:F0} ms, fluent {f.Total.TotalMilliseconds:F0} ms");
+        raw1 = r1 < raw1 ? r1 : raw1;
+        raw2 = r2 < raw2 ? r2 : raw2;
+        fluent = f.Total < fluent.Total ? f : fluent;
+    }
 
-    Console.WriteLine(Row("raw log-batch x1000, 1 caller", points, raw1.Total));
-    Console.WriteLine(Row("raw log-batch x1000, 2 callers", points, raw2.Total));
+    Console.WriteLine($"best of {rounds}:");
+    Console.WriteLine(Row("raw log-batch x1000, 1 caller", points, raw1));
+    Console.WriteLine(Row("raw log-batch x1000, 2 callers", points, raw2));
     Console.WriteLine(Row("fluent LogMetric (end incl. flush)", points, fluent.Total));
     Console.WriteLine($"  fluent producer loop alone: {fluent.Producer.TotalMilliseconds:F0} ms " +
-        $"({points / fluent.Producer.TotalSeconds:N0} calls/s), max single LogMetric {fluent.MaxCall.TotalMilliseconds:F2} ms");
-    var best = Math.Min(raw1.Total.TotalSeconds, raw2.Total.TotalSeconds);
-    Console.WriteLine($"  fluent throughput / best raw throughput = {best / fluent.Total.TotalSeconds:F2}");
-    Console.WriteLine($"  fluent throughput / raw 1-caller throughput = {raw1.Total.TotalSeconds / fluent.Total.TotalSeconds:F2}");
+        $"({points / fluent.Producer.TotalSeconds:N0} calls/s), longest single LogMetric {fluent.MaxCall.TotalMilliseconds:F2} ms");
+    // The cost of one call while the buffer has room (fewer points than its 100,000 capacity).
+    var roomy = await FluentAsync(client, experiment, 90_000, keys);
+    Console.WriteLine($"  LogMetric with room in the buffer: {roomy.Producer.TotalMilliseconds * 1e6 / 90_000:F0} ns/call " +
+        "(90,000 calls, run start excluded)");
+    var bestRaw = raw1 < raw2 ? raw1 : raw2;
+    Console.WriteLine($"  fluent throughput / best raw throughput = {bestRaw.TotalSeconds / fluent.Total.TotalSeconds:F2}");
 }
 finally
 {
@@ -74,34 +90,59 @@ finally
 static string Row(string name, int points, TimeSpan elapsed) =>
     $"{name,-38} {elapsed.TotalMilliseconds,9:F0} ms {points / elapsed.TotalSeconds,12:N0} points/s";
 
-static async Task<(TimeSpan Total, int Unused)> RawAsync(StrataClient client, string experiment, int points, int senders)
+// The server's own log-batch throughput: bodies serialized before the clock starts, posted with a plain HttpClient
+// (no retry handler, no per-point objects), so the figure is the server's and the wire's, not the SDK's.
+static async Task<TimeSpan> RawAsync(StrataClient client, Uri uri, string experiment, int points, int senders)
 {
     var run = await client.CreateRunAsync(experiment, "raw");
-    var batches = Enumerable.Range(0, (points + 999) / 1000)
-        .Select(b => (IReadOnlyCollection<Metric>)Enumerable.Range(b * 1000, Math.Min(1000, points - b * 1000))
-            .Select(i => new Metric($"k{i % 10}", i * 0.5, 1_700_000_000_000 + i, i / 10)).ToList())
-        .ToList();
+    var bodies = new List<byte[]>();
+    for (var start = 0; start < points; start += 1000)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("run_id", run.Info.RunId);
+            w.WriteStartArray("metrics");
+            for (var i = start; i < Math.Min(points, start + 1000); i++)
+            {
+                w.WriteStartObject();
+                w.WriteString("key", $"k{i % 10}");
+                w.WriteNumber("value", i * 0.5);
+                w.WriteNumber("timestamp", 1_700_000_000_000 + i);
+                w.WriteNumber("step", i / 10);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        bodies.Add(buffer.WrittenSpan.ToArray());
+    }
+    using var http = new HttpClient { BaseAddress = uri };
     var next = -1;
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, senders).Select(async _ =>
     {
         int b;
-        while ((b = Interlocked.Increment(ref next)) < batches.Count)
+        while ((b = Interlocked.Increment(ref next)) < bodies.Count)
         {
-            await client.LogBatchAsync(run.Info.RunId, batches[b]);
+            using var content = new ByteArrayContent(bodies[b]);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync("api/2.0/mlflow/runs/log-batch", content);
+            response.EnsureSuccessStatusCode();
         }
     }));
     clock.Stop();
     await client.UpdateRunAsync(run.Info.RunId, RunStatus.FINISHED, 1);
-    return (clock.Elapsed, 0);
+    return clock.Elapsed;
 }
 
 static async Task<(TimeSpan Total, TimeSpan Producer, TimeSpan MaxCall)> FluentAsync(
     StrataClient client, string experiment, int points, int keys)
 {
     var keyNames = Enumerable.Range(0, keys).Select(k => $"k{k}").ToArray();
-    var clock = Stopwatch.StartNew();
     var run = await client.StartRunAsync(experimentId: experiment, runName: "fluent");
+    var clock = Stopwatch.StartNew();
     var maxCall = 0L;
     for (var i = 0; i < points; i++)
     {

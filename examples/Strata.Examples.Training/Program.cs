@@ -11,13 +11,15 @@ using Strata.Examples.Training;
 // one parent run, one nested run per trial with per-epoch metrics, the dataset as a run input,
 // the best model logged (mlnet flavor), registered as "breast-cancer-classifier" and given the alias "champion",
 // then loaded back through models:/breast-cancer-classifier@champion and checked on the validation rows.
-// Point it at a server with STRATA_TRACKING_URI (or MLFLOW_TRACKING_URI).
+// Point it at a server with STRATA_TRACKING_URI (or MLFLOW_TRACKING_URI); with neither set it starts a Strata
+// server in-process (127.0.0.1, a free port, SQLite and artifacts in a temporary folder removed at the end).
 
 var dataPath = Path.Combine(AppContext.BaseDirectory, "data", "breast_cancer.csv");
 var experimentName = args.Length > 0 ? args[0] : "breast-cancer";
 const string RegisteredName = "breast-cancer-classifier";
 
-using var client = StrataClient.FromEnvironment();
+await using var local = await InProcessServer.StartIfNoTrackingUriAsync();
+using var client = StrataClient.FromEnvironment(o => o.TrackingUri ??= local?.Uri);
 var ml = new MLContext(seed: 7);
 var samples = BreastCancerData.Load(dataPath);
 var (trainRows, validationRows) = BreastCancerData.Split(samples, trainFraction: 0.8, seed: 7);

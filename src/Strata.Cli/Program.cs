@@ -12,6 +12,7 @@ internal static class Program
             ServerCommand.Create(),
             GcCommand.Create(),
             DbCommand.Create(),
+            ModelsServeCommand.CreateGroup(),
         };
 
         var parse = root.Parse(args);

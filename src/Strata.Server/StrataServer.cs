@@ -8,6 +8,7 @@ using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
 using Strata.Server.Hosting;
 using Strata.Server.Registry;
+using Strata.Server.Serving;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
 using Strata.Storage.Database;
@@ -72,6 +73,7 @@ public static class StrataServer
         {
             builder.Services.AddStrataStorage(database);
             builder.Services.AddStrataServices();
+            builder.Services.AddStrataServing(options);
             configure?.Invoke(builder);
             app = builder.Build();
         }
@@ -123,6 +125,7 @@ public static class StrataServer
             }
         });
         app.MapRegistryApi();
+        app.MapStrataServing();
         return app;
     }
 

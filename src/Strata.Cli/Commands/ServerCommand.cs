@@ -30,10 +30,15 @@ internal static class ServerCommand
         var serveArtifacts = new Option<bool>("--serve-artifacts") { Description = "Proxy artifact uploads and downloads (the default)." };
         var noServeArtifacts = new Option<bool>("--no-serve-artifacts") { Description = "Do not proxy artifacts." };
         var artifactsOnly = new Option<bool>("--artifacts-only") { Description = "Serve only the artifact proxy; tracking and registry answer 503." };
+        var serveModel = new Option<string[]>("--serve-model")
+        {
+            Description = "Serve a model in this process, as name=uri (a folder, runs:/ or models:/ URI); repeatable. Mounted under /serving/{name} and /v2/models/{name}.",
+            AllowMultipleArgumentsPerToken = false,
+        };
 
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
-            host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly,
+            host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -72,6 +77,11 @@ internal static class ServerCommand
                 if (parse.GetValue(artifactsOnly))
                 {
                     options.ArtifactsOnly = true;
+                }
+
+                foreach (var model in parse.GetValue(serveModel) ?? [])
+                {
+                    options.ServeModels.Add(model);
                 }
             }
             catch (StrataConfigurationException ex)

@@ -28,10 +28,13 @@ internal sealed class ArtifactErrorFilter(bool serveArtifacts) : IEndpointFilter
         }
         catch (MlflowException e) when (!http.Response.HasStarted)
         {
+            // A download may have set its headers (length, disposition) before the store failed.
+            http.Response.Clear();
             return Error(e.Code, e.Message);
         }
         catch (BadHttpRequestException e) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
         {
+            http.Response.Clear();
             return Error(ErrorCode.BAD_REQUEST, e.Message, e.StatusCode);
         }
         catch (Exception e) when (http.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException or BadHttpRequestException)

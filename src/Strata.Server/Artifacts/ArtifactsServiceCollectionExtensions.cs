@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -33,8 +34,11 @@ public static class ArtifactsServiceCollectionExtensions
         services.TryAddSingleton(sp => new ArtifactStoreFactory(
             Environment.GetEnvironmentVariable,
             sp.GetRequiredService<IOptions<ArtifactsOptions>>().Value.SyncLocalWrites));
-        services.TryAddSingleton<IArtifactStore>(sp => sp.GetRequiredService<ArtifactStoreFactory>()
-            .Create(sp.GetRequiredService<IOptions<ArtifactsOptions>>().Value.ArtifactsDestination));
+        services.TryAddSingleton<IArtifactStore>(sp =>
+        {
+            var store = sp.GetRequiredService<ArtifactStoreFactory>().Create(sp.GetRequiredService<IOptions<ArtifactsOptions>>().Value.ArtifactsDestination);
+            return sp.GetService<IMeterFactory>() is { } meters ? new InstrumentedArtifactStore(store, meters) : store;
+        });
         services.TryAddSingleton<ArtifactLocationResolver>();
         services.AddHostedService<StaleUploadSweeper>();
         return services;

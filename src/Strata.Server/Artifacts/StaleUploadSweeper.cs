@@ -16,7 +16,7 @@ internal sealed class StaleUploadSweeper(IServiceProvider services, IOptions<Art
             return Task.CompletedTask;
         }
 
-        if (services.GetService(typeof(IArtifactStore)) is LocalArtifactStore local)
+        if (services.GetService(typeof(IArtifactStore)) is IArtifactStore store && InstrumentedArtifactStore.Unwrap(store) is LocalArtifactStore local)
         {
             _ = Task.Run(() =>
             {

@@ -26,6 +26,9 @@ public sealed class StrataServerOptions
 
     public bool ArtifactsOnly { get; set; }
 
+    /// <summary>Models to serve in-process, each <c>name=uri</c> (<c>--serve-model</c>, repeatable).</summary>
+    public IList<string> ServeModels { get; } = new List<string>();
+
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
         new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)

@@ -63,6 +63,13 @@ public static class RegistryApi
 
         strata.MapGet("lineage", GetLineage);
         strata.MapGet("events", ListEvents);
+
+        var download = app.MapModelVersionArtifactsApi();
+        if (artifactsOnly)
+        {
+            download.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
+        }
+
         return app;
     }
 

@@ -44,7 +44,10 @@ public static class OnnxFlavor
             }
 
             await File.WriteAllBytesAsync(Path.Combine(folder, ModelFile), onnxModel, ct).ConfigureAwait(false);
-            var onnxVersion = onnxOptions.OnnxVersion ?? OnnxIrVersion.OnnxReleaseFor(OnnxIrVersion.Read(onnxModel.Span));
+            // The release must both read the model's IR version and install on the recorded Python, or
+            // `mlflow models serve` / a virtualenv restore of the environment fails at pip install.
+            var onnxVersion = onnxOptions.OnnxVersion ?? OnnxIrVersion.Later(
+                OnnxIrVersion.OnnxReleaseFor(OnnxIrVersion.Read(onnxModel.Span)), OnnxIrVersion.OnnxReleaseForPython(onnxOptions.PythonVersion));
             await WriteEnvironmentAsync(folder, options.MlflowVersion, onnxVersion, onnxOptions.PythonVersion, ct).ConfigureAwait(false);
 
             var flavors = new Dictionary<string, IReadOnlyDictionary<string, object?>>
@@ -142,9 +145,13 @@ public sealed record OnnxSaveOptions
     /// <summary>Execution providers in order of preference, as MLflow's default list.</summary>
     public IReadOnlyList<string> Providers { get; init; } = ["CUDAExecutionProvider", "CPUExecutionProvider"];
 
-    /// <summary>The Python onnx release to record; by default the first release that writes the model's IR version.</summary>
+    /// <summary>The Python onnx release to record; by default the first release that reads the model's IR version
+    /// and has wheels for <see cref="PythonVersion"/>.</summary>
     public string? OnnxVersion { get; init; }
 
-    /// <summary>The Python a pyfunc environment is built with.</summary>
-    public string PythonVersion { get; init; } = "3.10.12";
+    /// <summary>
+    /// The Python a pyfunc environment is built with. It must be one the pinned <c>onnxruntime</c> (the .NET ONNX
+    /// Runtime's version) has wheels for: onnxruntime publishes none for Python 3.10 since 1.24.
+    /// </summary>
+    public string PythonVersion { get; init; } = "3.12.3";
 }

@@ -65,6 +65,32 @@ public static class OnnxIrVersion
         null => "1.14.0",
     };
 
+    /// <summary>
+    /// The first onnx release with wheels on PyPI for <paramref name="pythonVersion"/> (major.minor), so a pinned
+    /// <c>onnx==</c> requirement installs without a source build (onnx 1.6 or 1.10 cannot be pip-installed on 3.10+).
+    /// Unknown or older versions impose no floor.
+    /// </summary>
+    public static string OnnxReleaseForPython(string pythonVersion)
+    {
+        var parts = pythonVersion.Split('.');
+        if (parts.Length < 2 || parts[0] != "3" || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var minor))
+        {
+            return "1.0.0";
+        }
+
+        return minor switch
+        {
+            <= 9 => "1.0.0",
+            10 => "1.12.0",
+            11 => "1.13.0",
+            12 => "1.16.0",
+            _ => "1.18.0",
+        };
+    }
+
+    /// <summary>The later of two onnx release numbers (major.minor.patch).</summary>
+    public static string Later(string a, string b) => Version.Parse(a) >= Version.Parse(b) ? a : b;
+
     private static bool TryVarint(ReadOnlySpan<byte> data, ref int pos, out ulong value)
     {
         value = 0;

@@ -17,7 +17,9 @@ public interface IDatabase : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> atomically: either all of its statements commit or none do.
-    /// The returned task completes only after the commit.
+    /// The returned task completes only after the commit. On PostgreSQL a write that loses a
+    /// serialization conflict is rolled back and <paramref name="work"/> runs again, so it must not
+    /// change state it captured from outside (build new objects inside it instead).
     /// </summary>
     Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken ct);
 

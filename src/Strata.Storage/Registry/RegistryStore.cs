@@ -240,7 +240,7 @@ public sealed partial class RegistryStore(IDatabase database) : IRegistryStore
             """,
             new { name, tag.Key, tag.Value }, tx, ct));
 
-    /// <summary>Fills tags, aliases and latest_versions for a page of models with a fixed number of queries.</summary>
+    /// <summary>Fills tags, aliases and latest_versions for a page of models: two round trips per chunk of names.</summary>
     private async Task<List<RegisteredModel>> LoadModelsAsync(DbConnection c, DbTransaction? tx, IReadOnlyList<ModelRow> rows, CancellationToken ct)
     {
         var names = rows.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
@@ -249,13 +249,16 @@ public sealed partial class RegistryStore(IDatabase database) : IRegistryStore
         var latestRows = new List<VersionRow>();
         foreach (var chunk in names.Chunk(InListChunk))
         {
-            tags.AddRange(await c.QueryAsync<TagRow>(Cmd(
-                "SELECT name AS Name, key AS Key, value AS Value FROM registered_model_tags WHERE name IN @chunk ORDER BY name, key",
-                new { chunk }, tx, ct)).ConfigureAwait(false));
-            aliases.AddRange(await c.QueryAsync<AliasRow>(Cmd(
-                "SELECT name AS Name, alias AS Alias, version AS Version FROM registered_model_aliases WHERE name IN @chunk ORDER BY name, alias",
-                new { chunk }, tx, ct)).ConfigureAwait(false));
-            latestRows.AddRange(await LatestVersionRowsAsync(c, tx, chunk, ModelStages.All, ct).ConfigureAwait(false));
+            using var grid = await c.QueryMultipleAsync(Cmd(
+                $"""
+                SELECT name AS Name, key AS Key, value AS Value FROM registered_model_tags WHERE name IN @chunk ORDER BY name, key;
+                SELECT name AS Name, alias AS Alias, version AS Version FROM registered_model_aliases WHERE name IN @chunk ORDER BY name, alias;
+                {LatestVersionsSql}
+                """,
+                new { chunk, stages = ModelStages.All }, tx, ct)).ConfigureAwait(false);
+            tags.AddRange(await grid.ReadAsync<TagRow>().ConfigureAwait(false));
+            aliases.AddRange(await grid.ReadAsync<AliasRow>().ConfigureAwait(false));
+            latestRows.AddRange(await grid.ReadAsync<VersionRow>().ConfigureAwait(false));
         }
 
         var latest = await LoadVersionsAsync(c, tx, latestRows, ct).ConfigureAwait(false);
@@ -270,7 +273,7 @@ public sealed partial class RegistryStore(IDatabase database) : IRegistryStore
             r.DeploymentJobId)).ToList();
     }
 
-    /// <summary>Fills tags and aliases for version rows, keeping their order.</summary>
+    /// <summary>Fills tags and aliases for version rows, keeping their order: one round trip per chunk of rows.</summary>
     private static async Task<List<ModelVersion>> LoadVersionsAsync(DbConnection c, DbTransaction? tx, IReadOnlyList<VersionRow> rows, CancellationToken ct)
     {
         if (rows.Count == 0)
@@ -280,20 +283,19 @@ public sealed partial class RegistryStore(IDatabase database) : IRegistryStore
 
         var tags = new List<TagRow>();
         var aliases = new List<AliasRow>();
-        foreach (var group in rows.GroupBy(r => r.Name, StringComparer.Ordinal).Chunk(InListChunk / 5))
+        foreach (var chunk in rows.Chunk(InListChunk))
         {
-            var names = group.Select(g => g.Key).ToList();
-            var versions = group.SelectMany(g => g.Select(r => r.Version)).Distinct().ToList();
-            foreach (var versionChunk in versions.Chunk(InListChunk))
-            {
-                tags.AddRange(await c.QueryAsync<TagRow>(Cmd(
-                    "SELECT name AS Name, version AS Version, key AS Key, value AS Value FROM model_version_tags WHERE name IN @names AND version IN @versionChunk ORDER BY key",
-                    new { names, versionChunk }, tx, ct)).ConfigureAwait(false));
-            }
-
-            aliases.AddRange(await c.QueryAsync<AliasRow>(Cmd(
-                "SELECT name AS Name, alias AS Alias, version AS Version FROM registered_model_aliases WHERE name IN @names ORDER BY alias",
-                new { names }, tx, ct)).ConfigureAwait(false));
+            // The IN lists select a superset (every listed name with every listed version); the lookups below keep exact pairs.
+            var names = chunk.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
+            var versions = chunk.Select(r => r.Version).Distinct().ToList();
+            using var grid = await c.QueryMultipleAsync(Cmd(
+                """
+                SELECT name AS Name, version AS Version, key AS Key, value AS Value FROM model_version_tags WHERE name IN @names AND version IN @versions ORDER BY key;
+                SELECT name AS Name, alias AS Alias, version AS Version FROM registered_model_aliases WHERE name IN @names AND version IN @versions ORDER BY alias
+                """,
+                new { names, versions }, tx, ct)).ConfigureAwait(false);
+            tags.AddRange(await grid.ReadAsync<TagRow>().ConfigureAwait(false));
+            aliases.AddRange(await grid.ReadAsync<AliasRow>().ConfigureAwait(false));
         }
 
         var tagsBy = tags.ToLookup(t => (t.Name, t.Version));
@@ -304,21 +306,22 @@ public sealed partial class RegistryStore(IDatabase database) : IRegistryStore
             aliasesBy[(r.Name, r.Version)].Select(a => a.Alias).ToList())).ToList();
     }
 
-    private static async Task<List<VersionRow>> LatestVersionRowsAsync(DbConnection c, DbTransaction? tx, IReadOnlyList<string> names, IReadOnlyList<string> stages, CancellationToken ct)
+    /// <summary>The highest version per (model, stage) among <c>@chunk</c> names and <c>@stages</c>.</summary>
+    private const string LatestVersionsSql =
+        $"""
+        SELECT {VersionColumns} FROM model_versions mv
+        WHERE mv.name IN @chunk AND mv.current_stage IN @stages
+          AND mv.version = (SELECT MAX(m2.version) FROM model_versions m2 WHERE m2.name = mv.name AND m2.current_stage = mv.current_stage)
+        """;
+
+    private static async Task<List<VersionRow>> LatestVersionRowsAsync(DbConnection c, DbTransaction? tx, IReadOnlyList<string> chunk, IReadOnlyList<string> stages, CancellationToken ct)
     {
-        if (names.Count == 0 || stages.Count == 0)
+        if (chunk.Count == 0 || stages.Count == 0)
         {
             return [];
         }
 
-        var rows = await c.QueryAsync<VersionRow>(Cmd(
-            $"""
-            SELECT {VersionColumns} FROM model_versions mv
-            WHERE mv.name IN @names AND mv.current_stage IN @stages
-              AND mv.version = (SELECT MAX(m2.version) FROM model_versions m2 WHERE m2.name = mv.name AND m2.current_stage = mv.current_stage)
-            """,
-            new { names, stages }, tx, ct)).ConfigureAwait(false);
-        return rows.ToList();
+        return (await c.QueryAsync<VersionRow>(Cmd(LatestVersionsSql, new { chunk, stages }, tx, ct)).ConfigureAwait(false)).ToList();
     }
 
     private static Task AppendEventAsync(

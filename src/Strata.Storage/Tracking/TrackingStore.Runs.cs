@@ -151,7 +151,7 @@ public sealed partial class TrackingStore
                 var current = await c.ExecuteScalarAsync<string?>(Cmd(
                     "SELECT value FROM tags WHERE run_id = @runId AND key = @key", new { runId, key = LogModelHistoryTag }, tx, token)).ConfigureAwait(false);
                 var history = current is null ? [] : JsonNode.Parse(current) as JsonArray ?? [];
-                history.Add(model);
+                history.Add(model.DeepClone()); // the write may be re-run (PostgreSQL conflict retry): never move the captured node
                 await UpsertRunTagsAsync(c, tx, runId, [new KeyValue(LogModelHistoryTag, history.ToJsonString())], token).ConfigureAwait(false);
                 return 0;
             },

@@ -92,6 +92,35 @@ public sealed class MultiReplicaTests(ReplicaSet replicas) : IClassFixture<Repli
         }
     }
 
+    [Fact]
+    public async Task Model_versions_created_through_every_replica_are_numbered_once_without_gaps()
+    {
+        var name = "model-" + Guid.NewGuid().ToString("N");
+        await PostAsync(_clients[0], "registered-models/create", new { name });
+        const int versions = 30;
+
+        var created = await Task.WhenAll(Enumerable.Range(0, versions).Select(i => Task.Run(async () =>
+        {
+            var version = (string)(await PostAsync(_clients[i % Replicas], "model-versions/create", new { name, source = $"s3://bucket/models/{i}" }))["model_version"]!["version"]!;
+
+            // Read back, and point an alias at it, through the other replicas.
+            var read = await GetAsync(_clients[(i + 1) % Replicas], $"model-versions/get?name={name}&version={version}");
+            Assert.Equal($"s3://bucket/models/{i}", (string?)read["model_version"]!["source"]);
+            await PostAsync(_clients[(i + 2) % Replicas], "registered-models/alias", new { name, alias = $"a{i}", version });
+            return long.Parse(version, CultureInfo.InvariantCulture);
+        })));
+
+        Assert.Equal(Enumerable.Range(1, versions).Select(v => (long)v), created.Order());
+        for (var i = 0; i < versions; i++)
+        {
+            var byAlias = await GetAsync(_clients[i % Replicas], $"registered-models/alias?name={name}&alias=a{i}");
+            Assert.Equal($"s3://bucket/models/{i}", (string?)byAlias["model_version"]!["source"]);
+        }
+
+        var model = (await GetAsync(_clients[1], $"registered-models/get?name={name}"))["registered_model"]!;
+        Assert.Equal(versions, model["aliases"]!.AsArray().Count);
+    }
+
     private static string? Value(JsonNode? pairs, string key) =>
         (string?)pairs!.AsArray().SingleOrDefault(p => (string?)p!["key"] == key)?["value"];
 

@@ -70,10 +70,50 @@ public sealed class MlnetModelTests : IAsyncLifetime
         Assert.StartsWith(_artifactRoot.FullName, folder, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(folder, MlModel.FileName)));
 
+        // A local folder loads directly.
+        using (var fromFolder = await _client.LoadModelAsync(folder))
+        {
+            Assert.Equal(result.ModelId, fromFolder.Model.ModelId);
+        }
+
+        // A model saved into the run's own artifacts (2.x style) loads through runs:/.
+        var saved = Path.Combine(Path.GetTempPath(), "strata-client-" + Guid.NewGuid().ToString("N"));
+        await Serving.Models.MlnetFlavor.SaveAsync(saved, ml, model, data.Schema, new Serving.Models.ModelSaveOptions { RunId = run.RunId, ArtifactPath = "model" });
+        await run.LogArtifactsAsync(saved, "model");
+        Directory.Delete(saved, recursive: true);
+        using (var fromRun = await _client.LoadModelAsync($"runs:/{run.RunId}/model"))
+        {
+            var viaRun = Assert.IsType<Serving.Runtimes.MlnetModelRuntime>(fromRun).PredictMany<Row, Prediction>(rows).Select(p => p.Probability);
+            Assert.Equal(expected, viaRun);
+        }
+
         // runs:/ resolves against the run's artifact root.
         await run.UploadArtifactAsync("notes/readme.txt", new MemoryStream("x"u8.ToArray()));
         var notes = await _client.ResolveModelUriAsync($"runs:/{run.RunId}/notes");
         Assert.Equal(run.ArtifactUri + "/notes", notes);
+    }
+
+    [Fact]
+    public async Task Registered_model_loads_by_alias_through_the_artifact_proxy()
+    {
+        await using var server = await StrataTestServer.StartAsync(); // default root: mlflow-artifacts:/ (proxied)
+        using var client = server.CreateClient();
+        var ml = new MLContext(seed: 2);
+        var rows = Enumerable.Range(0, 100).Select(i => new Row { Features = [i % 5, i % 3], Label = i % 5 > 2 }).ToList();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var model = ml.BinaryClassification.Trainers.SdcaLogisticRegression().Fit(data);
+
+        await using var run = await client.StartRunAsync("proxied-models");
+        var result = await run.LogModelAsync(ml, model, data.Schema, new LogModelOptions { RegisteredModelName = "proxied" });
+        Assert.StartsWith("mlflow-artifacts:/", result.Model.Info.ArtifactUri, StringComparison.Ordinal);
+        await client.SetRegisteredModelAliasAsync("proxied", "champion", result.RegisteredVersion!.Version);
+
+        var before = Directory.GetDirectories(Path.GetTempPath(), "strata-load-*").Length;
+        using var runtime = await client.LoadModelAsync("models:/proxied@champion");
+        Assert.Equal(before, Directory.GetDirectories(Path.GetTempPath(), "strata-load-*").Length); // the download was removed
+        var expected = ml.Data.CreateEnumerable<Prediction>(model.Transform(data), reuseRowObject: false).Select(p => p.Probability);
+        var actual = Assert.IsType<Serving.Runtimes.MlnetModelRuntime>(runtime).PredictMany<Row, Prediction>(rows).Select(p => p.Probability);
+        Assert.Equal(expected, actual);
     }
 
     public sealed class Prediction

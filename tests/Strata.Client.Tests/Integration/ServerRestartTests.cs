@@ -20,7 +20,7 @@ public sealed class ServerRestartTests
                 o.MetricBatchSize = 500;
             });
             var run = await client.StartRunAsync(experimentName: "restart", runName: "survivor");
-            const int total = 30_000;
+            const int total = 12_000;
             var producerBlocked = TimeSpan.Zero;
             for (var i = 0; i < total; i++)
             {
@@ -29,12 +29,12 @@ public sealed class ServerRestartTests
                 run.LogMetric("acc", i % 100 == 0 ? double.NaN : i * 1e-5, step: i, timestamp: 1_700_000_000_000 + i);
                 var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 producerBlocked = elapsed > producerBlocked ? elapsed : producerBlocked;
-                if (i == 5_000)
+                if (i == 3_000)
                 {
                     await run.FlushMetricsAsync(); // some points are certainly stored before the outage
                     await server.StopAsync();
                 }
-                if (i == 20_000)
+                if (i == 9_000)
                 {
                     Assert.True(run.MetricsPending > 0); // points piled up while the server was down
                     await server.StartAsync(port);

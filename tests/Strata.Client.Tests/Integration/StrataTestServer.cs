@@ -36,7 +36,15 @@ public sealed class StrataTestServer : IAsyncDisposable
     {
         var server = new StrataTestServer(
             dataDirectory ?? Directory.CreateTempSubdirectory("strata-client-it-").FullName, ownsDirectory: dataDirectory is null, configure);
-        await server.StartAsync(port);
+        try
+        {
+            await server.StartAsync(port);
+        }
+        catch
+        {
+            await server.DisposeAsync(); // removes the temp directory of a server that never started
+            throw;
+        }
         return server;
     }
 

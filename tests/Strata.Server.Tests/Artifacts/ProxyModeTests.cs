@@ -64,8 +64,98 @@ public sealed class ProxyModeTests : IDisposable
     public async Task Registration_picks_the_store_from_the_destination()
     {
         await using var local = await ArtifactTestServer.StartAsync(o => o.ArtifactsDestination = "file://" + _root);
-        Assert.IsType<LocalArtifactStore>(local.Services.GetRequiredService<IArtifactStore>());
-        Assert.Equal(_root, ((LocalArtifactStore)local.Store).Location);
+        var store = Assert.IsType<InstrumentedArtifactStore>(local.Services.GetRequiredService<IArtifactStore>());
+        Assert.Equal(_root, Assert.IsType<LocalArtifactStore>(store.Inner).Location);
+    }
+
+    [Fact]
+    public async Task Bytes_and_durations_are_measured()
+    {
+        await using var server = await ArtifactTestServer.StartAsync(o =>
+        {
+            o.ArtifactsDestination = _root;
+            o.SyncLocalWrites = false;
+        });
+        var meters = server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        long uploaded = 0, downloaded = 0;
+        var operations = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == InstrumentedArtifactStore.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "strata.artifacts.uploaded")
+            {
+                Interlocked.Add(ref uploaded, value);
+            }
+            else if (instrument.Name == "strata.artifacts.downloaded")
+            {
+                Interlocked.Add(ref downloaded, value);
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "operation")
+                {
+                    operations.Add((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+
+        using (var put = await server.Client.PutAsync("api/2.0/mlflow-artifacts/artifacts/m/f.bin", new ByteArrayContent(new byte[1234])))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        using (var get = await server.Client.GetAsync("api/2.0/mlflow-artifacts/artifacts/m/f.bin"))
+        {
+            Assert.Equal(1234, (await get.Content.ReadAsByteArrayAsync()).Length);
+        }
+
+        Assert.Equal(1234, Interlocked.Read(ref uploaded));
+        Assert.Equal(1234, Interlocked.Read(ref downloaded));
+        Assert.Contains("upload", operations);
+        Assert.Contains("download", operations);
+        Assert.Contains("stat", operations);
+    }
+
+    [Fact]
+    public async Task File_vanishing_between_stat_and_read_is_a_clean_404()
+    {
+        var inner = new LocalArtifactStore(new LocalArtifactStoreOptions { Root = _root, SyncOnWrite = false });
+        await inner.UploadAsync("v/f.bin", new MemoryStream(new byte[1000]), CancellationToken.None);
+        await using var server = await ArtifactTestServer.StartAsync(o => o.ArtifactsDestination = _root, new VanishingStore(inner));
+        using var response = await server.Client.GetAsync("api/2.0/mlflow-artifacts/artifacts/v/f.bin");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(text.Length, response.Content.Headers.ContentLength ?? text.Length);
+        Assert.Equal("RESOURCE_DOES_NOT_EXIST", JsonDocument.Parse(text).RootElement.GetProperty("error_code").GetString());
+        Assert.Null(response.Content.Headers.ContentDisposition);
+    }
+
+    /// <summary>Reports the file, then loses it when it is read (a delete racing the download).</summary>
+    private sealed class VanishingStore(IArtifactStore inner) : IArtifactStore
+    {
+        public string Location => inner.Location;
+        public bool SupportsMultipart => false;
+        public Task UploadAsync(string path, Stream content, CancellationToken ct) => inner.UploadAsync(path, content, ct);
+        public Task DownloadAsync(string path, Stream destination, ByteRange? range, CancellationToken ct) =>
+            throw Strata.Core.Errors.MlflowException.NotFound($"No artifact found at '{path}'");
+        public Task<ArtifactStat?> StatAsync(string path, CancellationToken ct) => inner.StatAsync(path, ct);
+        public Task<IReadOnlyList<ArtifactEntry>?> ListAsync(string directory, CancellationToken ct) => inner.ListAsync(directory, ct);
+        public Task DeleteAsync(string path, CancellationToken ct) => inner.DeleteAsync(path, ct);
+        public Task<string> CreateMultipartUploadAsync(string path, CancellationToken ct) => throw new NotSupportedException();
+        public Task<string> UploadPartAsync(string path, string uploadId, int partNumber, Stream content, CancellationToken ct) => throw new NotSupportedException();
+        public Task CompleteMultipartUploadAsync(string path, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken ct) => throw new NotSupportedException();
+        public Task AbortMultipartUploadAsync(string path, string uploadId, CancellationToken ct) => throw new NotSupportedException();
     }
 
     /// <summary>A store that cannot do multipart uploads, like MLflow's local repository.</summary>

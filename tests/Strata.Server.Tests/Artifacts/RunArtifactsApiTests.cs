@@ -32,6 +32,7 @@ public sealed class RunArtifactsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>A run whose artifact URI is a proxy URI, with the proxy-relative path of its root.</summary>
     private async Task<(string RunId, string ArtifactUri, string ProxyRoot)> NewRunAsync()
     {
         var experimentId = await _server.CreateExperimentAsync();
@@ -149,6 +150,27 @@ public sealed class RunArtifactsApiTests : IAsyncLifetime
 
         (await _server.GetAsync($"{Api}logged-models/m-00000000000000000000000000000000/artifacts/directories")).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
         (await _server.GetAsync($"{Api}logged-models/{modelId}/artifacts/directories?artifact_directory_path=../..")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
+    public async Task Model_version_get_artifact_reads_from_the_download_uri()
+    {
+        var (runId, _, root) = await NewRunAsync();
+        await PutAsync(root + "/model/MLmodel", Encoding.UTF8.GetBytes("flavors: {}"));
+        var name = "rm-" + Guid.NewGuid().ToString("N");
+        (await _server.PostAsync(Api + "registered-models/create", new { name })).Ok();
+        var version = (await _server.PostAsync(Api + "model-versions/create", new { name, source = $"runs:/{runId}/model", run_id = runId })).Ok()
+            .GetProperty("model_version").GetProperty("version").GetString();
+
+        using var response = await _server.Client.GetAsync($"/model-versions/get-artifact?name={name}&version={version}&path=MLmodel");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("flavors: {}", await response.Content.ReadAsStringAsync());
+        Assert.Equal("MLmodel", response.Content.Headers.ContentDisposition!.FileName);
+
+        (await _server.GetAsync($"/model-versions/get-artifact?name={name}&version=99&path=MLmodel")).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await _server.GetAsync($"/model-versions/get-artifact?name={name}&version=x&path=MLmodel")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await _server.GetAsync($"/model-versions/get-artifact?name={name}&version={version}&path=../../../x")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await _server.GetAsync($"/model-versions/get-artifact?name={name}&version={version}")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
     }
 
     [Fact]

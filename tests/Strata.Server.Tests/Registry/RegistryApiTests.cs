@@ -304,6 +304,32 @@ public sealed class RegistryApiTests(StrataServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Model_version_files_download_through_the_ui_route()
+    {
+        var experimentId = await Server.CreateExperimentAsync();
+        var run = await Server.CreateRunAsync(experimentId);
+        var runId = run.GetProperty("info").GetProperty("run_id").GetString()!;
+        var artifactUri = run.GetProperty("info").GetProperty("artifact_uri").GetString()!;
+        Assert.StartsWith("mlflow-artifacts:/", artifactUri);
+        var proxyPath = artifactUri["mlflow-artifacts:/".Length..] + "/model/MLmodel";
+        using (var put = await Server.Client.PutAsync("/api/2.0/mlflow-artifacts/artifacts/" + proxyPath, new ByteArrayContent("flavors: {}\n"u8.ToArray())))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var name = await CreateModelAsync();
+        await CreateVersionAsync(name, $"runs:/{runId}/model");
+        using var get = await Server.Client.GetAsync($"/model-versions/get-artifact?name={Q(name)}&version=1&path=MLmodel");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("flavors: {}\n", await get.Content.ReadAsStringAsync());
+
+        (await Server.GetAsync($"/model-versions/get-artifact?name={Q(name)}&version=1&path=missing.txt")).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.GetAsync($"/model-versions/get-artifact?name={Q(name)}&version=1&path=../../x")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync($"/model-versions/get-artifact?name={Q(name)}&version=2&path=MLmodel")).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        (await Server.GetAsync($"/model-versions/get-artifact?name={Q(name)}&version=1")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
     public async Task Wire_rules_content_type_and_query_delete()
     {
         var name = NewName();

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Amazon.S3.Model;
 using Strata.Core.Artifacts;
 using Strata.Storage.Artifacts;
@@ -60,6 +61,53 @@ public sealed class S3ArtifactStoreTests(S3rverServer s3) : ArtifactStoreContrac
 
         await store.DeleteAsync("many", None);
         Assert.Null(await store.ListAsync("many", None));
+    }
+
+    [Fact]
+    public async Task Proxied_parts_larger_than_the_memory_limit_are_spooled_to_a_temp_file()
+    {
+        var bucket = await s3.CreateBucketAsync();
+        var spool = Path.Join(Path.GetTempPath(), "strata-spool-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(spool);
+        try
+        {
+            using var store = new S3ArtifactStore(s3.Options(bucket) with { PartSpoolMemoryLimit = 1 << 20, SpoolFolder = spool });
+            var id = await store.CreateMultipartUploadAsync("spooled.bin", None);
+            var part1 = new GeneratedStream(5 << 20, 1);
+            var part2 = new GeneratedStream(3 << 20, 2);
+            var e1 = await store.UploadPartAsync("spooled.bin", id, 1, part1, None);
+            var e2 = await store.UploadPartAsync("spooled.bin", id, 2, part2, None);
+            Assert.Empty(Directory.EnumerateFiles(spool)); // temp files are gone once the part is sent
+            await store.CompleteMultipartUploadAsync("spooled.bin", id, [new(1, e1), new(2, e2)], None);
+
+            var sink = new HashingSink();
+            await store.DownloadAsync("spooled.bin", sink, null, None);
+            Assert.Equal(8 << 20, sink.Written);
+            var expected = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (var (length, seed) in new[] { (5 << 20, 1), (3 << 20, 2) })
+            {
+                expected.AppendData(Regenerate(length, seed));
+            }
+
+            Assert.Equal(expected.GetHashAndReset(), sink.Hash.GetHashAndReset());
+        }
+        finally
+        {
+            Directory.Delete(spool, recursive: true);
+        }
+    }
+
+    private static byte[] Regenerate(int length, int seed)
+    {
+        var bytes = new byte[length];
+        var stream = new GeneratedStream(length, seed);
+        var read = 0;
+        while (read < length)
+        {
+            read += stream.Read(bytes, read, length - read);
+        }
+
+        return bytes;
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public class PostgresDatabaseFixture(PostgresCluster cluster) : IDatabaseFixture
 /// <summary>
 /// For plan tests: PostgreSQL's planner costs from statistics, and on a handful of rows a sequential
 /// scan is honestly cheapest. So the tables get a realistic bulk of rows of another experiment
-/// (40k metric points, 2k runs) and fresh statistics before the tests add their own few rows: an
+/// (2k runs with params, tags, 40k metric points, inputs and model links) and fresh statistics before the tests add their own few rows: an
 /// index the queries can use is then chosen, and a query no index serves shows "Seq Scan".
 /// </summary>
 public sealed class PostgresSeededDatabaseFixture(PostgresCluster cluster) : PostgresDatabaseFixture(cluster)
@@ -64,6 +64,14 @@ public sealed class PostgresSeededDatabaseFixture(PostgresCluster cluster) : Pos
             SELECT r.run_id, k, s, s, s * 0.1, 0 FROM runs r, unnest(ARRAY['acc', 'loss']) AS k, generate_series(1, 10) AS s WHERE r.user_id = 'filler';
             INSERT INTO latest_metrics (run_id, key, value, timestamp, step, is_nan)
             SELECT run_id, key, max(value), max(timestamp), max(step), 0 FROM metrics GROUP BY run_id, key;
+            INSERT INTO datasets (experiment_id, name, digest, source_type, source)
+            SELECT experiment_id, 'ds-' || i, md5(i::text), 'local', 's3://filler/' || i
+            FROM experiments, generate_series(1, 200) AS i WHERE name = 'plan-filler';
+            INSERT INTO inputs (run_id, dataset_id)
+            SELECT r.run_id, d.dataset_id FROM runs r JOIN datasets d ON d.name = 'ds-' || (1 + (r.start_time % 200)) WHERE r.user_id = 'filler';
+            INSERT INTO input_tags (run_id, dataset_id, key, value) SELECT run_id, dataset_id, 'mlflow.data.context', 'training' FROM inputs;
+            INSERT INTO run_model_inputs (run_id, model_id) SELECT run_id, 'm-' || md5(run_id) FROM runs WHERE user_id = 'filler';
+            INSERT INTO run_model_outputs (run_id, model_id, step) SELECT run_id, 'm-' || md5(run_id), 0 FROM runs WHERE user_id = 'filler';
             ANALYZE
             """;
         await connection.ExecuteAsync(sql);

@@ -11,7 +11,19 @@ public sealed class PostgresTrackingStoreTests(PostgresDatabaseFixture fixture) 
 public sealed class PostgresSearchRunsTests(PostgresDatabaseFixture fixture) : SearchRunsTests<PostgresDatabaseFixture>(fixture);
 
 [Collection(PostgresCollection.Name)]
+public sealed class PostgresParsedSearchTests(PostgresDatabaseFixture fixture) : ParsedSearchTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSearchOrderModelTests(PostgresDatabaseFixture fixture) : SearchOrderModelTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSearchExperimentsAndModelsTests(PostgresDatabaseFixture fixture) : SearchExperimentsAndModelsTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
 public sealed class PostgresMetricHistoryTests(PostgresDatabaseFixture fixture) : MetricHistoryTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresStoreConcurrencyTests(PostgresDatabaseFixture fixture) : ConcurrencyTests<PostgresDatabaseFixture>(fixture);
 
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresQueryPlanTests(PostgresSeededDatabaseFixture fixture) : QueryPlanTests<PostgresSeededDatabaseFixture>(fixture)
@@ -19,6 +31,6 @@ public sealed class PostgresQueryPlanTests(PostgresSeededDatabaseFixture fixture
     protected override string ExplainPrefix => "EXPLAIN ";
 
     // One row per plan node; a node reading a whole table is a "Seq Scan on <table>". Scans of the
-    // bound integer list (unnest) are "Function Scan" and fine.
+    // bound list (unnest) are "Function Scan" and fine.
     protected override bool IsFullScan(string planLine) => planLine.Contains("Seq Scan on ", StringComparison.Ordinal);
 }

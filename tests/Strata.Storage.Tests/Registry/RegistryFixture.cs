@@ -11,10 +11,12 @@ namespace Strata.Storage.Tests.Registry;
 internal sealed class RegistryFixture : IAsyncDisposable
 {
     private readonly string? _dir;
+    private readonly bool _ownsDatabase;
 
-    private RegistryFixture(string? dir, IDatabase database)
+    private RegistryFixture(string? dir, IDatabase database, bool ownsDatabase = true)
     {
         _dir = dir;
+        _ownsDatabase = ownsDatabase;
         Database = database;
         Store = new RegistryStore(database);
         Service = new RegistryService(Store, Tracking, Time);
@@ -30,12 +32,8 @@ internal sealed class RegistryFixture : IAsyncDisposable
 
     public RegistryService Service { get; }
 
-    /// <summary>The registry on an already opened (empty) database, e.g. PostgreSQL; the schema is applied here.</summary>
-    public static async Task<RegistryFixture> CreateAsync(IDatabase database)
-    {
-        await MigrateAsync(database);
-        return new RegistryFixture(null, database);
-    }
+    /// <summary>The registry on a migrated, emptied database the caller keeps (and disposes) across tests.</summary>
+    public static RegistryFixture OnSharedDatabase(IDatabase database) => new(null, database, ownsDatabase: false);
 
     public static async Task<RegistryFixture> CreateAsync()
     {
@@ -51,7 +49,10 @@ internal sealed class RegistryFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Database.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            await Database.DisposeAsync();
+        }
         try
         {
             if (_dir is not null)

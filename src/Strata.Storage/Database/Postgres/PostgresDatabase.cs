@@ -139,6 +139,10 @@ public sealed class PostgresDatabase : IDatabase
     internal static long AdvisoryLockKey(string lockName) =>
         BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes("strata:" + lockName)));
 
-    private static TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromMilliseconds((5 << Math.Min(attempt, 6)) + Random.Shared.Next(0, 10));
+    /// <summary>Exponential up to 200 ms, half of it random so writers that collided do not collide again in step.</summary>
+    private static TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(5 << Math.Min(attempt, 6), 200);
+        return TimeSpan.FromMilliseconds((ceiling / 2) + Random.Shared.Next(0, (ceiling / 2) + 1));
+    }
 }

@@ -17,10 +17,21 @@ public sealed record PostgresDatabaseOptions
     /// </summary>
     public int? MaxPoolSize { get; init; }
 
-    /// <summary>How many times a write that lost a serialization or deadlock conflict is re-run.</summary>
-    public int MaxConflictRetries { get; init; } = 5;
+    /// <summary>
+    /// How many times a write that lost a serialization or deadlock conflict is re-run. One of any
+    /// two conflicting transactions always commits, so retries converge; the budget is generous
+    /// because many writers on one run's latest metrics conflict often (backoff caps at 200 ms).
+    /// </summary>
+    public int MaxConflictRetries { get; init; } = 50;
 
-    public IsolationLevel WriteIsolation { get; init; } = IsolationLevel.ReadCommitted;
+    /// <summary>
+    /// SERIALIZABLE by default: the stores are written for SQLite, whose single writer runs writes
+    /// one after another, and read-then-write steps (is this param already logged? append to the
+    /// model history tag) rely on that. Serializable transactions keep that promise on PostgreSQL; a
+    /// write that would break it fails with 40001 and is re-run. READ COMMITTED lets such races
+    /// surface as duplicate-key errors or lost appends.
+    /// </summary>
+    public IsolationLevel WriteIsolation { get; init; } = IsolationLevel.Serializable;
 
     /// <summary>Seconds a command may run before the server cancels it.</summary>
     public int CommandTimeoutSeconds { get; init; } = 30;

@@ -1,0 +1,129 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using Strata.Core.Errors;
+using Strata.Server;
+using Strata.Serving.Batching;
+using Strata.Serving.Hosting;
+using Strata.Serving.PredictionLog;
+using Strata.Storage.Database;
+using Strata.Storage.Migrations;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>
+/// <c>strata models serve -m &lt;uri&gt;</c>: a scoring server for one model (MLflow's <c>/invocations</c> protocol and the
+/// Open Inference Protocol v2), following an alias or stage when given one.
+/// </summary>
+internal static class ModelsServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model-uri", "-m") { Description = "The model: a local folder, runs:/<run_id>/<path>, models:/<name>/<version|stage|latest> or models:/<name>@<alias>.", Required = true };
+        var name = new Option<string?>("--name") { Description = "The name the model is served under (default: the registered model's or the folder's name)." };
+        var host = new Option<string?>("--host") { Description = "Interface to listen on (default 127.0.0.1). MLflow also spells it -h, which here is help." };
+        var port = new Option<int?>("--port", "-p") { Description = "Port to listen on (default 5001)." };
+        var tracking = new Option<string?>("--tracking-uri") { Description = "Tracking server that resolves runs:/ and models:/ URIs (default env MLFLOW_TRACKING_URI)." };
+        var backend = new Option<string?>("--backend-store-uri") { Description = "Database for the prediction log, e.g. sqlite:///./strata.db (default env STRATA_BACKEND_STORE_URI; none: no log)." };
+        var batching = new Option<bool>("--enable-batching") { Description = "Join concurrent requests into one model call." };
+        var maxBatch = new Option<int?>("--max-batch-size") { Description = "Most rows in one model call (default 64)." };
+        var maxDelay = new Option<int?>("--max-batch-delay-ms") { Description = "Longest a request waits for a batch to fill, in ms (default 2)." };
+        var sample = new Option<double?>("--log-sample-rate") { Description = "Fraction of requests written to the prediction log, 0 to 1 (default 1)." };
+        var poll = new Option<int?>("--poll-interval-seconds") { Description = "How often an alias or stage is re-resolved (default 30)." };
+        var cache = new Option<string?>("--cache-dir") { Description = "Where downloaded models are kept (default a folder under the temp directory)." };
+
+        var command = new Command("serve", "Serve a model over REST with MLflow's scoring protocol and the Open Inference Protocol v2.")
+        {
+            model, name, host, port, tracking, backend, batching, maxBatch, maxDelay, sample, poll, cache,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            ServingHostOptions options;
+            try
+            {
+                var uri = parse.GetValue(model)!;
+                var defaults = new ServingOptions();
+                var serving = new ServingOptions
+                {
+                    Models = [new ServeModelSpec(parse.GetValue(name) ?? ModelUri.Parse(uri).DefaultRouteName, uri)],
+                    TrackingUri = parse.GetValue(tracking) ?? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI"),
+                    CacheDirectory = parse.GetValue(cache) ?? defaults.CacheDirectory,
+                    PollInterval = parse.GetValue(poll) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.PollInterval,
+                    Batching = new BatchingOptions
+                    {
+                        Enabled = parse.GetValue(batching),
+                        MaxBatchSize = parse.GetValue(maxBatch) ?? defaults.Batching.MaxBatchSize,
+                        MaxDelay = parse.GetValue(maxDelay) is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.Batching.MaxDelay,
+                    },
+                    PredictionLog = new PredictionLogOptions { SampleRate = parse.GetValue(sample) ?? 1.0 },
+                };
+                options = new ServingHostOptions
+                {
+                    Host = parse.GetValue(host) ?? "127.0.0.1",
+                    Port = parse.GetValue(port) ?? 5001,
+                    BackendStoreUri = parse.GetValue(backend) ?? Environment.GetEnvironmentVariable("STRATA_BACKEND_STORE_URI"),
+                    Serving = serving,
+                };
+                serving.Validate();
+                if (options.Port is < 0 or > 65535)
+                {
+                    throw new ArgumentException($"--port must be between 0 and 65535, got {options.Port}.");
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentException or MlflowException or UriFormatException)
+            {
+                CliConsole.Error(ex.Message);
+                return ExitCodes.Configuration;
+            }
+
+            return await RunAsync(options, ct).ConfigureAwait(false);
+        });
+
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ServingHostOptions options, CancellationToken ct)
+    {
+        WebApplication app;
+        try
+        {
+            app = await ServingHost.BuildAsync(options, ct: ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BackendStoreException or SchemaTooNewException or ArgumentException)
+        {
+            CliConsole.Error(ex.Message);
+            return ExitCodes.Configuration;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                CliConsole.Error($"cannot listen on {options.Host}:{options.Port}: {ex.Message}");
+                return ExitCodes.Configuration;
+            }
+            catch (Exception ex) when (ex is MlflowException or HttpRequestException or FileNotFoundException or DirectoryNotFoundException)
+            {
+                CliConsole.Error($"cannot load the model '{options.Serving.Models[0].Uri}': {ex.Message}");
+                return ExitCodes.Failure;
+            }
+
+            foreach (var address in app.ListeningAddresses())
+            {
+                Console.WriteLine($"Serving {options.Serving.Models[0].Name} on {address}");
+            }
+
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary><c>strata models</c> with its <c>serve</c> subcommand.</summary>
+    public static Command CreateGroup() => new("models", "Work with MLflow models.") { Create() };
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Strata.Core.Errors;
+using Strata.Core.Models;
+using Strata.Serving.Runtimes;
+
+namespace Strata.Serving.Batching;
+
+/// <summary>
+/// Adaptive micro-batching for one runtime. Requests go into a channel; one loop takes the first, then keeps taking
+/// until the batch holds <see cref="BatchingOptions.MaxBatchSize"/> rows, the max delay has passed since the first,
+/// or every request now in flight for this model is already in the batch (so a lone client never waits), runs one
+/// model call and completes each request with its rows of the output. If the joint call fails, each request is run
+/// alone so every caller gets its own answer or error.
+/// </summary>
+public sealed class MicroBatcher : IPredictor
+{
+    private readonly IModelRuntime _runtime;
+    private readonly BatchingOptions _options;
+    private readonly Func<int> _inFlight;
+    private readonly Action<int>? _onModelCall;
+    private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+
+    /// <param name="inFlight">How many requests for this model are being served right now (the route's lease count).</param>
+    /// <param name="onModelCall">Told the row count of every model call (the batch-size histogram).</param>
+    public MicroBatcher(IModelRuntime runtime, BatchingOptions options, Func<int> inFlight, Action<int>? onModelCall = null)
+    {
+        _runtime = runtime;
+        _options = options;
+        _inFlight = inFlight;
+        _onModelCall = onModelCall;
+        _loop = Task.Run(RunAsync);
+    }
+
+    public ValueTask<ModelOutput> PredictAsync(ModelInput input, CancellationToken ct)
+    {
+        var work = new Work(input);
+        if (!_queue.Writer.TryWrite(work))
+        {
+            throw new MlflowException(ErrorCode.TEMPORARILY_UNAVAILABLE, "The model is being unloaded; retry the request.");
+        }
+
+        return new ValueTask<ModelOutput>(work.Completion.Task);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Work>(_options.MaxBatchSize);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            if (!reader.TryRead(out var first))
+            {
+                continue;
+            }
+
+            batch.Add(first);
+            var rows = first.Input.RowCount;
+            var started = Stopwatch.GetTimestamp();
+            while (rows < _options.MaxBatchSize)
+            {
+                if (reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    rows += next.Input.RowCount;
+                    continue;
+                }
+
+                var remaining = _options.MaxDelay - Stopwatch.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero || batch.Count >= _inFlight())
+                {
+                    break;
+                }
+
+                // Wait for the next arrival or the deadline, whichever comes first.
+                using var timeout = new CancellationTokenSource(remaining);
+                try
+                {
+                    if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            Run(batch);
+            batch.Clear();
+        }
+    }
+
+    private void Run(List<Work> batch)
+    {
+        if (batch.Count == 1)
+        {
+            RunAlone(batch[0]);
+            return;
+        }
+
+        // Requests whose tensors cannot be joined with the first are run on their own.
+        var joint = new List<Work>(batch.Count);
+        foreach (var work in batch)
+        {
+            if (TensorRows.Compatible(batch[0].Input, work.Input))
+            {
+                joint.Add(work);
+            }
+            else
+            {
+                RunAlone(work);
+            }
+        }
+
+        ModelOutput output;
+        try
+        {
+            var input = TensorRows.Concat(joint.Select(w => w.Input).ToList());
+            output = _runtime.Predict(input);
+            _onModelCall?.Invoke(input.RowCount);
+            if (output.RowCount != input.RowCount || !output.Tensors.All(TensorRows.CanSlice))
+            {
+                throw new InvalidOperationException("The batch output is not row-aligned with its input.");
+            }
+        }
+        catch (Exception)
+        {
+            foreach (var work in joint)
+            {
+                RunAlone(work);
+            }
+
+            return;
+        }
+
+        var offset = 0;
+        foreach (var work in joint)
+        {
+            var n = work.Input.RowCount;
+            var tensors = new ModelTensor[output.Tensors.Count];
+            for (var i = 0; i < tensors.Length; i++)
+            {
+                tensors[i] = TensorRows.Slice(output.Tensors[i], offset, n);
+            }
+
+            offset += n;
+            work.Completion.TrySetResult(new ModelOutput(tensors));
+        }
+    }
+
+    private void RunAlone(Work work)
+    {
+        try
+        {
+            var output = _runtime.Predict(work.Input);
+            _onModelCall?.Invoke(work.Input.RowCount);
+            work.Completion.TrySetResult(output);
+        }
+        catch (Exception e)
+        {
+            work.Completion.TrySetException(e);
+        }
+    }
+
+    private sealed class Work(ModelInput input)
+    {
+        public ModelInput Input { get; } = input;
+
+        public TaskCompletionSource<ModelOutput> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

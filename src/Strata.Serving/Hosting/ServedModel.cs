@@ -1,0 +1,80 @@
+using Strata.Serving.Batching;
+using Strata.Serving.Protocols;
+using Strata.Serving.Runtimes;
+
+namespace Strata.Serving.Hosting;
+
+/// <summary>
+/// One loaded model version as a route serves it: immutable once built (runtime, input layout, predictor, metrics).
+/// Requests hold a lease on it (<see cref="ModelRoute.Acquire"/>) so a swapped-out version is disposed only once its
+/// last request has finished.
+/// </summary>
+public sealed class ServedModel : IAsyncDisposable
+{
+    private int _inFlight;
+    private int _disposed;
+
+    public ServedModel(string name, string version, string source, IModelRuntime runtime, BatchingOptions batching, ServingMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(batching);
+        ArgumentNullException.ThrowIfNull(metrics);
+        Name = name;
+        Version = version;
+        Source = source;
+        Runtime = runtime;
+        Layout = new InputLayout(runtime.InputSchema);
+        Metrics = metrics.For(name, version);
+        var batchSize = Metrics.BatchSize;
+        Predictor = batching.Enabled
+            ? new MicroBatcher(runtime, batching, () => Volatile.Read(ref _inFlight), rows => batchSize.Observe(rows))
+            : new DirectPredictor(runtime, rows => batchSize.Observe(rows));
+    }
+
+    public string Name { get; }
+
+    public string Version { get; }
+
+    /// <summary>The URI the version was resolved from.</summary>
+    public string Source { get; }
+
+    public IModelRuntime Runtime { get; }
+
+    public InputLayout Layout { get; }
+
+    public IPredictor Predictor { get; }
+
+    public ServingMetrics.ModelMetrics Metrics { get; }
+
+    /// <summary>The Open Inference Protocol platform string.</summary>
+    public string Platform => Runtime.Flavor == "onnx" ? "onnx_onnxv1" : "mlflow_" + Runtime.Flavor;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    internal void Enter() => Interlocked.Increment(ref _inFlight);
+
+    internal void Exit() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Waits until no request holds this version (it is no longer routed to), then releases it.</summary>
+    public async Task DrainAndDisposeAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (InFlight > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Predictor.DisposeAsync().ConfigureAwait(false);
+        Runtime.Dispose();
+    }
+}

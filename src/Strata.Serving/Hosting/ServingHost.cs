@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Strata.Storage.Database;
+
+namespace Strata.Serving.Hosting;
+
+/// <summary>Where <c>strata models serve</c> listens and logs.</summary>
+public sealed record ServingHostOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port (tests).</summary>
+    public int Port { get; init; } = 5001;
+
+    /// <summary>The database the prediction log goes to; null turns the log off.</summary>
+    public string? BackendStoreUri { get; init; }
+
+    public required ServingOptions Serving { get; init; }
+}
+
+/// <summary>
+/// The standalone scoring server of <c>strata models serve</c>: the first model's MLflow scoring protocol at the root
+/// (as <c>mlflow models serve</c>), every model under <c>/serving/{name}</c>, the v2 protocol, <c>/metrics</c> and,
+/// with a backend store, the prediction log and its query endpoint.
+/// </summary>
+public static class ServingHost
+{
+    public static async Task<WebApplication> BuildAsync(ServingHostOptions options, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Serving.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(ServingHost).Assembly.GetName().Name,
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (IPAddress.TryParse(options.Host, out var address))
+            {
+                kestrel.Listen(address, options.Port);
+            }
+            else
+            {
+                kestrel.ListenAnyIP(options.Port);
+            }
+        });
+
+        IDatabase? database = null;
+        if (!string.IsNullOrWhiteSpace(options.BackendStoreUri))
+        {
+            database = await BackendStore.OpenAsync(options.BackendStoreUri, null, ct).ConfigureAwait(false);
+            var opened = database;
+            builder.Services.AddSingleton(_ => opened);
+        }
+
+        WebApplication app;
+        try
+        {
+            builder.Services.AddStrataModelServing(options.Serving, predictionLog: database is not null);
+            builder.Services.AddStrataServingTracing(Environment.GetEnvironmentVariable, "strata-serving");
+            configure?.Invoke(builder);
+            app = builder.Build();
+        }
+        catch
+        {
+            if (database is not null)
+            {
+                await database.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        var first = app.Services.GetRequiredService<ModelRouteTable>().Find(options.Serving.Models[0].Name)!;
+        app.MapScoringProtocol(string.Empty, first);
+        app.MapServingRoutes();
+        app.MapOpenInference();
+        app.MapServingMetrics();
+        if (database is not null)
+        {
+            app.MapPredictionLogApi();
+        }
+
+        return app;
+    }
+}

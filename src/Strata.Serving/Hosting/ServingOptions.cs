@@ -1,0 +1,90 @@
+using Strata.Serving.Batching;
+using Strata.Serving.PredictionLog;
+
+namespace Strata.Serving.Hosting;
+
+/// <summary>One model to serve: the route name and the URI it serves (<c>name=models:/weather@champion</c> on the command line).</summary>
+public sealed record ServeModelSpec(string Name, string Uri)
+{
+    /// <summary>Parses <c>name=uri</c>, or a bare URI whose name is taken from it.</summary>
+    public static ServeModelSpec Parse(string text)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (eq >= 0 && (colon < 0 || eq < colon))
+        {
+            var name = text[..eq].Trim();
+            var uri = text[(eq + 1)..].Trim();
+            if (name.Length == 0 || uri.Length == 0 || name.Contains('/', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"--serve-model expects name=uri with a name without '/', got '{text}'.");
+            }
+
+            return new ServeModelSpec(name, uri);
+        }
+
+        return new ServeModelSpec(ModelUri.Parse(text).DefaultRouteName, text);
+    }
+}
+
+/// <summary>Settings of the serving layer, shared by <c>strata models serve</c> and <c>strata server --serve-model</c>.</summary>
+public sealed record ServingOptions
+{
+    public IReadOnlyList<ServeModelSpec> Models { get; init; } = [];
+
+    /// <summary>Where <c>runs:/</c> and <c>models:/</c> URIs are resolved; null for local folders only.</summary>
+    public string? TrackingUri { get; init; }
+
+    /// <summary>
+    /// Resolve <c>runs:/</c> and <c>models:/</c> through this process's own REST API (the all-in-one <c>strata server</c>);
+    /// <see cref="TrackingUri"/> is then ignored and models load in the background once the server listens.
+    /// </summary>
+    public bool TrackingIsSelf { get; init; }
+
+    /// <summary>Load models after start instead of before it (retrying until each loads).</summary>
+    public bool LoadInBackground { get; init; }
+
+    /// <summary>Where downloaded models are kept.</summary>
+    public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "strata-model-cache");
+
+    /// <summary>How often an alias, stage or "latest" is re-resolved.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a swapped-out version may keep serving its in-flight requests before it is released anyway.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public BatchingOptions Batching { get; init; } = new();
+
+    public PredictionLogOptions PredictionLog { get; init; } = new();
+
+    public void Validate()
+    {
+        if (Models.Count == 0)
+        {
+            throw new ArgumentException("Give at least one model to serve.");
+        }
+
+        var duplicate = Models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"The model name '{duplicate.Key}' is served twice; give each --serve-model a different name.");
+        }
+
+        foreach (var model in Models)
+        {
+            if (ModelUri.Parse(model.Uri).NeedsTrackingServer && !TrackingIsSelf && string.IsNullOrWhiteSpace(TrackingUri))
+            {
+                throw new ArgumentException($"'{model.Uri}' needs a tracking server: pass --tracking-uri.");
+            }
+        }
+
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("--poll-interval must be positive.");
+        }
+
+        Batching.Validate();
+        PredictionLog.Validate();
+    }
+}

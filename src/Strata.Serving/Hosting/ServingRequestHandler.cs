@@ -1,0 +1,227 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Strata.Core.Errors;
+using Strata.Serving.PredictionLog;
+using Strata.Serving.Protocols;
+using Strata.Storage.Serving;
+
+namespace Strata.Serving.Hosting;
+
+/// <summary>
+/// The request path of a prediction, for both protocols: lease the route's current version, read the body, parse it
+/// into the model's input buffers, predict (directly or through the micro-batcher), write the response, then count,
+/// time and (if sampled) queue a log entry without waiting for it. Client mistakes and errors raised inside the model
+/// are 400s, never 500s.
+/// </summary>
+public sealed partial class ServingRequestHandler(ServingMetrics metrics, TimeProvider time, ILogger<ServingRequestHandler> logger, PredictionLogQueue? log = null)
+{
+    public const string InvocationsProtocol = "mlflow";
+    public const string V2Protocol = "v2";
+
+    private const string ModelErrorMessage =
+        "Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the model for inference.";
+
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    public ServingMetrics Metrics => metrics;
+
+    /// <summary><c>POST /invocations</c>.</summary>
+    public Task InvocationsAsync(HttpContext context, ModelRoute route) => HandleAsync(context, route, null, InvocationsProtocol);
+
+    /// <summary><c>POST /v2/models/{name}[/versions/{version}]/infer</c>.</summary>
+    public Task InferAsync(HttpContext context, ModelRoute route, string? version) => HandleAsync(context, route, version, V2Protocol);
+
+    private async Task HandleAsync(HttpContext context, ModelRoute route, string? version, string protocol)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var model = route.Acquire();
+        if (model is null)
+        {
+            await WriteUnavailableAsync(context, route, protocol).ConfigureAwait(false);
+            return;
+        }
+
+        byte[]? body = null;
+        var bodyLength = 0;
+        var response = new ArrayBufferWriter<byte>(256);
+        int status;
+        string? error = null;
+        try
+        {
+            if (version is not null && version != model.Version)
+            {
+                throw new MlflowException(ErrorCode.RESOURCE_DOES_NOT_EXIST,
+                    $"Model '{route.Name}' version '{version}' is not loaded; this server serves version '{model.Version}'.");
+            }
+
+            (body, bodyLength) = await ReadBodyAsync(context.Request.BodyReader, context.RequestAborted).ConfigureAwait(false);
+            var span = body.AsSpan(0, bodyLength);
+            using var writer = new Utf8JsonWriter(response, WriterOptions);
+            if (protocol == V2Protocol)
+            {
+                var request = V2InferenceRequest.Parse(span, model.Layout);
+                var output = await PredictAsync(model, request.Input, context.RequestAborted).ConfigureAwait(false);
+                V2Writer.WriteInferenceResponse(writer, model.Name, model.Version, request.Id, output, request.RequestedOutputs);
+            }
+            else
+            {
+                var request = InvocationParser.Parse(span, context.Request.ContentType, model.Layout, model.Runtime.Model.Signature?.Params);
+                var output = await PredictAsync(model, request.Input, context.RequestAborted).ConfigureAwait(false);
+                PredictionsWriter.Write(writer, output, request.IsTable);
+            }
+
+            writer.Flush();
+            status = StatusCodes.Status200OK;
+        }
+        catch (UnsupportedMediaTypeException e)
+        {
+            status = StatusCodes.Status415UnsupportedMediaType;
+            error = e.Message;
+            response.ResetWrittenCount();
+            Encoding.UTF8.GetBytes(e.Message, response);
+        }
+        catch (MlflowException e)
+        {
+            status = StatusFor(e.Code);
+            error = e.Message;
+            WriteError(response, protocol, e.Code, e.Message, null);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            status = 499;
+            error = "The client closed the request.";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever the model itself throws is the input's fault as far as the client can tell (MLflow's rule).
+            status = StatusCodes.Status400BadRequest;
+            error = $"{ModelErrorMessage} {e.GetType().Name}: {e.Message}";
+            LogModelError(logger, e, model.Name, model.Version);
+            WriteError(response, protocol, ErrorCode.BAD_REQUEST, error, e.ToString());
+        }
+        finally
+        {
+            ModelRoute.Release(model);
+        }
+
+        try
+        {
+            if (status != 499)
+            {
+                var http = context.Response;
+                http.StatusCode = status;
+                http.ContentType = status == StatusCodes.Status415UnsupportedMediaType ? "text/plain; charset=utf-8" : "application/json";
+                http.ContentLength = response.WrittenCount;
+                await http.Body.WriteAsync(response.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            model.Metrics.Latency.Observe(elapsed.TotalSeconds);
+            model.Metrics.CountRequest(protocol, status);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                LogRequest(logger, protocol, model.Name, model.Version, status, elapsed.TotalMilliseconds, RequestId(context));
+            }
+
+            if (log is not null && log.ShouldSample())
+            {
+                log.TryEnqueue(new PredictionLogRecord(
+                    RequestId(context),
+                    model.Name,
+                    model.Version,
+                    time.GetUtcNow().ToUnixTimeMilliseconds(),
+                    (long)elapsed.TotalMicroseconds,
+                    status,
+                    protocol,
+                    body is null ? null : Encoding.UTF8.GetString(body, 0, bodyLength),
+                    status == StatusCodes.Status200OK ? Encoding.UTF8.GetString(response.WrittenSpan) : null,
+                    error));
+            }
+
+            if (body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
+        }
+    }
+
+    private static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, CancellationToken ct) =>
+        model.Predictor.PredictAsync(input, ct);
+
+    private static string RequestId(HttpContext context) =>
+        context.Request.Headers.TryGetValue("X-Request-ID", out var id) && id.Count > 0 && !string.IsNullOrEmpty(id[0])
+            ? id[0]!
+            : context.TraceIdentifier;
+
+    /// <summary>The whole body in a pooled array (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
+    internal static async ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(PipeReader reader, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (result.IsCompleted)
+            {
+                var length = checked((int)buffer.Length);
+                var array = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                buffer.CopyTo(array);
+                reader.AdvanceTo(buffer.End);
+                return (array, length);
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static void WriteError(ArrayBufferWriter<byte> response, string protocol, ErrorCode code, string message, string? stackTrace)
+    {
+        response.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(response);
+        if (protocol == V2Protocol)
+        {
+            V2Writer.WriteError(writer, message);
+            return;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("error_code"u8, code.ToString());
+        writer.WriteString("message"u8, message);
+        if (stackTrace is not null)
+        {
+            writer.WriteString("stack_trace"u8, stackTrace);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static async Task WriteUnavailableAsync(HttpContext context, ModelRoute route, string protocol)
+    {
+        var response = new ArrayBufferWriter<byte>(128);
+        WriteError(response, protocol, ErrorCode.TEMPORARILY_UNAVAILABLE, $"Model '{route.Name}' is not loaded yet.", null);
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(response.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    internal static int StatusFor(ErrorCode code) => code switch
+    {
+        ErrorCode.RESOURCE_DOES_NOT_EXIST or ErrorCode.NOT_FOUND or ErrorCode.ENDPOINT_NOT_FOUND => StatusCodes.Status404NotFound,
+        ErrorCode.TEMPORARILY_UNAVAILABLE => StatusCodes.Status503ServiceUnavailable,
+        ErrorCode.DEADLINE_EXCEEDED => StatusCodes.Status504GatewayTimeout,
+        ErrorCode.INTERNAL_ERROR => StatusCodes.Status500InternalServerError,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Protocol} prediction {ModelName}/{ModelVersion} -> {StatusCode} in {ElapsedMs:0.000} ms (request {RequestId})")]
+    private static partial void LogRequest(ILogger logger, string protocol, string modelName, string modelVersion, int statusCode, double elapsedMs, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {ModelName} version {ModelVersion} failed on a request")]
+    private static partial void LogModelError(ILogger logger, Exception exception, string modelName, string modelVersion);
+}

@@ -1,0 +1,79 @@
+using Strata.Core.Errors;
+using Strata.Storage.Serving;
+using Strata.Storage.Tests.Postgres;
+using Strata.Storage.Tests.Tracking;
+
+namespace Strata.Storage.Tests.Serving;
+
+public sealed class SqlitePredictionLogStoreTests(SqliteDatabaseFixture fixture) : PredictionLogStoreTests<SqliteDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresPredictionLogStoreTests(PostgresDatabaseFixture fixture) : PredictionLogStoreTests<PostgresDatabaseFixture>(fixture);
+
+/// <summary>The prediction log on both dialects: batched inserts (full prepared chunks and a remainder) and paged reads.</summary>
+public abstract class PredictionLogStoreTests<TFixture>(TFixture fixture) : IClassFixture<TFixture>
+    where TFixture : class, IDatabaseFixture
+{
+    private readonly PredictionLogStore _store = new(fixture.Database);
+
+    private static PredictionLogRecord Row(string model, string version, long ts, int i, int status = 200) => new(
+        $"req-{model}-{i}", model, version, ts, 150 + i, status, "mlflow",
+        "{\"inputs\": {\"x\": [" + i + "]}}", status == 200 ? "{\"predictions\": [" + (i * 2) + "]}" : null, status == 200 ? null : "bad input");
+
+    [Fact]
+    public async Task A_batch_is_written_and_read_back_newest_first_in_pages()
+    {
+        // 450 rows: two full chunks of 200 on PostgreSQL plus a remainder; 450 single-row executions on SQLite.
+        var rows = Enumerable.Range(0, 450).Select(i => Row("paged", i < 300 ? "1" : "2", 1_000 + i, i, i % 50 == 0 ? 400 : 200)).ToList();
+        await _store.InsertAsync(rows, default);
+
+        var all = new List<PredictionLogRecord>();
+        string? token = null;
+        do
+        {
+            var page = await _store.SearchAsync(new PredictionLogQuery { ModelName = "paged", MaxResults = 100, PageToken = token }, default);
+            Assert.True(page.Records.Count <= 100);
+            all.AddRange(page.Records);
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+
+        Assert.Equal(rows.Select(r => r.RequestId).Reverse(), all.Select(r => r.RequestId));
+        var sample = all.Single(r => r.RequestId == "req-paged-7");
+        Assert.Equal(rows[7] with { LogId = sample.LogId }, sample);
+        Assert.True(sample.LogId > 0);
+        var failed = all.Single(r => r.RequestId == "req-paged-50");
+        Assert.Equal(400, failed.StatusCode);
+        Assert.Null(failed.Outputs);
+        Assert.Equal("bad input", failed.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task Filters_by_version_and_inclusive_time_range()
+    {
+        await _store.InsertAsync(Enumerable.Range(0, 20).Select(i => Row("ranged", i % 2 == 0 ? "1" : "2", 5_000 + i, i)).ToList(), default);
+        var v2 = await _store.SearchAsync(new PredictionLogQuery { ModelName = "ranged", ModelVersion = "2", StartTimeMs = 5_005, EndTimeMs = 5_011 }, default);
+        Assert.Equal([5_011L, 5_009, 5_007, 5_005], v2.Records.Select(r => r.TimestampMs));
+        Assert.Null(v2.NextPageToken);
+        var none = await _store.SearchAsync(new PredictionLogQuery { ModelName = "ranged", EndTimeMs = 4_999 }, default);
+        Assert.Empty(none.Records);
+        var everyModel = await _store.SearchAsync(new PredictionLogQuery { StartTimeMs = 5_019, EndTimeMs = 5_019 }, default);
+        Assert.Equal("req-ranged-19", Assert.Single(everyModel.Records).RequestId);
+    }
+
+    [Fact]
+    public async Task Bad_queries_are_invalid_parameter_values()
+    {
+        foreach (var query in new[]
+        {
+            new PredictionLogQuery { MaxResults = 0 },
+            new PredictionLogQuery { MaxResults = PredictionLogQuery.MaxMaxResults + 1 },
+            new PredictionLogQuery { ModelVersion = "1" },
+            new PredictionLogQuery { PageToken = "not-a-token" },
+        })
+        {
+            var error = await Assert.ThrowsAsync<MlflowException>(() => _store.SearchAsync(query, default));
+            Assert.Equal(ErrorCode.INVALID_PARAMETER_VALUE, error.Code);
+        }
+    }
+}
