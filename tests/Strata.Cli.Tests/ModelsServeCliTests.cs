@@ -19,6 +19,7 @@ public sealed class ModelsServeCliTests
     [InlineData("--tracking-uri", "models", "serve", "-m", "models:/weather/1")]
     [InlineData("--log-sample-rate", "models", "serve", "-m", "/tmp/x", "--log-sample-rate", "2")]
     [InlineData("--model-uri", "models", "serve")]
+    [InlineData("--timeout", "models", "serve", "-m", "/tmp/x", "--timeout", "0")]
     public async Task Bad_flags_exit_with_code_2_and_one_line(string mentions, params string[] args)
     {
         var (exitCode, _, stderr) = await CliProcess.RunAsync(args);
