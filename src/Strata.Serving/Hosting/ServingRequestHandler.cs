@@ -80,6 +80,11 @@ public sealed partial class ServingRequestHandler(
             }
             else
             {
+                // request.Params is checked against signature.params (a wrong type is the same 400 mlflow models serve
+                // gives) and then dropped on purpose: the flavors Strata serves have no inference-time params. An ML.NET
+                // transformer chain is fixed when trained and its engines take only rows; ONNX Runtime's RunOptions are
+                // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
+                // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
                 var request = InvocationParser.Parse(span, context.Request.ContentType, model.Layout, model.Runtime.Model.Signature?.Params);
                 var output = await PredictAsync(model, request.Input, ct).ConfigureAwait(false);
                 PredictionsWriter.Write(writer, output, request.IsTable);
