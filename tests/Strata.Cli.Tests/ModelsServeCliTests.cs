@@ -28,6 +28,15 @@ public sealed class ModelsServeCliTests
     }
 
     [Fact]
+    public async Task A_bad_timeout_variable_exits_with_code_2_naming_it()
+    {
+        using var cli = CliProcess.Start(
+            ["models", "serve", "-m", "/tmp/x"], new Dictionary<string, string> { ["MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT"] = "soon" });
+        Assert.Equal(2, await cli.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT", cli.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serves_a_model_folder_and_logs_its_predictions()
     {
         var directory = Directory.CreateTempSubdirectory("strata-cli-serve-").FullName;
