@@ -19,11 +19,21 @@ public sealed class ModelsServeCliTests
     [InlineData("--tracking-uri", "models", "serve", "-m", "models:/weather/1")]
     [InlineData("--log-sample-rate", "models", "serve", "-m", "/tmp/x", "--log-sample-rate", "2")]
     [InlineData("--model-uri", "models", "serve")]
+    [InlineData("--timeout", "models", "serve", "-m", "/tmp/x", "--timeout", "0")]
     public async Task Bad_flags_exit_with_code_2_and_one_line(string mentions, params string[] args)
     {
         var (exitCode, _, stderr) = await CliProcess.RunAsync(args);
         Assert.Equal(2, exitCode);
         Assert.Contains(mentions, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_timeout_variable_exits_with_code_2_naming_it()
+    {
+        using var cli = CliProcess.Start(
+            ["models", "serve", "-m", "/tmp/x"], new Dictionary<string, string> { ["MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT"] = "soon" });
+        Assert.Equal(2, await cli.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT", cli.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

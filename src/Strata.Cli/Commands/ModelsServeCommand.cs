@@ -30,11 +30,12 @@ internal static class ModelsServeCommand
         var maxDelay = new Option<int?>("--max-batch-delay-ms") { Description = "Longest a request waits for a batch to fill, in ms (default 2)." };
         var sample = new Option<double?>("--log-sample-rate") { Description = "Fraction of requests written to the prediction log, 0 to 1 (default 1)." };
         var poll = new Option<int?>("--poll-interval-seconds") { Description = "How often an alias or stage is re-resolved (default 30)." };
+        var timeout = new Option<double?>("--timeout", "-t") { Description = "Seconds one request may take before it is answered 504 (default env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, else 60)." };
         var cache = new Option<string?>("--cache-dir") { Description = "Where downloaded models are kept (default a folder under the temp directory)." };
 
         var command = new Command("serve", "Serve a model over REST with MLflow's scoring protocol and the Open Inference Protocol v2.")
         {
-            model, name, host, port, tracking, backend, batching, maxBatch, maxDelay, sample, poll, cache,
+            model, name, host, port, tracking, backend, batching, maxBatch, maxDelay, sample, poll, timeout, cache,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,6 +50,9 @@ internal static class ModelsServeCommand
                     TrackingUri = parse.GetValue(tracking) ?? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI"),
                     CacheDirectory = parse.GetValue(cache) ?? defaults.CacheDirectory,
                     PollInterval = parse.GetValue(poll) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.PollInterval,
+                    RequestTimeout = parse.GetValue(timeout) is { } limit
+                        ? (limit > 0 && limit <= int.MaxValue / 1000.0 ? TimeSpan.FromSeconds(limit) : throw new ArgumentException($"--timeout must be a positive number of seconds, got {limit}."))
+                        : ServingOptions.ParseRequestTimeout(Environment.GetEnvironmentVariable(ServingOptions.RequestTimeoutVariable)),
                     Batching = new BatchingOptions
                     {
                         Enabled = parse.GetValue(batching),

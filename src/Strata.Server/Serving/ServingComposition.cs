@@ -33,6 +33,7 @@ public static class ServingComposition
                 Models = models,
                 TrackingIsSelf = true,
                 LoadInBackground = true,
+                RequestTimeout = ServingOptions.ParseRequestTimeout(Environment.GetEnvironmentVariable(ServingOptions.RequestTimeoutVariable)),
                 CacheDirectory = Path.Combine(Path.GetFullPath(options.ArtifactsDestination), "..", "model-cache"),
             };
             serving.Validate();

@@ -41,7 +41,9 @@ public sealed class MicroBatcher : IPredictor
             throw new MlflowException(ErrorCode.TEMPORARILY_UNAVAILABLE, "The model is being unloaded; retry the request.");
         }
 
-        return new ValueTask<ModelOutput>(work.Completion.Task);
+        // A request that gives up (timeout, client gone) stops waiting; its rows still go through the batch they
+        // joined and the answer is dropped, so the other requests in that batch are unaffected.
+        return new ValueTask<ModelOutput>(ct.CanBeCanceled ? work.Completion.Task.WaitAsync(ct) : work.Completion.Task);
     }
 
     public async ValueTask DisposeAsync()

@@ -206,11 +206,11 @@ public static class ServingEndpoints
 
     private static Task PingAsync(HttpContext context, ModelRoute route)
     {
+        // MLflow answers the same one-newline body either way; only the status says whether the model is loaded.
         context.Response.ContentType = "application/json";
         if (route.Current is null)
         {
             context.Response.StatusCode = 404;
-            return Task.CompletedTask;
         }
 
         return context.Response.Body.WriteAsync(Newline, context.RequestAborted).AsTask();

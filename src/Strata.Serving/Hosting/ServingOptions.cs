@@ -54,6 +54,33 @@ public sealed record ServingOptions
     /// <summary>How long a swapped-out version may keep serving its in-flight requests before it is released anyway.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long one prediction request may take, body read included, before it is answered with <c>504</c>
+    /// (MLflow's <c>MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT</c>, 60 s by default).
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
+
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The environment variable MLflow's scoring server reads its request timeout (in seconds) from.</summary>
+    public const string RequestTimeoutVariable = "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT";
+
+    /// <summary>
+    /// <see cref="RequestTimeoutVariable"/>'s value as a timeout; <paramref name="value"/> null or empty gives the default.
+    /// </summary>
+    public static TimeSpan ParseRequestTimeout(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return DefaultRequestTimeout;
+        }
+
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            && seconds > 0 && seconds <= int.MaxValue / 1000.0
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"{RequestTimeoutVariable} must be a positive number of seconds, got '{value}'.");
+    }
+
     public BatchingOptions Batching { get; init; } = new();
 
     public PredictionLogOptions PredictionLog { get; init; } = new();
@@ -82,6 +109,11 @@ public sealed record ServingOptions
         if (PollInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException("--poll-interval must be positive.");
+        }
+
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentException("--timeout must be a positive number of seconds.");
         }
 
         Batching.Validate();

@@ -39,7 +39,7 @@ public static class ServingRegistration
 
         services.AddSingleton(new ServingMetrics(queue));
         services.AddSingleton(sp => new ServingRequestHandler(
-            sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServingRequestHandler>>(), queue));
+            sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServingRequestHandler>>(), queue, options.RequestTimeout));
         services.AddSingleton(new ModelRouteTable(options.Models.Select(m => new ModelRoute(m.Name, m.Uri))));
         services.AddSingleton(sp => new ModelResolver(
             () =>

@@ -18,8 +18,14 @@ namespace Strata.Serving.Hosting;
 /// time and (if sampled) queue a log entry without waiting for it. Client mistakes and errors raised inside the model
 /// are 400s, never 500s.
 /// </summary>
-public sealed partial class ServingRequestHandler(ServingMetrics metrics, TimeProvider time, ILogger<ServingRequestHandler> logger, PredictionLogQueue? log = null)
+public sealed partial class ServingRequestHandler(
+    ServingMetrics metrics, TimeProvider time, ILogger<ServingRequestHandler> logger, PredictionLogQueue? log = null, TimeSpan? requestTimeout = null)
 {
+    /// <summary>MLflow's answer, word for word, when a request outlives the scoring server's timeout.</summary>
+    public const string TimeoutMessage = "Request processing time exceeded limit";
+
+    private readonly TimeSpan _timeout = requestTimeout ?? ServingOptions.DefaultRequestTimeout;
+
     public const string InvocationsProtocol = "mlflow";
     public const string V2Protocol = "v2";
 
@@ -51,6 +57,10 @@ public sealed partial class ServingRequestHandler(ServingMetrics metrics, TimePr
         var response = new ArrayBufferWriter<byte>(256);
         int status;
         string? error = null;
+        // One deadline for reading the body, waiting for a batch and predicting: the client sees 504 instead of a hang.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(_timeout);
+        var ct = deadline.Token;
         try
         {
             if (version is not null && version != model.Version)
@@ -59,23 +69,31 @@ public sealed partial class ServingRequestHandler(ServingMetrics metrics, TimePr
                     $"Model '{route.Name}' version '{version}' is not loaded; this server serves version '{model.Version}'.");
             }
 
-            (body, bodyLength) = await ReadBodyAsync(context.Request.BodyReader, context.RequestAborted).ConfigureAwait(false);
+            (body, bodyLength) = await ReadBodyAsync(context.Request.BodyReader, ct).ConfigureAwait(false);
             var span = body.AsSpan(0, bodyLength);
             using var writer = new Utf8JsonWriter(response, WriterOptions);
             if (protocol == V2Protocol)
             {
                 var request = V2InferenceRequest.Parse(span, model.Layout);
-                var output = await PredictAsync(model, request.Input, context.RequestAborted).ConfigureAwait(false);
+                var output = await PredictAsync(model, request.Input, ct).ConfigureAwait(false);
                 V2Writer.WriteInferenceResponse(writer, model.Name, model.Version, request.Id, output, request.RequestedOutputs);
             }
             else
             {
+                // request.Params is checked against signature.params (a wrong type is the same 400 mlflow models serve
+                // gives) and then dropped on purpose: the flavors Strata serves have no inference-time params. An ML.NET
+                // transformer chain is fixed when trained and its engines take only rows; ONNX Runtime's RunOptions are
+                // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
+                // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
                 var request = InvocationParser.Parse(span, context.Request.ContentType, model.Layout, model.Runtime.Model.Signature?.Params);
-                var output = await PredictAsync(model, request.Input, context.RequestAborted).ConfigureAwait(false);
+                var output = await PredictAsync(model, request.Input, ct).ConfigureAwait(false);
                 PredictionsWriter.Write(writer, output, request.IsTable);
             }
 
             writer.Flush();
+            // Batching off, the model runs inline on this thread and cannot be interrupted; a prediction that finished
+            // past the deadline is still answered as timed out, so the limit means the same with batching on or off.
+            ct.ThrowIfCancellationRequested();
             status = StatusCodes.Status200OK;
         }
         catch (UnsupportedMediaTypeException e)
@@ -96,6 +114,20 @@ public sealed partial class ServingRequestHandler(ServingMetrics metrics, TimePr
             status = 499;
             error = "The client closed the request.";
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            status = StatusCodes.Status504GatewayTimeout;
+            error = TimeoutMessage;
+            response.ResetWrittenCount();
+            if (protocol == V2Protocol)
+            {
+                WriteError(response, protocol, ErrorCode.DEADLINE_EXCEEDED, TimeoutMessage, null);
+            }
+            else
+            {
+                Encoding.UTF8.GetBytes(TimeoutMessage, response);
+            }
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Whatever the model itself throws is the input's fault as far as the client can tell (MLflow's rule).
@@ -115,7 +147,7 @@ public sealed partial class ServingRequestHandler(ServingMetrics metrics, TimePr
             {
                 var http = context.Response;
                 http.StatusCode = status;
-                http.ContentType = status == StatusCodes.Status415UnsupportedMediaType ? "text/plain; charset=utf-8" : "application/json";
+                http.ContentType = IsPlainText(status, protocol) ? "text/plain; charset=utf-8" : "application/json";
                 http.ContentLength = response.WrittenCount;
                 await http.Body.WriteAsync(response.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
             }
@@ -151,6 +183,10 @@ public sealed partial class ServingRequestHandler(ServingMetrics metrics, TimePr
             }
         }
     }
+
+    /// <summary>415s (both protocols) and the scoring protocol's 504 are plain text, as MLflow answers them.</summary>
+    private static bool IsPlainText(int status, string protocol) =>
+        status == StatusCodes.Status415UnsupportedMediaType || (status == StatusCodes.Status504GatewayTimeout && protocol == InvocationsProtocol);
 
     private static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, CancellationToken ct) =>
         model.Predictor.PredictAsync(input, ct);

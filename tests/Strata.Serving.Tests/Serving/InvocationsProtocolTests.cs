@@ -117,5 +117,7 @@ public sealed class InvocationsProtocolTests(ServingFixture fixture)
 
         using var version = await fixture.Plain.Client.GetAsync("/version");
         Assert.Matches(@"^\d+\.\d+\.\d+$", await version.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", version.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Strata.Serving.Hosting.ServingEndpoints.ProtocolVersion, await version.Content.ReadAsStringAsync());
     }
 }

@@ -68,6 +68,19 @@ public sealed class OpenInferenceTests(ServingFixture fixture)
     }
 
     [Fact]
+    public async Task Server_metadata_has_name_version_and_extensions()
+    {
+        var (status, json) = await fixture.Plain.GetJsonAsync("/v2");
+        Assert.Equal(200, status);
+        Assert.Equal("strata", json.GetProperty("name").GetString());
+        Assert.Matches(@"^\d+\.\d+\.\d+$", json.GetProperty("version").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, json.GetProperty("extensions").ValueKind);
+        var (liveStatus, live) = await fixture.Plain.GetJsonAsync("/v2/health/live");
+        Assert.Equal(200, liveStatus);
+        Assert.True(live.GetProperty("live").GetBoolean());
+    }
+
+    [Fact]
     public async Task Health_ready_and_unknown_models()
     {
         Assert.Equal(200, (await fixture.Plain.GetJsonAsync("/v2/health/live")).Status);

@@ -134,6 +134,58 @@ public sealed class ServerServingTests(ServingFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Metrics_is_one_route_and_only_when_models_are_served(bool serveModel)
+    {
+        var directory = Directory.CreateTempSubdirectory("strata-server-metrics-").FullName;
+        var options = new StrataServerOptions
+        {
+            Port = 0,
+            BackendStoreUri = "sqlite:///" + Path.Combine(directory, "strata.db"),
+            ArtifactsDestination = Path.Combine(directory, "artifacts"),
+        };
+        if (serveModel)
+        {
+            options.ServeModels.Add("weather=" + fixture.HousesPath);
+        }
+
+        var app = await StrataServer.BuildAsync(options, configure: b => b.Logging.ClearProviders());
+        try
+        {
+            await app.StartAsync();
+            // Two endpoints on one pattern would make routing throw (a 500) on every request to it.
+            var patterns = app.Services.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>()
+                .SelectMany(source => source.Endpoints)
+                .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+                .Select(e => e.RoutePattern.RawText?.TrimStart('/'))
+                .ToList();
+            Assert.Equal(serveModel ? 1 : 0, patterns.Count(p => p == "metrics"));
+
+            using var client = new HttpClient { BaseAddress = new Uri(app.ListeningAddresses().First()) };
+            using var metrics = await client.GetAsync("/metrics");
+            Assert.Equal(serveModel ? 200 : 404, (int)metrics.StatusCode);
+            if (serveModel)
+            {
+                Assert.Equal("text/plain", metrics.Content.Headers.ContentType?.MediaType);
+                Assert.Contains("strata_serving_requests_total", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            // The prediction log query is there either way; the v2 routes only with models.
+            using var log = await client.GetAsync("/api/2.0/strata/predictions");
+            Assert.Equal(200, (int)log.StatusCode);
+            using var live = await client.GetAsync("/v2/health/live");
+            Assert.Equal(serveModel ? 200 : 404, (int)live.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static async Task PostAsync(HttpClient client, string path, string json)
     {
         using var response = await client.PostAsync("/api/2.0/mlflow/" + path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
