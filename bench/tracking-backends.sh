@@ -8,9 +8,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
-# Between --quick and the full size: the four configurations take about 1 min each on 2 busy cores.
-SIZES=(--connections 8 --create-runs 1000 --batch-metrics 300000 --single-calls 6000
-       --search-runs 3000 --search-queries 60 --history-steps 50000 --history-reads 5)
+# Between --quick and the full size: the four configurations take 1-2 min each on 2 busy cores.
+SIZES=(--connections 8 --create-runs 2000 --batch-metrics 500000 --single-calls 10000
+       --search-runs 5000 --search-queries 100 --history-steps 100000 --history-reads 5)
 EXTRA=("$@")
 
 WORK="$(mktemp -d /tmp/strata-backends-XXXXXX)"
