@@ -9,8 +9,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 # Between --quick and the full size: the four configurations take 1-2 min each on 2 busy cores.
-SIZES=(--connections 8 --create-runs 2000 --batch-metrics 500000 --single-calls 10000
-       --search-runs 5000 --search-queries 100 --history-steps 100000 --history-reads 5)
+SIZES=(--connections 8 --create-runs 2000 --batch-metrics 800000 --single-calls 20000
+       --search-runs 5000 --search-queries 200 --history-steps 100000 --history-reads 10)
 EXTRA=("$@")
 
 WORK="$(mktemp -d /tmp/strata-backends-XXXXXX)"
