@@ -5,8 +5,11 @@ namespace Strata.Bench;
 /// <summary>Sizes of every phase; <c>--quick</c> shrinks the defaults so a smoke run takes seconds.</summary>
 internal sealed record BenchOptions
 {
-    public required Uri? Url { get; init; }
+    /// <summary>The servers to load; connections are spread round-robin over them (empty with --ceiling-only).</summary>
+    public required IReadOnlyList<Uri> Urls { get; init; }
     public bool Quick { get; init; }
+    public bool NoCeiling { get; init; }
+    public string? TsvPath { get; init; }
     public bool CeilingOnly { get; init; }
     public int Connections { get; init; } = 8;
     public int BatchSize { get; init; } = 1000;
@@ -26,7 +29,8 @@ internal sealed record BenchOptions
 
         usage: dotnet run -c Release --project bench/Strata.Bench -- --url http://127.0.0.1:PORT [options]
 
-          --url URL               base URL of the running server (required)
+          --url URL               base URL of the running server (required); repeat it or give a comma-separated
+                                  list to load several replicas: connections are spread round-robin over them
           --quick                 small sizes for a smoke run (a few seconds)
           --ceiling-only          only the in-process SQLite ceiling (no server, --url not needed)
           --connections N         concurrent HTTP connections (default 8)
@@ -40,6 +44,8 @@ internal sealed record BenchOptions
           --history-reads N       full history reads measured (default 10; quick 3)
           --history-page-size N   max_results per get-history page (default 25000, as the Python client)
           --ceiling-rows N        rows inserted straight into SQLite for the ceiling (default: --batch-metrics)
+          --no-ceiling            skip the in-process SQLite ceiling (e.g. when the server is not on SQLite)
+          --tsv FILE              also write the results as tab-separated lines (phase, rate, unit, p50 ms, p99 ms)
           --sqlite-dir DIR        where the ceiling's scratch SQLite file goes (default: a temp dir, deleted after)
           --help                  this text
         """;
@@ -51,6 +57,8 @@ internal sealed record BenchOptions
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var quick = false;
         var ceilingOnly = false;
+        var noCeiling = false;
+        var urlTexts = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
@@ -65,6 +73,9 @@ internal sealed record BenchOptions
                 case "--ceiling-only":
                     ceilingOnly = true;
                     continue;
+                case "--no-ceiling":
+                    noCeiling = true;
+                    continue;
             }
             if (!arg.StartsWith("--", StringComparison.Ordinal))
             {
@@ -72,24 +83,43 @@ internal sealed record BenchOptions
                 return null;
             }
             var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            string name, value;
             if (eq > 0)
             {
-                values[arg[..eq]] = arg[(eq + 1)..];
+                (name, value) = (arg[..eq], arg[(eq + 1)..]);
             }
             else if (i + 1 < args.Length)
             {
-                values[arg] = args[++i];
+                (name, value) = (arg, args[++i]);
             }
             else
             {
                 message = $"option {arg} needs a value";
                 return null;
             }
+
+            // --url is the one option that may be repeated: each occurrence adds servers.
+            if (name == "--url")
+            {
+                urlTexts.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            }
+            else
+            {
+                values[name] = value;
+            }
         }
 
-        Uri? uri = null;
-        if (!ceilingOnly && (!values.Remove("--url", out var url) || !Uri.TryCreate(url, UriKind.Absolute, out uri)
-            || uri.Scheme is not ("http" or "https")))
+        var urls = new List<Uri>();
+        foreach (var text in urlTexts)
+        {
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                message = $"--url must be http://HOST:PORT, got '{text}'";
+                return null;
+            }
+            urls.Add(uri);
+        }
+        if (!ceilingOnly && urls.Count == 0)
         {
             message = "--url http://HOST:PORT of a running server is required";
             return null;
@@ -99,8 +129,10 @@ internal sealed record BenchOptions
         {
             var options = new BenchOptions
             {
-                Url = uri,
+                Urls = ceilingOnly ? [] : urls,
                 Quick = quick,
+                NoCeiling = noCeiling,
+                TsvPath = values.Remove("--tsv", out var tsv) ? tsv : null,
                 CeilingOnly = ceilingOnly,
                 Connections = Int(values, "--connections", 8),
                 BatchSize = Int(values, "--batch-size", 1000),

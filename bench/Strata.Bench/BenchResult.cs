@@ -8,7 +8,7 @@ internal sealed record BenchResult(string Phase, string Operations, TimeSpan Ela
     public static void Print(TextWriter output, BenchOptions options, IReadOnlyList<BenchResult> results, IReadOnlyList<string> notes)
     {
         output.WriteLine();
-        output.WriteLine($"Strata tracking bench: {options.Url?.ToString() ?? "no server"} | {options.Connections} connections | {(options.Quick ? "quick" : "full")} sizes | {Environment.ProcessorCount} cores");
+        output.WriteLine($"Strata tracking bench: {(options.Urls.Count == 0 ? "no server" : string.Join(", ", options.Urls))} | {options.Connections} connections | {(options.Quick ? "quick" : "full")} sizes | {Environment.ProcessorCount} cores");
         var header = new[] { "phase", "operations", "elapsed", "throughput", "p50", "p99", "note" };
         var rows = results.Select(r => new[]
         {
@@ -34,6 +34,19 @@ internal sealed record BenchResult(string Phase, string Operations, TimeSpan Ela
         foreach (var note in notes)
         {
             output.WriteLine(note);
+        }
+    }
+
+    /// <summary>Machine-readable copy of the table for scripts: phase, rate, unit, p50 ms, p99 ms (empty when not measured).</summary>
+    public static void WriteTsv(TextWriter output, IReadOnlyList<BenchResult> results)
+    {
+        static string Num(double? v) => v is { } x ? x.ToString("F3", CultureInfo.InvariantCulture) : "";
+        foreach (var r in results)
+        {
+            var has = r.Latencies is { Count: > 0 };
+            output.WriteLine(string.Join('\t', r.Phase, Num(r.Rate), r.RateUnit,
+                Num(has ? r.Latencies!.Percentile(50).TotalMilliseconds : null),
+                Num(has ? r.Latencies!.Percentile(99).TotalMilliseconds : null)));
         }
     }
 

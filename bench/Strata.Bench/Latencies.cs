@@ -47,18 +47,19 @@ internal static class Workers
     /// <summary>
     /// Runs <paramref name="total"/> operations over <paramref name="connections"/> concurrent workers (each
     /// one request at a time, so one HTTP connection each), timing every operation. Returns the wall time.
+    /// The operation gets its index and the number of the worker running it (to pick that worker's server).
     /// </summary>
-    public static async Task<TimeSpan> RunAsync(int connections, int total, Func<int, CancellationToken, Task> operation, Latencies? latencies, CancellationToken ct)
+    public static async Task<TimeSpan> RunAsync(int connections, int total, Func<int, int, CancellationToken, Task> operation, Latencies? latencies, CancellationToken ct)
     {
         var next = -1;
         var start = Stopwatch.GetTimestamp();
-        var workers = Enumerable.Range(0, Math.Min(connections, Math.Max(total, 1))).Select(_ => Task.Run(async () =>
+        var workers = Enumerable.Range(0, Math.Min(connections, Math.Max(total, 1))).Select(worker => Task.Run(async () =>
         {
             int index;
             while ((index = Interlocked.Increment(ref next)) < total)
             {
                 var t0 = Stopwatch.GetTimestamp();
-                await operation(index, ct);
+                await operation(index, worker, ct);
                 latencies?.Add(Stopwatch.GetTimestamp() - t0);
             }
         }, ct)).ToArray();

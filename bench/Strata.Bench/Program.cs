@@ -29,14 +29,24 @@ internal static class Program
             AutomaticDecompression = DecompressionMethods.None,
             UseProxy = false,
         };
-        var url = options.Url ?? new Uri("http://127.0.0.1/");
-        var baseUrl = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/");
-        using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(5) };
-        var bench = new TrackingBench(options, new TrackingClient(http), Console.Error);
+        // One HttpClient per server over the shared handler (its connection limit is per server).
+        var https = (options.Urls.Count == 0 ? [new Uri("http://127.0.0.1/")] : options.Urls)
+            .Select(url => new HttpClient(handler, disposeHandler: false)
+            {
+                BaseAddress = url.AbsoluteUri.EndsWith('/') ? url : new Uri(url.AbsoluteUri + "/"),
+                Timeout = TimeSpan.FromMinutes(5),
+            })
+            .ToList();
+        var bench = new TrackingBench(options, new ServerPool(https.Select(h => new TrackingClient(h)).ToList()), Console.Error);
         try
         {
             var (results, notes) = await bench.RunAsync(cts.Token);
             BenchResult.Print(Console.Out, options, results, notes);
+            if (options.TsvPath is { } tsvPath)
+            {
+                await using var tsv = new StreamWriter(tsvPath);
+                BenchResult.WriteTsv(tsv, results);
+            }
             return 0;
         }
         catch (BenchException ex)
@@ -48,6 +58,10 @@ internal static class Program
         {
             Console.Error.WriteLine("bench cancelled");
             return 130;
+        }
+        finally
+        {
+            https.ForEach(h => h.Dispose());
         }
     }
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Strata.Bench;
 
 /// <summary>The phases of the tracking load test, run in order against one server; each adds a line to the table.</summary>
-internal sealed class TrackingBench(BenchOptions options, TrackingClient client, TextWriter log)
+internal sealed class TrackingBench(BenchOptions options, ServerPool servers, TextWriter log)
 {
     private const string SearchFilter = "metrics.m1 > 0.5 and params.p1 = 'x'";
     private const string SearchOrder = "metrics.m2 DESC";
@@ -23,9 +23,12 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
             return (_results, _notes);
         }
 
-        await client.CheckReachableAsync(ct);
+        foreach (var server in servers.All)
+        {
+            await server.CheckReachableAsync(ct);
+        }
         var tag = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
-        var experimentId = await client.CreateExperimentAsync($"strata-bench-{tag}", ct);
+        var experimentId = await servers.First.CreateExperimentAsync($"strata-bench-{tag}", ct);
         Progress($"experiment {experimentId} created");
 
         await WarmUpAsync(experimentId, ct);
@@ -36,7 +39,10 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
         await LogMetricAsync(runIds, ct);
         await SearchRunsAsync(tag, ct);
         await GetHistoryAsync(experimentId, ct);
-        Ceiling(batches, batchRate);
+        if (!options.NoCeiling)
+        {
+            Ceiling(batches, batchRate);
+        }
         return (_results, _notes);
     }
 
@@ -44,15 +50,15 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
     private async Task WarmUpAsync(string experimentId, CancellationToken ct)
     {
         var runs = new string[options.Connections];
-        await Workers.RunAsync(options.Connections, runs.Length, async (i, c) =>
-            runs[i] = await client.CreateRunAsync(experimentId, _baseTimestamp, $"warmup-{i}", c), null, ct);
+        await Workers.RunAsync(options.Connections, runs.Length, async (i, w, c) =>
+            runs[i] = await servers.For(w).CreateRunAsync(experimentId, _baseTimestamp, $"warmup-{i}", c), null, ct);
         var points = new MetricPoint[options.BatchSize];
-        await Workers.RunAsync(options.Connections, options.Connections * 4, async (i, c) =>
+        await Workers.RunAsync(options.Connections, options.Connections * 4, async (i, w, c) =>
         {
             var batch = points.Select((_, j) => new MetricPoint("warmup", j, _baseTimestamp + j, (i * points.Length) + j)).ToArray();
-            await client.LogBatchAsync(runs[i % runs.Length], batch, [], c);
-            await client.LogMetricAsync(runs[i % runs.Length], new MetricPoint("warmup_single", i, _baseTimestamp, i), c);
-            using var _ = await client.SearchRunsAsync(experimentId, "metrics.warmup > 0.5 and params.p = 'x'", "metrics.warmup DESC", 10, c);
+            await servers.For(w).LogBatchAsync(runs[i % runs.Length], batch, [], c);
+            await servers.For(w).LogMetricAsync(runs[i % runs.Length], new MetricPoint("warmup_single", i, _baseTimestamp, i), c);
+            using var _ = await servers.For(w).SearchRunsAsync(experimentId, "metrics.warmup > 0.5 and params.p = 'x'", "metrics.warmup DESC", 10, c);
         }, null, ct);
         Progress("warm-up done");
     }
@@ -61,8 +67,8 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
     {
         var runIds = new string[options.CreateRuns];
         var latencies = new Latencies();
-        var elapsed = await Workers.RunAsync(options.Connections, runIds.Length, async (i, c) =>
-            runIds[i] = await client.CreateRunAsync(experimentId, _baseTimestamp + i, null, c), latencies, ct);
+        var elapsed = await Workers.RunAsync(options.Connections, runIds.Length, async (i, w, c) =>
+            runIds[i] = await servers.For(w).CreateRunAsync(experimentId, _baseTimestamp + i, null, c), latencies, ct);
         Add(new BenchResult("create-run", $"{runIds.Length:N0} runs", elapsed, runIds.Length / elapsed.TotalSeconds, "runs/s", latencies));
         return [.. runIds];
     }
@@ -70,11 +76,11 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
     private async Task<double> LogBatchAsync(MetricBatches batches, int batchCount, CancellationToken ct)
     {
         var latencies = new Latencies();
-        var elapsed = await Workers.RunAsync(options.Connections, batchCount, async (b, c) =>
+        var elapsed = await Workers.RunAsync(options.Connections, batchCount, async (b, w, c) =>
         {
             var rows = new MetricPoint[batches.BatchSize];
             batches.Fill(b, rows);
-            await client.LogBatchAsync(batches.RunFor(b), rows, [], c);
+            await servers.For(w).LogBatchAsync(batches.RunFor(b), rows, [], c);
         }, latencies, ct);
         var metrics = (long)batchCount * batches.BatchSize;
         var rate = metrics / elapsed.TotalSeconds;
@@ -86,26 +92,26 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
     private async Task LogMetricAsync(IReadOnlyList<string> runIds, CancellationToken ct)
     {
         var latencies = new Latencies();
-        var elapsed = await Workers.RunAsync(options.Connections, options.SingleCalls, (i, c) =>
-            client.LogMetricAsync(runIds[i % runIds.Count], new MetricPoint("single", MetricBatches.Unit((ulong)i), _baseTimestamp + i, i), c),
+        var elapsed = await Workers.RunAsync(options.Connections, options.SingleCalls, (i, w, c) =>
+            servers.For(w).LogMetricAsync(runIds[i % runIds.Count], new MetricPoint("single", MetricBatches.Unit((ulong)i), _baseTimestamp + i, i), c),
             latencies, ct);
         Add(new BenchResult("log-metric", $"{options.SingleCalls:N0} calls", elapsed, options.SingleCalls / elapsed.TotalSeconds, "calls/s", latencies));
     }
 
     private async Task SearchRunsAsync(string tag, CancellationToken ct)
     {
-        var experimentId = await client.CreateExperimentAsync($"strata-bench-search-{tag}", ct);
+        var experimentId = await servers.First.CreateExperimentAsync($"strata-bench-search-{tag}", ct);
         var seeded = new (string RunId, bool P1IsX, double M1, double M2)[options.SearchRuns];
-        var seedTime = await Workers.RunAsync(options.Connections, seeded.Length, async (i, c) =>
+        var seedTime = await Workers.RunAsync(options.Connections, seeded.Length, async (i, w, c) =>
         {
-            var runId = await client.CreateRunAsync(experimentId, _baseTimestamp + i, null, c);
+            var runId = await servers.For(w).CreateRunAsync(experimentId, _baseTimestamp + i, null, c);
             var metrics = Enumerable.Range(1, 5)
                 .Select(k => new MetricPoint($"m{k}", MetricBatches.Unit(((ulong)i << 8) | (uint)k), _baseTimestamp, 0))
                 .ToArray();
             var parameters = Enumerable.Range(1, 5)
                 .Select(k => ($"p{k}", k == 1 ? (i % 2 == 0 ? "x" : "y") : $"value-{i % (10 * k)}"))
                 .ToList();
-            await client.LogBatchAsync(runId, metrics, parameters, c);
+            await servers.For(w).LogBatchAsync(runId, metrics, parameters, c);
             seeded[i] = (runId, i % 2 == 0, metrics[0].Value, metrics[1].Value);
         }, null, ct);
         _notes.Add($"search seed: {seeded.Length:N0} runs x (5 params + 5 metrics) in {seedTime.TotalSeconds:F1} s "
@@ -114,16 +120,17 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
 
         var expected = seeded.Where(r => r.P1IsX && r.M1 > 0.5).OrderByDescending(r => r.M2).Take(SearchPageSize).Select(r => r.RunId).ToList();
         var latencies = new Latencies();
-        var elapsed = await Workers.RunAsync(1, options.SearchQueries, async (i, c) =>
+        var elapsed = await Workers.RunAsync(1, options.SearchQueries, async (i, _, c) =>
         {
-            using var page = await client.SearchRunsAsync(experimentId, SearchFilter, SearchOrder, SearchPageSize, c);
-            if (i == 0)
+            using var page = await servers.For(i).SearchRunsAsync(experimentId, SearchFilter, SearchOrder, SearchPageSize, c);
+            // The first page each replica answers is checked: they share one database, so all must agree.
+            if (i < servers.Count)
             {
                 Verify(page, expected);
             }
         }, latencies, ct);
         Add(new BenchResult($"search-runs ({seeded.Length:N0} runs)", $"{options.SearchQueries:N0} queries", elapsed,
-            options.SearchQueries / elapsed.TotalSeconds, "queries/s", latencies, $"1 connection, {expected.Count} runs/page, result checked"));
+            options.SearchQueries / elapsed.TotalSeconds, "queries/s", latencies, $"1 connection, {expected.Count} runs/page, result checked" + (servers.Count > 1 ? $" on each of {servers.Count} servers" : "")));
     }
 
     private static void Verify(JsonDocument page, List<string> expected)
@@ -142,24 +149,24 @@ internal sealed class TrackingBench(BenchOptions options, TrackingClient client,
 
     private async Task GetHistoryAsync(string experimentId, CancellationToken ct)
     {
-        var runId = await client.CreateRunAsync(experimentId, _baseTimestamp, "history", ct);
+        var runId = await servers.First.CreateRunAsync(experimentId, _baseTimestamp, "history", ct);
         var steps = options.HistorySteps;
         var batchCount = (steps + options.BatchSize - 1) / options.BatchSize;
-        await Workers.RunAsync(options.Connections, batchCount, async (b, c) =>
+        await Workers.RunAsync(options.Connections, batchCount, async (b, w, c) =>
         {
             var first = b * options.BatchSize;
             var rows = Enumerable.Range(first, Math.Min(options.BatchSize, steps - first))
                 .Select(s => new MetricPoint("loss", 1.0 / (s + 1), _baseTimestamp + s, s))
                 .ToArray();
-            await client.LogBatchAsync(runId, rows, [], c);
+            await servers.For(w).LogBatchAsync(runId, rows, [], c);
         }, null, ct);
         Progress($"history of {steps:N0} points logged");
 
         var latencies = new Latencies();
         var pages = 0;
-        var elapsed = await Workers.RunAsync(1, options.HistoryReads, async (_, c) =>
+        var elapsed = await Workers.RunAsync(1, options.HistoryReads, async (i, _, c) =>
         {
-            var read = await client.GetHistoryAsync(runId, "loss", options.HistoryPageSize, c);
+            var read = await servers.For(i).GetHistoryAsync(runId, "loss", options.HistoryPageSize, c);
             if (read.Points != steps || !read.Ordered || read.LastStep != steps - 1)
             {
                 throw new BenchException(
