@@ -57,12 +57,18 @@ internal sealed class MetricHistoryResult(TrackingService service, MetricHistory
             }
 
             TrackingJson.WriteMetricPoint(writer, key, point);
-            return writer.BytesPending >= FlushBytes ? FlushAsync(ct) : ValueTask.CompletedTask;
+
+            // Counted from the writer's totals, not BytesPending alone: over a PipeWriter the writer commits
+            // each full segment itself, so its pending count never reaches the threshold.
+            return writer.BytesCommitted + writer.BytesPending - _flushedAt >= FlushBytes ? FlushAsync(ct) : ValueTask.CompletedTask;
         }
+
+        private long _flushedAt;
 
         private async ValueTask FlushAsync(CancellationToken ct)
         {
             writer.Flush();
+            _flushedAt = writer.BytesCommitted;
             await pipe.FlushAsync(ct).ConfigureAwait(false);
         }
     }
