@@ -333,6 +333,33 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
 
     public Task<Page<Metric>> GetMetricHistoryAsync(MetricHistoryRequest request, CancellationToken ct)
     {
+        var (runId, key, maxResults) = ValidateHistoryRequest(request);
+        return store.GetMetricHistoryAsync(runId, key, maxResults, NullIfEmpty(request.PageToken), ct);
+    }
+
+    /// <summary>
+    /// <see cref="GetMetricHistoryAsync(MetricHistoryRequest, CancellationToken)"/> handing each point to
+    /// <paramref name="sink"/> as it is read, when the store can stream; returns the next page token.
+    /// </summary>
+    public async Task<string?> ReadMetricHistoryAsync(MetricHistoryRequest request, IMetricHistorySink sink, CancellationToken ct)
+    {
+        var (runId, key, maxResults) = ValidateHistoryRequest(request);
+        if (store is ITrackingHistoryReader reader)
+        {
+            return await reader.ReadMetricHistoryAsync(runId, key, maxResults, NullIfEmpty(request.PageToken), sink, ct).ConfigureAwait(false);
+        }
+
+        var page = await store.GetMetricHistoryAsync(runId, key, maxResults, NullIfEmpty(request.PageToken), ct).ConfigureAwait(false);
+        foreach (var m in page.Items)
+        {
+            await sink.WriteAsync(new MetricPoint(m.Value, m.Timestamp, m.Step, m.ModelId, m.DatasetName, m.DatasetDigest), ct).ConfigureAwait(false);
+        }
+
+        return page.NextPageToken;
+    }
+
+    private static (string RunId, string Key, int? MaxResults) ValidateHistoryRequest(MetricHistoryRequest request)
+    {
         var runId = TrackingValidation.Required(request.RunId, "run_id");
         var key = TrackingValidation.Required(request.MetricKey, "metric_key");
         if (request.MaxResults is < 0)
@@ -342,7 +369,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
 
         // Absent or 0 means everything; the client always sends 25000 and follows the token.
         int? maxResults = request.MaxResults is null or 0 ? null : (int)Math.Min(request.MaxResults.Value, int.MaxValue);
-        return store.GetMetricHistoryAsync(runId, key, maxResults, NullIfEmpty(request.PageToken), ct);
+        return (runId, key, maxResults);
     }
 
     public Task<IReadOnlyList<Metric>> GetMetricHistoryBulkIntervalAsync(MetricHistoryBulkIntervalRequest request, CancellationToken ct)

@@ -358,14 +358,9 @@ public static class TrackingApi
     private static async Task<IResult> GetMetricHistory(HttpContext ctx, TrackingService service)
     {
         var r = await WireRequest.ReadAsync(ctx);
-        var page = await service.GetMetricHistoryAsync(
-            new MetricHistoryRequest(TrackingWire.RunId(r), r.String("metric_key"), r.Int64("max_results"), r.String("page_token")),
-            ctx.RequestAborted);
-        return WireResults.Object(page, static (w, page) =>
-        {
-            TrackingJson.WriteMetrics(w, "metrics"u8, page.Items);
-            TrackingJson.WriteNextPageToken(w, page.NextPageToken);
-        });
+        return new MetricHistoryResult(
+            service,
+            new MetricHistoryRequest(TrackingWire.RunId(r), r.String("metric_key"), r.Int64("max_results"), r.String("page_token")));
     }
 
     private static async Task<IResult> GetMetricHistoryBulkInterval(HttpContext ctx, TrackingService service)

@@ -124,6 +124,20 @@ public static class TrackingJson
         w.WriteEndObject();
     }
 
+    /// <summary>A streamed history point: the same members, in the same order, as <see cref="WriteMetric(Utf8JsonWriter, Metric)"/> of a history page.</summary>
+    public static void WriteMetricPoint(Utf8JsonWriter w, JsonEncodedText key, in MetricPoint p)
+    {
+        w.WriteStartObject();
+        w.WriteString("key"u8, key);
+        WriteDouble(w, "value"u8, p.Value);
+        w.WriteNumber("timestamp"u8, p.Timestamp);
+        w.WriteNumber("step"u8, p.Step);
+        WriteOptional(w, "model_id"u8, p.ModelId);
+        WriteOptional(w, "dataset_name"u8, p.DatasetName);
+        WriteOptional(w, "dataset_digest"u8, p.DatasetDigest);
+        w.WriteEndObject();
+    }
+
     public static void WriteMetrics(Utf8JsonWriter w, ReadOnlySpan<byte> name, IReadOnlyList<Metric> metrics)
     {
         if (metrics.Count == 0)

@@ -4,13 +4,22 @@ using Strata.Core.Tracking;
 
 namespace Strata.Storage.Tracking;
 
-public sealed partial class TrackingStore
+public sealed partial class TrackingStore : ITrackingHistoryReader
 {
     private const string HistoryColumns =
         "metrics.run_id AS RunId, metrics.key AS Key, metrics.value AS Value, metrics.is_nan AS IsNan, metrics.timestamp AS Timestamp, " +
         "metrics.step AS Step, metrics.model_id AS ModelId, metrics.dataset_name AS DatasetName, metrics.dataset_digest AS DatasetDigest";
 
-    public Task<Page<Metric>> GetMetricHistoryAsync(string runId, string metricKey, int? maxResults, string? pageToken, CancellationToken ct)
+    public async Task<Page<Metric>> GetMetricHistoryAsync(string runId, string metricKey, int? maxResults, string? pageToken, CancellationToken ct)
+    {
+        // Sized up front: a page is usually full, and growing a 25k list copies it ~15 times.
+        var sink = new MetricListSink(metricKey, maxResults is > 0 ? Math.Min(maxResults.Value, 25_000) : 1024);
+        var next = await ReadMetricHistoryAsync(runId, metricKey, maxResults, pageToken, sink, ct).ConfigureAwait(false);
+        return new Page<Metric>(sink.Items, next);
+    }
+
+    public Task<string?> ReadMetricHistoryAsync(
+        string runId, string metricKey, int? maxResults, string? pageToken, IMetricHistorySink sink, CancellationToken ct)
     {
         var fingerprint = "history|" + runId + "|" + metricKey;
         var token = PageToken.Decode(pageToken, fingerprint);
@@ -31,16 +40,14 @@ public sealed partial class TrackingStore
 
                 // The history key (run, key, timestamp, step, value, is_nan) is exactly this order, so the
                 // read - and a keyset page after the last row - is one index range scan.
-                string? next = null;
                 var sql = HistorySql(keyset: token is not null, limited: limit is not null);
-                // Sized up front: a page is usually full, and growing a 25k list copies it ~15 times.
-                var items = new List<Metric>(limit is { } l ? Math.Min(l, 25_000) : 1024);
-                object? lastValue = null;
-                long lastNan = 0;
+                var count = 0;
+                long lastTimestamp = 0, lastStep = 0, lastNan = 0;
+                double lastValue = 0;
 
-                // Read by hand: a 100k-point history is the common large read, and a row parser plus an
-                // intermediate row object per point would double its cost.
-                await using (var reader = await c.ExecuteReaderAsync(Cmd(sql, new
+                // Read by hand, ordinal and unboxed, and hand each row on as it comes: a 100k-point history
+                // is the common large read, and an object per point would double its cost.
+                await using var reader = await c.ExecuteReaderAsync(Cmd(sql, new
                 {
                     runId,
                     metricKey,
@@ -49,36 +56,50 @@ public sealed partial class TrackingStore
                     v = token?.Keys![2],
                     n = token?.Keys![3],
                     take = (limit ?? 0) + 1,
-                }, null, ct2)).ConfigureAwait(false))
+                }, null, ct2)).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct2).ConfigureAwait(false))
                 {
-                    while (await reader.ReadAsync(ct2).ConfigureAwait(false))
+                    if (count == limit)
                     {
-                        if (items.Count == limit)
-                        {
-                            var last = items[^1];
-                            next = new PageToken(fingerprint, [last.Timestamp, last.Step, lastValue!, lastNan], null).Encode();
-                            break;
-                        }
+                        // One row past the page says there is a next page; the token is the last row's key.
+                        return new PageToken(fingerprint, [lastTimestamp, lastStep, lastValue, lastNan], null).Encode();
+                    }
 
-                        var value = reader.GetDouble(0);
-                        var isNan = reader.GetInt64(1);
-                        lastValue = value;
-                        lastNan = isNan;
-                        items.Add(new Metric(
-                            metricKey,
-                            isNan != 0 ? double.NaN : value,
-                            reader.GetInt64(2),
-                            reader.GetInt64(3),
-                            null,
+                    lastValue = reader.GetDouble(0);
+                    lastNan = reader.GetInt64(1);
+                    lastTimestamp = reader.GetInt64(2);
+                    lastStep = reader.GetInt64(3);
+                    count++;
+                    var pending = sink.WriteAsync(
+                        new MetricPoint(
+                            lastNan != 0 ? double.NaN : lastValue,
+                            lastTimestamp,
+                            lastStep,
                             reader.IsDBNull(4) ? null : reader.GetString(4),
                             reader.IsDBNull(5) ? null : reader.GetString(5),
-                            reader.IsDBNull(6) ? null : reader.GetString(6)));
+                            reader.IsDBNull(6) ? null : reader.GetString(6)),
+                        ct2);
+                    if (!pending.IsCompletedSuccessfully)
+                    {
+                        await pending.ConfigureAwait(false);
                     }
                 }
 
-                return new Page<Metric>(items, next);
+                return (string?)null;
             },
             ct);
+    }
+
+    /// <summary>Collects a history page as <see cref="Metric"/>s for <see cref="GetMetricHistoryAsync"/>.</summary>
+    private sealed class MetricListSink(string key, int capacity) : IMetricHistorySink
+    {
+        public List<Metric> Items { get; } = new(capacity);
+
+        public ValueTask WriteAsync(in MetricPoint point, CancellationToken ct)
+        {
+            Items.Add(new Metric(key, point.Value, point.Timestamp, point.Step, null, point.ModelId, point.DatasetName, point.DatasetDigest));
+            return ValueTask.CompletedTask;
+        }
     }
 
     public Task<IReadOnlyList<Metric>> GetMetricHistoryBulkIntervalAsync(

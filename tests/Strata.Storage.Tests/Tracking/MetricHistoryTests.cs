@@ -91,24 +91,22 @@ public abstract class MetricHistoryTests<TFixture>(TFixture fixture) : TrackingT
     }
 
     [Fact]
-    public async Task A_100k_point_history_reads_fast()
+    public async Task A_100k_point_history_reads_whole_and_in_order()
     {
+        // Speed is measured in bench/ (and the plan test pins the access path); this checks the large read itself.
         var id = await RunWithHistoryAsync(100_000, i => new Metric("loss", i * 0.5, 1_700_000_000_000 + i, i));
-        await Store.GetMetricHistoryAsync(id, "loss", null, null, Ct); // warm the page cache
-        var sw = Stopwatch.StartNew();
         var page = await Store.GetMetricHistoryAsync(id, "loss", null, null, Ct);
-        sw.Stop();
         Assert.Equal(100_000, page.Items.Count);
-        // A loose guard (the machine is shared with parallel builds); the plan test pins the access path
-        // and bench figures are reported separately.
-        Assert.True(sw.ElapsedMilliseconds < 2000, $"100k-point history took {sw.ElapsedMilliseconds} ms");
-        Console.WriteLine($"[bench] 100k-point history read: {sw.ElapsedMilliseconds} ms");
+        Assert.Null(page.NextPageToken);
+        for (var i = 0; i < page.Items.Count; i++)
+        {
+            Assert.Equal(i, page.Items[i].Step);
+        }
 
-        sw.Restart();
         var bulk = await Store.GetMetricHistoryBulkIntervalAsync([id], "loss", null, null, 2500, Ct);
-        sw.Stop();
         Assert.InRange(bulk.Count, 2000, 2502);
-        Assert.True(sw.ElapsedMilliseconds < 2000, $"bulk interval took {sw.ElapsedMilliseconds} ms");
-        Console.WriteLine($"[bench] bulk interval over 100k steps: {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(0, bulk[0].Step);
+        Assert.Equal(99_999, bulk[^1].Step);
     }
+
 }
