@@ -1,9 +1,6 @@
-using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Dapper;
 using Strata.Core.Errors;
 using Strata.Storage.Database;
@@ -18,16 +15,14 @@ public sealed class PredictionLogStore(IDatabase database)
 {
     private const int ColumnsPerRow = 10;
 
-    // Relaxed escaping: the logged bodies are JSON themselves, and escaping every quote as \u0022 would triple them.
-    // The text only ever goes to SQLite's json_each, never into HTML.
-    private static readonly JsonWriterOptions BatchJsonOptions = new()
-    {
-        SkipValidation = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    /// <summary>Rows per INSERT statement on PostgreSQL (fewer round trips); the whole batch is one transaction.</summary>
-    private int RowsPerInsert => Math.Min(200, database.Dialect.MaxParametersPerStatement / ColumnsPerRow);
+    /// <summary>
+    /// Rows per INSERT statement. PostgreSQL wants many (fewer round trips); on SQLite, where a statement's parameters
+    /// are bound by name and looked up linearly, one prepared row re-executed is fastest (see
+    /// <see cref="SqlDialect.MetricRowsPerInsert"/>). Either way the whole batch is one transaction.
+    /// </summary>
+    private int RowsPerInsert => database.Dialect.Kind == SqlDialectKind.Sqlite
+        ? 1
+        : Math.Min(200, database.Dialect.MaxParametersPerStatement / ColumnsPerRow);
 
     public Task InsertAsync(IReadOnlyList<PredictionLogRecord> records, CancellationToken ct)
     {
@@ -37,18 +32,8 @@ public sealed class PredictionLogStore(IDatabase database)
             return Task.CompletedTask;
         }
 
-        if (database.Dialect.Kind == SqlDialectKind.Sqlite)
-        {
-            // Text that JSON cannot carry (a lone UTF-16 surrogate in an error message) falls back to a prepared row
-            // insert per row, which stores what it always stored.
-            return SqliteBatchJson(records) is { } rows ? InsertSqliteJsonAsync(rows, ct) : InsertRowsAsync(records, 1, ct);
-        }
-
-        return InsertRowsAsync(records, RowsPerInsert, ct);
-    }
-
-    private Task InsertRowsAsync(IReadOnlyList<PredictionLogRecord> records, int rowsPerInsert, CancellationToken ct) =>
-        database.WriteAsync(
+        var rowsPerInsert = RowsPerInsert;
+        return database.WriteAsync(
             async (c, tx, token) =>
             {
                 // One prepared statement for the full chunks (values re-bound in place), one more for the remainder.
@@ -80,82 +65,7 @@ public sealed class PredictionLogStore(IDatabase database)
                 return 0;
             },
             ct);
-
-    /// <summary>
-    /// SQLite: the whole batch as one JSON array bound to one parameter and unpacked by <c>json_each</c> in a single
-    /// INSERT, instead of one execution per row that binds ten named parameters through ADO.NET (a name lookup and a
-    /// UTF-16 to UTF-8 copy per value, plus the per-execute overhead). The writer shares the cores with the requests it
-    /// logs, so its CPU per row is serving throughput.
-    /// </summary>
-    private static string? SqliteBatchJson(IReadOnlyList<PredictionLogRecord> records)
-    {
-        var json = new ArrayBufferWriter<byte>(records.Count * 256);
-        try
-        {
-            using var writer = new Utf8JsonWriter(json, BatchJsonOptions);
-            writer.WriteStartArray();
-            foreach (var r in records)
-            {
-                writer.WriteStartArray();
-                writer.WriteStringValue(r.RequestId);
-                writer.WriteStringValue(r.ModelName);
-                writer.WriteStringValue(r.ModelVersion);
-                writer.WriteNumberValue(r.TimestampMs);
-                writer.WriteNumberValue(r.LatencyMicroseconds);
-                writer.WriteNumberValue(r.StatusCode);
-                writer.WriteStringValue(r.Protocol);
-                WriteNullable(writer, r.Inputs);
-                WriteNullable(writer, r.Outputs);
-                WriteNullable(writer, r.ErrorMessage);
-                writer.WriteEndArray();
-            }
-
-            writer.WriteEndArray();
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-
-        return Encoding.UTF8.GetString(json.WrittenSpan);
     }
-
-    private Task InsertSqliteJsonAsync(string rows, CancellationToken ct) =>
-        database.WriteAsync(
-            async (c, tx, token) =>
-            {
-                await using var command = c.CreateCommand();
-                command.Transaction = tx;
-                command.CommandText = SqliteJsonInsert;
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = "@rows";
-                parameter.Value = rows;
-                command.Parameters.Add(parameter);
-                await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-                return 0;
-            },
-            ct);
-
-    private static void WriteNullable(Utf8JsonWriter writer, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNullValue();
-        }
-        else
-        {
-            writer.WriteStringValue(value);
-        }
-    }
-
-    // ORDER BY key keeps log ids in batch order; json_extract turns JSON null into SQL NULL and numbers into integers.
-    private const string SqliteJsonInsert = """
-        INSERT INTO prediction_log (request_id, model_name, model_version, timestamp_ms, latency_us, status_code, protocol, inputs, outputs, error_message)
-        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
-               json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'),
-               json_extract(value, '$[8]'), json_extract(value, '$[9]')
-        FROM json_each(@rows) ORDER BY key
-        """;
 
     public async Task<PredictionLogPage> SearchAsync(PredictionLogQuery query, CancellationToken ct)
     {

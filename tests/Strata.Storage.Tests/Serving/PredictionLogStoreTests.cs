@@ -10,9 +10,9 @@ public sealed class SqlitePredictionLogStoreTests(SqliteDatabaseFixture fixture)
     private readonly PredictionLogStore _store = new(fixture.Database);
 
     [Fact]
-    public async Task Text_json_cannot_carry_is_still_written()
+    public async Task A_lone_surrogate_is_stored_as_a_replacement_character()
     {
-        // A lone surrogate cannot go into the batch's JSON; the batch falls back to one insert per row.
+        // A lone surrogate (from an exception message, say) is stored as U+FFFD, not refused with the rest of its batch.
         PredictionLogRecord[] rows =
         [
             new("req-lone-0", "lone", "1", 9_000, 1, 400, "mlflow", "a,b\n1,2", null, "bad \ud800 text"),
