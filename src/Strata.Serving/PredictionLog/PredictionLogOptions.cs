@@ -17,9 +17,10 @@ public sealed record PredictionLogOptions
 
     /// <summary>
     /// How long the writer waits after a batch that was not full before taking the next, so entries gather into few
-    /// large transactions. A writer that went straight back to the queue stayed busy on one entry at a time, taking
-    /// most of a core from the requests it logs (each transaction's fixed cost paid again and again). Zero writes
-    /// whatever is queued as soon as the previous write ends.
+    /// large transactions. Going straight back to the queue, the writer took only what had arrived during its previous
+    /// write (~36 entries at 30k/s) and paid a transaction's fixed cost (~45 us on SQLite, against ~6 us a row) for
+    /// each: measured 300-420 ms of CPU a second at 30k entries/s, against 100-115 ms with 20 ms here, on the two
+    /// cores the requests it logs run on. Zero writes whatever is queued as soon as the previous write ends.
     /// </summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 
