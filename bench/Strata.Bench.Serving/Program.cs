@@ -75,7 +75,7 @@ try
     {
         var queue = (PredictionLogQueue)app.Services.GetService(typeof(PredictionLogQueue))!;
         var writer = (PredictionLogWriter)app.Services.GetService(typeof(PredictionLogWriter))!;
-        Console.WriteLine($"prediction log ({name}): queued {queue.Enqueued}, written {writer.Written}, dropped {queue.Dropped}, failed {writer.Failed}");
+        Console.WriteLine($"prediction log ({name}): queued {queue.Enqueued}, written {writer.Written} in {writer.Batches} batches, dropped {queue.Dropped}, failed {writer.Failed}");
     }
 }
 finally

@@ -15,6 +15,15 @@ public sealed record PredictionLogOptions
     /// <summary>Most rows the writer puts in one transaction.</summary>
     public int WriteBatchSize { get; init; } = 1000;
 
+    /// <summary>
+    /// How long the writer waits after a batch that was not full before taking the next, so entries gather into few
+    /// large transactions. Going straight back to the queue, the writer took only what had arrived during its previous
+    /// write (~36 entries at 30k/s) and paid a transaction's fixed cost (~45 us on SQLite, against ~6 us a row) for
+    /// each: measured 300-420 ms of CPU a second at 30k entries/s, against 100-115 ms with 20 ms here, on the two
+    /// cores the requests it logs run on. Zero writes whatever is queued as soon as the previous write ends.
+    /// </summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(20);
+
     public void Validate()
     {
         if (SampleRate is < 0 or > 1 || double.IsNaN(SampleRate))
@@ -25,6 +34,11 @@ public sealed record PredictionLogOptions
         if (QueueCapacity < 1 || WriteBatchSize < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(QueueCapacity), "The prediction log queue capacity and batch size must be at least 1.");
+        }
+
+        if (FlushInterval < TimeSpan.Zero || FlushInterval > TimeSpan.FromSeconds(10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FlushInterval), FlushInterval, "The prediction log flush interval must be between 0 and 10 seconds.");
         }
     }
 }

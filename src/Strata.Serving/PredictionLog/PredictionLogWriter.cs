@@ -6,14 +6,19 @@ namespace Strata.Serving.PredictionLog;
 
 /// <summary>
 /// Drains the prediction log queue into the backend store: whatever is queued (up to the batch size) goes in as
-/// multi-row inserts in one transaction. On shutdown it writes what is left before stopping.
+/// one transaction, then, unless the batch was full, the writer waits <see cref="PredictionLogOptions.FlushInterval"/>
+/// for the next one to gather. On shutdown it writes what is left before stopping.
 /// </summary>
 public sealed partial class PredictionLogWriter(PredictionLogQueue queue, PredictionLogStore store, ILogger<PredictionLogWriter> logger) : BackgroundService
 {
     private long _written;
     private long _failed;
+    private long _batches;
 
     public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Transactions written (rows written / batches is the writer's mean batch size).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
 
     public long Failed => Interlocked.Read(ref _failed);
 
@@ -38,7 +43,13 @@ public sealed partial class PredictionLogWriter(PredictionLogQueue queue, Predic
                 }
 
                 await WriteAsync(batch).ConfigureAwait(false);
+                var full = batch.Count >= queue.Options.WriteBatchSize;
                 batch.Clear();
+                if (!full && queue.Options.FlushInterval > TimeSpan.Zero)
+                {
+                    // Let the next batch gather; on shutdown the queue is drained after this short wait.
+                    await Task.Delay(queue.Options.FlushInterval, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -53,6 +64,7 @@ public sealed partial class PredictionLogWriter(PredictionLogQueue queue, Predic
         {
             await store.InsertAsync(batch, CancellationToken.None).ConfigureAwait(false);
             Interlocked.Add(ref _written, batch.Count);
+            Interlocked.Increment(ref _batches);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -5,7 +5,36 @@ using Strata.Storage.Tests.Tracking;
 
 namespace Strata.Storage.Tests.Serving;
 
-public sealed class SqlitePredictionLogStoreTests(SqliteDatabaseFixture fixture) : PredictionLogStoreTests<SqliteDatabaseFixture>(fixture);
+public sealed class SqlitePredictionLogStoreTests(SqliteDatabaseFixture fixture) : PredictionLogStoreTests<SqliteDatabaseFixture>(fixture)
+{
+    private readonly PredictionLogStore _store = new(fixture.Database);
+
+    [Fact]
+    public async Task A_lone_surrogate_is_stored_as_a_replacement_character()
+    {
+        // A lone surrogate (from an exception message, say) is stored as U+FFFD, not refused with the rest of its batch.
+        PredictionLogRecord[] rows =
+        [
+            new("req-lone-0", "lone", "1", 9_000, 1, 400, "mlflow", "a,b\n1,2", null, "bad \ud800 text"),
+            new("req-lone-1", "lone", "1", 9_001, 1, 200, "mlflow", "{}", "[]", null),
+        ];
+        await _store.InsertAsync(rows, default);
+
+        var page = await _store.SearchAsync(new PredictionLogQuery { ModelName = "lone" }, default);
+        Assert.Equal(["req-lone-1", "req-lone-0"], page.Records.Select(r => r.RequestId));
+        Assert.Equal("bad \ufffd text", page.Records[1].ErrorMessage);
+        Assert.Equal(rows[1] with { LogId = page.Records[0].LogId }, page.Records[0]);
+    }
+
+    [Fact]
+    public async Task A_nul_character_survives()
+    {
+        var nul = new PredictionLogRecord("req-nul", "nul", "1", 9_002, 1, 200, "mlflow", "a\u0000b", "c\u0000", null);
+        await _store.InsertAsync([nul], default);
+        var stored = Assert.Single((await _store.SearchAsync(new PredictionLogQuery { ModelName = "nul" }, default)).Records);
+        Assert.Equal(nul with { LogId = stored.LogId }, stored);
+    }
+}
 
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresPredictionLogStoreTests(PostgresDatabaseFixture fixture) : PredictionLogStoreTests<PostgresDatabaseFixture>(fixture);
@@ -46,6 +75,27 @@ public abstract class PredictionLogStoreTests<TFixture>(TFixture fixture) : ICla
         Assert.Equal(400, failed.StatusCode);
         Assert.Null(failed.Outputs);
         Assert.Equal("bad input", failed.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task Bodies_are_stored_exactly_as_given()
+    {
+        string[] bodies =
+        [
+            "{\"dataframe_split\": {\"columns\": [\"a\"], \"data\": [[1.5e3]]}}",
+            "a,b\r\n\"x, y\",2\n",
+            "back\\slash \t tab <html> & 'quote' +plus",
+            "non-ASCII: é 中文 😀 \u001f",
+            "",
+            "   ",
+        ];
+        var rows = bodies.Select((b, i) => new PredictionLogRecord(
+            $"req-exact-{i}", "exact", "v\"1", 7_000 + i, long.MaxValue - i, 200 + i, "v2", b, i % 2 == 0 ? b : null, i % 2 == 0 ? null : b)).ToList();
+        await _store.InsertAsync(rows, default);
+
+        var page = await _store.SearchAsync(new PredictionLogQuery { ModelName = "exact" }, default);
+        Assert.Equal(rows.AsEnumerable().Reverse(), page.Records.Select(r => r with { LogId = 0 }));
+        Assert.Equal(page.Records.Select(r => r.LogId).OrderDescending(), page.Records.Select(r => r.LogId));
     }
 
     [Fact]
