@@ -1,7 +1,7 @@
 namespace Strata.Core.Tracking;
 
 /// <summary>One point of a metric history; the run and key are those of the read.</summary>
-public readonly record struct MetricPoint(
+public readonly record struct MetricHistoryPoint(
     double Value, long Timestamp, long Step, string? ModelId, string? DatasetName, string? DatasetDigest);
 
 /// <summary>Receives the points of a history read in order, as they come off the database.</summary>
@@ -11,7 +11,7 @@ public interface IMetricHistorySink
     /// Takes one point. Usually completes synchronously; it returns a pending task only when the sink
     /// flushes what it has buffered, so a slow consumer holds the reader back instead of memory growing.
     /// </summary>
-    ValueTask WriteAsync(in MetricPoint point, CancellationToken ct);
+    ValueTask WriteAsync(in MetricHistoryPoint point, CancellationToken ct);
 }
 
 /// <summary>

@@ -352,7 +352,7 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
         var page = await store.GetMetricHistoryAsync(runId, key, maxResults, NullIfEmpty(request.PageToken), ct).ConfigureAwait(false);
         foreach (var m in page.Items)
         {
-            await sink.WriteAsync(new MetricPoint(m.Value, m.Timestamp, m.Step, m.ModelId, m.DatasetName, m.DatasetDigest), ct).ConfigureAwait(false);
+            await sink.WriteAsync(new MetricHistoryPoint(m.Value, m.Timestamp, m.Step, m.ModelId, m.DatasetName, m.DatasetDigest), ct).ConfigureAwait(false);
         }
 
         return page.NextPageToken;

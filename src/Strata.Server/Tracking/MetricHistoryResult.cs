@@ -48,7 +48,7 @@ internal sealed class MetricHistoryResult(TrackingService service, MetricHistory
 
         public bool Started { get; private set; }
 
-        public ValueTask WriteAsync(in MetricPoint point, CancellationToken ct)
+        public ValueTask WriteAsync(in MetricHistoryPoint point, CancellationToken ct)
         {
             if (!Started)
             {

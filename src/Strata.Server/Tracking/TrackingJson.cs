@@ -125,7 +125,7 @@ public static class TrackingJson
     }
 
     /// <summary>A streamed history point: the same members, in the same order, as <see cref="WriteMetric(Utf8JsonWriter, Metric)"/> of a history page.</summary>
-    public static void WriteMetricPoint(Utf8JsonWriter w, JsonEncodedText key, in MetricPoint p)
+    public static void WriteMetricPoint(Utf8JsonWriter w, JsonEncodedText key, in MetricHistoryPoint p)
     {
         w.WriteStartObject();
         w.WriteString("key"u8, key);

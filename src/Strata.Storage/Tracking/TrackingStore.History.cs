@@ -71,7 +71,7 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
                     lastStep = reader.GetInt64(3);
                     count++;
                     var pending = sink.WriteAsync(
-                        new MetricPoint(
+                        new MetricHistoryPoint(
                             lastNan != 0 ? double.NaN : lastValue,
                             lastTimestamp,
                             lastStep,
@@ -95,7 +95,7 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
     {
         public List<Metric> Items { get; } = new(capacity);
 
-        public ValueTask WriteAsync(in MetricPoint point, CancellationToken ct)
+        public ValueTask WriteAsync(in MetricHistoryPoint point, CancellationToken ct)
         {
             Items.Add(new Metric(key, point.Value, point.Timestamp, point.Step, null, point.ModelId, point.DatasetName, point.DatasetDigest));
             return ValueTask.CompletedTask;
