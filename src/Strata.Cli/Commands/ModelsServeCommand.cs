@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Hosting;
 using Strata.Core.Errors;
 using Strata.Server;
 using Strata.Serving.Batching;
@@ -99,33 +98,20 @@ internal static class ModelsServeCommand
             return ExitCodes.Configuration;
         }
 
-        await using (app.ConfigureAwait(false))
-        {
-            try
+        var model = options.Serving.Models[0];
+        return await WebAppLifetime.RunAsync(
+            app, options.Host, options.Port, address => $"Serving {model.Name} on {address}",
+            ex =>
             {
-                await app.StartAsync(ct).ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                CliConsole.Error($"cannot listen on {options.Host}:{options.Port}: {ex.Message}");
-                return ExitCodes.Configuration;
-            }
-            catch (Exception ex) when (ex is MlflowException or HttpRequestException or FileNotFoundException or DirectoryNotFoundException)
-            {
-                CliConsole.Error($"cannot load the model '{options.Serving.Models[0].Uri}': {ex.Message}");
+                if (ex is not (MlflowException or HttpRequestException or FileNotFoundException or DirectoryNotFoundException))
+                {
+                    return null;
+                }
+
+                CliConsole.Error($"cannot load the model '{model.Uri}': {ex.Message}");
                 return ExitCodes.Failure;
-            }
-
-            foreach (var address in app.ListeningAddresses())
-            {
-                Console.WriteLine($"Serving {options.Serving.Models[0].Name} on {address}");
-            }
-
-            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-
-        return ExitCodes.Success;
+            },
+            ct).ConfigureAwait(false);
     }
 
     /// <summary><c>strata models</c> with its <c>serve</c> subcommand.</summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Hosting;
 using Strata.Server;
 using Strata.Server.Hosting;
 using Strata.Storage.Database;
@@ -113,28 +112,7 @@ internal static class ServerCommand
             return ExitCodes.Failure;
         }
 
-        await using (app.ConfigureAwait(false))
-        {
-            try
-            {
-                await app.StartAsync(ct).ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                // Kestrel reports a taken port or a bad address as an IOException.
-                CliConsole.Error($"cannot listen on {options.Host}:{options.Port}: {ex.Message}");
-                return ExitCodes.Configuration;
-            }
-
-            foreach (var address in app.ListeningAddresses())
-            {
-                Console.WriteLine($"Strata server listening on {address}");
-            }
-
-            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-
-        return ExitCodes.Success;
+        return await WebAppLifetime.RunAsync(
+            app, options.Host, options.Port, address => $"Strata server listening on {address}", startFailure: null, ct).ConfigureAwait(false);
     }
 }
