@@ -18,6 +18,8 @@ namespace Strata.Server.Registry;
 /// </summary>
 public static class RegistryApi
 {
+    private static readonly JsonEncodedText RegisteredModelsName = JsonEncodedText.Encode("registered_models");
+
     public const string StrataPrefix = "/api/2.0/strata/registry";
 
     public static IEndpointRouteBuilder MapRegistryApi(this IEndpointRouteBuilder app)
@@ -115,21 +117,7 @@ public static class RegistryApi
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchRegisteredModelsAsync(
             r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
-        return WireResults.Object(page, static (w, page) =>
-        {
-            if (page.Items.Count > 0)
-            {
-                w.WriteStartArray("registered_models"u8);
-                foreach (var model in page.Items)
-                {
-                    RegistryJson.WriteRegisteredModel(w, model);
-                }
-
-                w.WriteEndArray();
-            }
-
-            TrackingJson.WriteNextPageToken(w, page.NextPageToken);
-        });
+        return WireResults.Page(page, RegisteredModelsName, RegistryJson.WriteRegisteredModel);
     }
 
     private static async Task<IResult> GetLatestVersions(HttpContext ctx, RegistryService service)

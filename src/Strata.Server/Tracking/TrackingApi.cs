@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -13,6 +14,10 @@ namespace Strata.Server.Tracking;
 /// <summary>The MLflow tracking REST endpoints (spec §5.1-5.4) under <c>/api/2.0/mlflow</c> and <c>/ajax-api/2.0/mlflow</c>.</summary>
 public static class TrackingApi
 {
+    private static readonly JsonEncodedText ExperimentsName = JsonEncodedText.Encode("experiments");
+    private static readonly JsonEncodedText RunsName = JsonEncodedText.Encode("runs");
+    private static readonly JsonEncodedText ModelsName = JsonEncodedText.Encode("models");
+
     // MLflow's limits for experiments/search-datasets: 20 experiments a request, 1000 summaries returned.
     private const int MaxExperimentIdsPerDatasetSearch = 20;
     private const int MaxDatasetSummaries = 1000;
@@ -126,21 +131,7 @@ public static class TrackingApi
         var page = await service.SearchExperimentsAsync(
             new SearchExperimentsRequest(r.Int64("max_results"), r.String("page_token"), r.String("filter"), r.Strings("order_by"), r.Enum<ViewType>("view_type")),
             ctx.RequestAborted);
-        return WireResults.Object(page, static (w, page) =>
-        {
-            if (page.Items.Count > 0)
-            {
-                w.WriteStartArray("experiments"u8);
-                foreach (var experiment in page.Items)
-                {
-                    TrackingJson.WriteExperiment(w, experiment);
-                }
-
-                w.WriteEndArray();
-            }
-
-            TrackingJson.WriteNextPageToken(w, page.NextPageToken);
-        });
+        return WireResults.Page(page, ExperimentsName, TrackingJson.WriteExperiment);
     }
 
     private static async Task<IResult> DeleteExperiment(HttpContext ctx, TrackingService service)
@@ -264,21 +255,7 @@ public static class TrackingApi
             new SearchRunsRequest(
                 r.Strings("experiment_ids"), r.String("filter"), r.Enum<ViewType>("run_view_type"), r.Int64("max_results"), r.Strings("order_by"), r.String("page_token")),
             ctx.RequestAborted);
-        return WireResults.Object(page, static (w, page) =>
-        {
-            if (page.Items.Count > 0)
-            {
-                w.WriteStartArray("runs"u8);
-                foreach (var run in page.Items)
-                {
-                    TrackingJson.WriteRun(w, run);
-                }
-
-                w.WriteEndArray();
-            }
-
-            TrackingJson.WriteNextPageToken(w, page.NextPageToken);
-        });
+        return WireResults.Page(page, RunsName, TrackingJson.WriteRun);
     }
 
     private static async Task<IResult> LogMetric(HttpContext ctx, TrackingService service)
@@ -440,21 +417,7 @@ public static class TrackingApi
                 r.Strings("experiment_ids"), r.String("filter"), r.Int64("max_results"), r.Objects("order_by", TrackingWire.LoggedModelOrder), r.String("page_token"),
                 r.Objects("datasets", TrackingWire.LoggedModelDataset)),
             ctx.RequestAborted);
-        return WireResults.Object(page, static (w, page) =>
-        {
-            if (page.Items.Count > 0)
-            {
-                w.WriteStartArray("models"u8);
-                foreach (var model in page.Items)
-                {
-                    TrackingJson.WriteLoggedModel(w, model);
-                }
-
-                w.WriteEndArray();
-            }
-
-            TrackingJson.WriteNextPageToken(w, page.NextPageToken);
-        });
+        return WireResults.Page(page, ModelsName, TrackingJson.WriteLoggedModel);
     }
 
     // ---- results ----

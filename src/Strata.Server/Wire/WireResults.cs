@@ -20,6 +20,30 @@ public static class WireResults
     /// <summary>A JSON object whose members <paramref name="write"/> emits.</summary>
     public static IResult Object<T>(T state, Action<Utf8JsonWriter, T> write) => new ObjectResult<T>(state, write);
 
+    /// <summary>
+    /// A search page: <c>{"&lt;name&gt;": [...], "next_page_token": "..."}</c>, the array omitted when empty and the
+    /// token omitted on the last page, as MLflow does.
+    /// </summary>
+    public static IResult Page<T>(Core.Tracking.Page<T> page, JsonEncodedText arrayName, Action<Utf8JsonWriter, T> writeItem) =>
+        Object((page, arrayName, writeItem), static (w, s) =>
+        {
+            if (s.page.Items.Count > 0)
+            {
+                w.WriteStartArray(s.arrayName);
+                foreach (var item in s.page.Items)
+                {
+                    s.writeItem(w, item);
+                }
+
+                w.WriteEndArray();
+            }
+
+            if (!string.IsNullOrEmpty(s.page.NextPageToken))
+            {
+                w.WriteString("next_page_token"u8, s.page.NextPageToken);
+            }
+        });
+
     private sealed class ObjectResult<T>(T state, Action<Utf8JsonWriter, T> write) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
