@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Strata.Core.Errors;
 using Strata.Storage.Database;
 
@@ -16,13 +17,10 @@ public sealed class PredictionLogStore(IDatabase database)
     private const int ColumnsPerRow = 10;
 
     /// <summary>
-    /// Rows per INSERT statement. PostgreSQL wants many (fewer round trips); on SQLite, where a statement's parameters
-    /// are bound by name and looked up linearly, one prepared row re-executed is fastest (see
-    /// <see cref="SqlDialect.MetricRowsPerInsert"/>). Either way the whole batch is one transaction.
+    /// Rows per INSERT statement on PostgreSQL, where many rows a statement save round trips. (SQLite takes the raw
+    /// per-row path of <see cref="SqlitePredictionLogInserter"/>.) Either way the whole batch is one transaction.
     /// </summary>
-    private int RowsPerInsert => database.Dialect.Kind == SqlDialectKind.Sqlite
-        ? 1
-        : Math.Min(200, database.Dialect.MaxParametersPerStatement / ColumnsPerRow);
+    private int RowsPerInsert => Math.Min(200, database.Dialect.MaxParametersPerStatement / ColumnsPerRow);
 
     public Task InsertAsync(IReadOnlyList<PredictionLogRecord> records, CancellationToken ct)
     {
@@ -30,6 +28,17 @@ public sealed class PredictionLogStore(IDatabase database)
         if (records.Count == 0)
         {
             return Task.CompletedTask;
+        }
+
+        if (database.Dialect.Kind == SqlDialectKind.Sqlite)
+        {
+            return database.WriteAsync(
+                (c, _, _) =>
+                {
+                    SqlitePredictionLogInserter.Insert((SqliteConnection)c, records);
+                    return Task.FromResult(0);
+                },
+                ct);
         }
 
         var rowsPerInsert = RowsPerInsert;
@@ -46,7 +55,7 @@ public sealed class PredictionLogStore(IDatabase database)
                         Bind(command, records, chunk * rowsPerInsert, rowsPerInsert);
                         if (chunk == 0 && full > 1)
                         {
-                            // Prepared once values are bound, so every provider knows the parameter types.
+                            // Prepared once values are bound, so the provider knows the parameter types.
                             await command.PrepareAsync(token).ConfigureAwait(false);
                         }
 

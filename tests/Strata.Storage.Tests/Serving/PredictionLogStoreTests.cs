@@ -52,7 +52,7 @@ public abstract class PredictionLogStoreTests<TFixture>(TFixture fixture) : ICla
     [Fact]
     public async Task A_batch_is_written_and_read_back_newest_first_in_pages()
     {
-        // 450 rows: two full chunks of 200 on PostgreSQL plus a remainder; 450 single-row executions on SQLite.
+        // 450 rows: two full chunks of 200 on PostgreSQL plus a remainder; one prepared statement stepped 450 times on SQLite.
         var rows = Enumerable.Range(0, 450).Select(i => Row("paged", i < 300 ? "1" : "2", 1_000 + i, i, i % 50 == 0 ? 400 : 200)).ToList();
         await _store.InsertAsync(rows, default);
 
@@ -109,6 +109,19 @@ public abstract class PredictionLogStoreTests<TFixture>(TFixture fixture) : ICla
         Assert.Empty(none.Records);
         var everyModel = await _store.SearchAsync(new PredictionLogQuery { StartTimeMs = 5_019, EndTimeMs = 5_019 }, default);
         Assert.Equal("req-ranged-19", Assert.Single(everyModel.Records).RequestId);
+    }
+
+    [Fact]
+    public async Task A_batch_with_a_bad_row_writes_none_of_its_rows()
+    {
+        // The NULL request id of the third row is refused; the two rows before it must not stay behind.
+        var rows = Enumerable.Range(0, 5).Select(i => Row("atomic", "1", 8_000 + i, i)).ToList();
+        rows[2] = rows[2] with { RequestId = null! };
+        await Assert.ThrowsAnyAsync<Exception>(() => _store.InsertAsync(rows, default));
+
+        Assert.Empty((await _store.SearchAsync(new PredictionLogQuery { ModelName = "atomic" }, default)).Records);
+        await _store.InsertAsync([Row("atomic", "1", 8_100, 9)], default);
+        Assert.Equal("req-atomic-9", Assert.Single((await _store.SearchAsync(new PredictionLogQuery { ModelName = "atomic" }, default)).Records).RequestId);
     }
 
     [Fact]
