@@ -123,7 +123,8 @@ static async Task<WebApplication> StartServingAsync(string root, string name, Be
                 PredictionLog = new PredictionLogOptions { SampleRate = 1.0 },
             },
         },
-        builder => builder.Logging.ClearProviders());
+        // The product's logging (console, ServingHost's defaults), minus the start-up lines.
+        builder => builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning));
     await app.StartAsync();
     return app;
 }

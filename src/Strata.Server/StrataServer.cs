@@ -41,13 +41,16 @@ public static class StrataServer
             ApplicationName = typeof(StrataServer).Assembly.GetName().Name,
         });
         // Defaults that appsettings/environment (Logging__LogLevel__...) can still override: ASP.NET's own
-        // per-request Information lines cost ~15% of log-batch throughput; Strata logs requests at Debug.
+        // per-request Information lines cost ~15% of log-batch throughput; Strata logs requests at Debug. With its
+        // hosting category enabled at any level, ASP.NET also starts an Activity per request for log correlation
+        // (OpenTelemetry, when configured, still gets its own).
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData = new Dictionary<string, string?>
             {
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
             },
         });
         builder.WebHost.ConfigureKestrel(kestrel =>

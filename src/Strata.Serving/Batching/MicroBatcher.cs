@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using Strata.Core.Errors;
 using Strata.Core.Models;
 using Strata.Serving.Runtimes;
@@ -33,17 +34,20 @@ public sealed class MicroBatcher : IPredictor
         _loop = Task.Run(RunAsync);
     }
 
+    public bool Waits => true;
+
     public ValueTask<ModelOutput> PredictAsync(ModelInput input, CancellationToken ct)
     {
-        var work = new Work(input);
+        // A request that gives up (timeout, client gone) stops waiting; its rows still go through the batch they
+        // joined and the answer is dropped, so the other requests in that batch are unaffected.
+        var work = new Work(input, ct);
         if (!_queue.Writer.TryWrite(work))
         {
+            work.Cancel();
             throw new MlflowException(ErrorCode.TEMPORARILY_UNAVAILABLE, "The model is being unloaded; retry the request.");
         }
 
-        // A request that gives up (timeout, client gone) stops waiting; its rows still go through the batch they
-        // joined and the answer is dropped, so the other requests in that batch are unaffected.
-        return new ValueTask<ModelOutput>(ct.CanBeCanceled ? work.Completion.Task.WaitAsync(ct) : work.Completion.Task);
+        return work.Answer;
     }
 
     public async ValueTask DisposeAsync()
@@ -56,6 +60,7 @@ public sealed class MicroBatcher : IPredictor
     {
         var reader = _queue.Reader;
         var batch = new List<Work>(_options.MaxBatchSize);
+        var waitLimit = new CancellationTokenSource();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             if (!reader.TryRead(out var first))
@@ -81,11 +86,18 @@ public sealed class MicroBatcher : IPredictor
                     break;
                 }
 
-                // Wait for the next arrival or the deadline, whichever comes first.
-                using var timeout = new CancellationTokenSource(remaining);
+                // Wait for the next arrival or the deadline, whichever comes first. One source serves every wait (its
+                // timer is re-armed), unless a wait timed out: a cancelled source cannot be reset.
+                if (!waitLimit.TryReset())
+                {
+                    waitLimit.Dispose();
+                    waitLimit = new CancellationTokenSource();
+                }
+
+                waitLimit.CancelAfter(remaining);
                 try
                 {
-                    if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+                    if (!await reader.WaitToReadAsync(waitLimit.Token).ConfigureAwait(false))
                     {
                         break;
                     }
@@ -99,6 +111,8 @@ public sealed class MicroBatcher : IPredictor
             Run(batch);
             batch.Clear();
         }
+
+        waitLimit.Dispose();
     }
 
     private void Run(List<Work> batch)
@@ -111,11 +125,13 @@ public sealed class MicroBatcher : IPredictor
 
         // Requests whose tensors cannot be joined with the first are run on their own.
         var joint = new List<Work>(batch.Count);
+        var inputs = new List<ModelInput>(batch.Count);
         foreach (var work in batch)
         {
             if (TensorRows.Compatible(batch[0].Input, work.Input))
             {
                 joint.Add(work);
+                inputs.Add(work.Input);
             }
             else
             {
@@ -126,7 +142,7 @@ public sealed class MicroBatcher : IPredictor
         ModelOutput output;
         try
         {
-            var input = TensorRows.Concat(joint.Select(w => w.Input).ToList());
+            var input = TensorRows.Concat(inputs);
             output = _runtime.Predict(input);
             _onModelCall?.Invoke(input.RowCount);
             if (output.RowCount != input.RowCount || !output.Tensors.All(TensorRows.CanSlice))
@@ -155,7 +171,7 @@ public sealed class MicroBatcher : IPredictor
             }
 
             offset += n;
-            work.Completion.TrySetResult(new ModelOutput(tensors));
+            work.SetResult(new ModelOutput(tensors));
         }
     }
 
@@ -165,18 +181,64 @@ public sealed class MicroBatcher : IPredictor
         {
             var output = _runtime.Predict(work.Input);
             _onModelCall?.Invoke(work.Input.RowCount);
-            work.Completion.TrySetResult(output);
+            work.SetResult(output);
         }
         catch (Exception e)
         {
-            work.Completion.TrySetException(e);
+            work.SetException(e);
         }
     }
 
-    private sealed class Work(ModelInput input)
+    /// <summary>
+    /// One waiting request: its input and the answer it awaits, in one object (no Task, no WaitAsync wrapper per
+    /// request). Answered once, by the batch loop or by the request's cancellation, whichever comes first; the
+    /// continuation runs on the thread pool, never on the batch loop.
+    /// </summary>
+    private sealed class Work : IValueTaskSource<ModelOutput>
     {
-        public ModelInput Input { get; } = input;
+        private ManualResetValueTaskSourceCore<ModelOutput> _answer = new() { RunContinuationsAsynchronously = true };
+        private readonly CancellationTokenRegistration _cancellation;
+        private int _answered;
 
-        public TaskCompletionSource<ModelOutput> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Work(ModelInput input, CancellationToken ct)
+        {
+            Input = input;
+            if (ct.CanBeCanceled)
+            {
+                _cancellation = ct.UnsafeRegister(static (state, token) => ((Work)state!).SetException(new OperationCanceledException(token)), this);
+            }
+        }
+
+        public ModelInput Input { get; }
+
+        public ValueTask<ModelOutput> Answer => new(this, _answer.Version);
+
+        public void SetResult(ModelOutput output)
+        {
+            if (Interlocked.Exchange(ref _answered, 1) == 0)
+            {
+                _cancellation.Unregister();
+                _answer.SetResult(output);
+            }
+        }
+
+        public void SetException(Exception error)
+        {
+            if (Interlocked.Exchange(ref _answered, 1) == 0)
+            {
+                _cancellation.Unregister();
+                _answer.SetException(error);
+            }
+        }
+
+        /// <summary>Never queued: drops the cancellation hook; the answer is never awaited.</summary>
+        public void Cancel() => SetException(new OperationCanceledException());
+
+        public ModelOutput GetResult(short token) => _answer.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _answer.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _answer.OnCompleted(continuation, state, token, flags);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Storage.Database;
 
@@ -34,6 +35,18 @@ public static class ServingHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(ServingHost).Assembly.GetName().Name,
+        });
+        // Defaults that appsettings/environment (Logging__LogLevel__...) can still override. Requests are logged by
+        // the handler at Debug; ASP.NET's hosting category, enabled at any level, would also start an Activity per
+        // request for log correlation (OpenTelemetry, when configured, still gets its own spans).
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
+            },
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

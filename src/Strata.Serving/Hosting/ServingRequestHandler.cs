@@ -58,9 +58,7 @@ public sealed partial class ServingRequestHandler(
         int status;
         string? error = null;
         // One deadline for reading the body, waiting for a batch and predicting: the client sees 504 instead of a hang.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(_timeout);
-        var ct = deadline.Token;
+        using var deadline = new RequestDeadline(started, _timeout, context.RequestAborted);
         try
         {
             if (version is not null && version != model.Version)
@@ -69,13 +67,13 @@ public sealed partial class ServingRequestHandler(
                     $"Model '{route.Name}' version '{version}' is not loaded; this server serves version '{model.Version}'.");
             }
 
-            (body, bodyLength) = await ReadBodyAsync(context.Request.BodyReader, ct).ConfigureAwait(false);
+            (body, bodyLength) = await ReadBodyAsync(context.Request.BodyReader, deadline).ConfigureAwait(false);
             var span = body.AsSpan(0, bodyLength);
             using var writer = new Utf8JsonWriter(response, WriterOptions);
             if (protocol == V2Protocol)
             {
                 var request = V2InferenceRequest.Parse(span, model.Layout);
-                var output = await PredictAsync(model, request.Input, ct).ConfigureAwait(false);
+                var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
                 V2Writer.WriteInferenceResponse(writer, model.Name, model.Version, request.Id, output, request.RequestedOutputs);
             }
             else
@@ -86,14 +84,14 @@ public sealed partial class ServingRequestHandler(
                 // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
                 // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
                 var request = InvocationParser.Parse(span, context.Request.ContentType, model.Layout, model.Runtime.Model.Signature?.Params);
-                var output = await PredictAsync(model, request.Input, ct).ConfigureAwait(false);
+                var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
                 PredictionsWriter.Write(writer, output, request.IsTable);
             }
 
             writer.Flush();
             // Batching off, the model runs inline on this thread and cannot be interrupted; a prediction that finished
             // past the deadline is still answered as timed out, so the limit means the same with batching on or off.
-            ct.ThrowIfCancellationRequested();
+            deadline.ThrowIfExpired();
             status = StatusCodes.Status200OK;
         }
         catch (UnsupportedMediaTypeException e)
@@ -114,7 +112,7 @@ public sealed partial class ServingRequestHandler(
             status = 499;
             error = "The client closed the request.";
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.Expired)
         {
             status = StatusCodes.Status504GatewayTimeout;
             error = TimeoutMessage;
@@ -188,8 +186,9 @@ public sealed partial class ServingRequestHandler(
     private static bool IsPlainText(int status, string protocol) =>
         status == StatusCodes.Status415UnsupportedMediaType || (status == StatusCodes.Status504GatewayTimeout && protocol == InvocationsProtocol);
 
-    private static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, CancellationToken ct) =>
-        model.Predictor.PredictAsync(input, ct);
+    /// <summary>Inline prediction needs no token (nothing can interrupt it); a micro-batch waits with the deadline's.</summary>
+    private static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, RequestDeadline deadline) =>
+        model.Predictor.PredictAsync(input, model.Predictor.Waits ? deadline.Token : CancellationToken.None);
 
     private static string RequestId(HttpContext context) =>
         context.Request.Headers.TryGetValue("X-Request-ID", out var id) && id.Count > 0 && !string.IsNullOrEmpty(id[0])
@@ -197,23 +196,43 @@ public sealed partial class ServingRequestHandler(
             : context.TraceIdentifier;
 
     /// <summary>The whole body in a pooled array (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
-    internal static async ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(PipeReader reader, CancellationToken ct)
+    private static ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(PipeReader reader, RequestDeadline deadline)
+    {
+        // A small body has usually arrived with the headers: then no token (and no timer) is needed to read it.
+        if (reader.TryRead(out var result))
+        {
+            if (result.IsCompleted)
+            {
+                return ValueTask.FromResult(TakeBody(reader, result.Buffer));
+            }
+
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+
+        return ReadRestAsync(reader, deadline.Token);
+    }
+
+    private static async ValueTask<(byte[] Buffer, int Length)> ReadRestAsync(PipeReader reader, CancellationToken ct)
     {
         while (true)
         {
             var result = await reader.ReadAsync(ct).ConfigureAwait(false);
-            var buffer = result.Buffer;
             if (result.IsCompleted)
             {
-                var length = checked((int)buffer.Length);
-                var array = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-                buffer.CopyTo(array);
-                reader.AdvanceTo(buffer.End);
-                return (array, length);
+                return TakeBody(reader, result.Buffer);
             }
 
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
         }
+    }
+
+    private static (byte[] Buffer, int Length) TakeBody(PipeReader reader, ReadOnlySequence<byte> buffer)
+    {
+        var length = checked((int)buffer.Length);
+        var array = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        buffer.CopyTo(array);
+        reader.AdvanceTo(buffer.End);
+        return (array, length);
     }
 
     private static void WriteError(ArrayBufferWriter<byte> response, string protocol, ErrorCode code, string message, string? stackTrace)

@@ -9,15 +9,14 @@ using Strata.Serving.Models;
 namespace Strata.Serving.Runtimes;
 
 /// <summary>
-/// Serves an ML.NET model. Small requests go through pooled row engines (a few µs a row, no per-row objects);
-/// larger batches go through one <see cref="ITransformer.Transform"/> over a columnar data view.
+/// Serves an ML.NET model. Requests of any size go through pooled row engines (no per-row objects); a model that
+/// is not a row-to-row mapper goes through one <see cref="ITransformer.Transform"/> over a columnar data view.
+/// Measured on a 50-tree FastTree: the engines take ~0.55-0.8 us a row at every batch size, while Transform costs
+/// ~190 us a call before its first row (4 us a row at 64 rows, 0.67 at 1,024, 0.56 at 4,096), so it never wins.
 /// The SDK can also score its own classes with <see cref="Predict{TIn,TOut}"/>.
 /// </summary>
 public sealed class MlnetModelRuntime : IModelRuntime
 {
-    /// <summary>Batches of at least this many rows use Transform instead of the row engines.</summary>
-    public const int BatchThreshold = 64;
-
     private readonly MLContext _ml;
     private readonly DataViewSchema _mlInputSchema;
     private readonly IReadOnlyList<string> _outputColumns;
@@ -73,7 +72,7 @@ public sealed class MlnetModelRuntime : IModelRuntime
     {
         ArgumentNullException.ThrowIfNull(input);
         using var activity = ModelActivity.StartPredict(Flavor, input.RowCount);
-        return input.RowCount >= BatchThreshold || _engines is null ? PredictBatch(input) : PredictPerRow(input);
+        return _engines is null ? PredictBatch(input) : PredictPerRow(input);
     }
 
     /// <summary>Scores row by row on a pooled engine.</summary>
