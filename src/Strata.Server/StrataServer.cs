@@ -37,7 +37,9 @@ public static class StrataServer
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
-            Args = args ?? [],
+            // appsettings.json is read once: reloading it on change needs a recursive watcher on the content root
+            // (the working directory), which then wakes on every write of a database or artifact kept under it.
+            Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
             ApplicationName = typeof(StrataServer).Assembly.GetName().Name,
         });
         // Defaults that appsettings/environment (Logging__LogLevel__...) can still override: ASP.NET's own

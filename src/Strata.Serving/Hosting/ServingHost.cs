@@ -35,6 +35,9 @@ public static class ServingHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(ServingHost).Assembly.GetName().Name,
+            // appsettings.json is read once: reloading it on change needs a recursive watcher on the content root
+            // (the working directory), which then wakes on every prediction-log write to a database kept under it.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         // Defaults that appsettings/environment (Logging__LogLevel__...) can still override. Requests are logged by
         // the handler at Debug; ASP.NET's hosting category, enabled at any level, would also start an Activity per

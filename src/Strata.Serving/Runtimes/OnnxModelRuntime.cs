@@ -20,6 +20,9 @@ public sealed class OnnxModelRuntime : IModelRuntime
     private readonly string[] _outputNames;
     private readonly TensorSpec[] _inputSpecs;
 
+    /// <summary>The signature declares exactly the graph's inputs, so a request enforced by it needs no second pass.</summary>
+    private readonly bool _signatureIsGraph;
+
     public OnnxModelRuntime(MlModel model, InferenceSession session)
     {
         Model = model;
@@ -31,6 +34,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
         GraphOutputs = ModelSchema.FromTensors(graphOutputs.Select(n => OnnxTypes.ToSpec(n, session.OutputMetadata[n])));
         InputSchema = model.Signature?.Inputs ?? GraphInputs;
         OutputSchema = model.Signature?.Outputs ?? GraphOutputs;
+        _signatureIsGraph = SameTensors(InputSchema, GraphInputs);
         // When the signature names a subset of the graph's outputs, ask ONNX Runtime for just those: it then skips
         // the nodes that only feed the others.
         _outputNames = OutputSchema is { HasNames: true, Count: > 0 } declared && declared.Names.All(n => graphOutputs.Contains(n))
@@ -57,7 +61,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
         using var activity = ModelActivity.StartPredict(Flavor, input.RowCount);
         var enforced = SignatureEnforcer.Enforce(InputSchema, AddTrailingUnitDimension(input, InputSchema));
         // The graph is the final word: a column-based signature still has to arrive as the graph's tensors.
-        if (!ReferenceEquals(InputSchema, GraphInputs))
+        if (!_signatureIsGraph)
         {
             enforced = SignatureEnforcer.Enforce(GraphInputs, AddTrailingUnitDimension(RenameToGraph(enforced), GraphInputs));
         }
@@ -68,7 +72,10 @@ public sealed class OnnxModelRuntime : IModelRuntime
         {
             for (var i = 0; i < _inputNames.Length; i++)
             {
-                var tensor = enforced.Find(_inputNames[i]) ?? enforced.Tensors[i];
+                // Enforced inputs come in the graph's order; the lookup by name is for anything else.
+                var tensor = i < enforced.Tensors.Count && enforced.Tensors[i].Name == _inputNames[i]
+                    ? enforced.Tensors[i]
+                    : enforced.Find(_inputNames[i]) ?? enforced.Tensors[i];
                 values[i] = ToOrtValue(tensor);
                 created++;
             }
@@ -116,7 +123,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
         for (var i = 0; i < input.Tensors.Count; i++)
         {
             var tensor = input.Tensors[i];
-            var spec = schema.Tensors.FirstOrDefault(t => t.Name == tensor.Name);
+            var spec = FindSpec(schema.Tensors, tensor.Name);
             if (spec is not null && spec.Shape.Count == tensor.Shape.Length + 1 && spec.Shape[^1] == 1)
             {
                 reshaped ??= input.Tensors.ToList();
@@ -125,6 +132,43 @@ public sealed class OnnxModelRuntime : IModelRuntime
         }
 
         return reshaped is null ? input : new ModelInput(reshaped);
+    }
+
+    private static TensorSpec? FindSpec(IReadOnlyList<TensorSpec> specs, string name)
+    {
+        for (var i = 0; i < specs.Count; i++)
+        {
+            if (string.Equals(specs[i].Name, name, StringComparison.Ordinal))
+            {
+                return specs[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static bool SameTensors(ModelSchema a, ModelSchema b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (!a.IsTensorBased || !b.IsTensorBased || !a.HasNames || a.Tensors.Count != b.Tensors.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Tensors.Count; i++)
+        {
+            var (x, y) = (a.Tensors[i], b.Tensors[i]);
+            if (x.Name != y.Name || x.Type != y.Type || !x.Shape.SequenceEqual(y.Shape))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private ModelInput RenameToGraph(ModelInput input)
@@ -186,7 +230,13 @@ public sealed class OnnxModelRuntime : IModelRuntime
     private static ModelTensor FromOrtValue(string name, OrtValue value)
     {
         var info = value.GetTensorTypeAndShape();
-        var shape = info.Shape.Select(d => checked((int)d)).ToArray();
+        var dims = info.Shape;
+        var shape = new int[dims.Length];
+        for (var d = 0; d < dims.Length; d++)
+        {
+            shape[d] = checked((int)dims[d]);
+        }
+
         return info.ElementDataType switch
         {
             Ort.TensorElementType.Float => Copy<float>(name, value, shape),
