@@ -1,6 +1,6 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using CommunityToolkit.HighPerformance.Buffers;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Strata.Core.Errors;
@@ -9,18 +9,17 @@ using Strata.Storage.Database;
 namespace Strata.Storage.Serving;
 
 /// <summary>
-/// Writes batches of prediction log rows (multi-row INSERTs in one transaction) and reads them back by model, version
-/// and time range, newest first, with keyset paging on (timestamp, id).
+/// Writes batches of prediction log entries as segments (one row per model version per batch, see
+/// <see cref="PredictionLogSegment"/>) in one transaction, and reads them back by model, version and time range, newest
+/// first, with keyset paging on (timestamp, entry id).
 /// </summary>
 public sealed class PredictionLogStore(IDatabase database)
 {
-    private const int ColumnsPerRow = 10;
+    /// <summary>Segments fetched per round trip while a page is gathered.</summary>
+    private const int SegmentsPerRead = 8;
 
-    /// <summary>
-    /// Rows per INSERT statement on PostgreSQL, where many rows a statement save round trips. (SQLite takes the raw
-    /// per-row path of <see cref="SqlitePredictionLogInserter"/>.) Either way the whole batch is one transaction.
-    /// </summary>
-    private int RowsPerInsert => Math.Min(200, database.Dialect.MaxParametersPerStatement / ColumnsPerRow);
+    private const string InsertSql =
+        "INSERT INTO prediction_log_segments (model_name, model_version, min_timestamp_ms, max_timestamp_ms, entry_count, format, entries) ";
 
     public Task InsertAsync(IReadOnlyList<PredictionLogRecord> records, CancellationToken ct)
     {
@@ -30,50 +29,15 @@ public sealed class PredictionLogStore(IDatabase database)
             return Task.CompletedTask;
         }
 
-        if (database.Dialect.Kind == SqlDialectKind.Sqlite)
+        foreach (var r in records)
         {
-            return database.WriteAsync(
-                (c, _, _) =>
-                {
-                    SqlitePredictionLogInserter.Insert((SqliteConnection)c, records);
-                    return Task.FromResult(0);
-                },
-                ct);
+            Require(r.RequestId, "request_id");
+            Require(r.ModelName, "model_name");
+            Require(r.ModelVersion, "model_version");
+            Require(r.Protocol, "protocol");
         }
 
-        var rowsPerInsert = RowsPerInsert;
-        return database.WriteAsync(
-            async (c, tx, token) =>
-            {
-                // One prepared statement for the full chunks (values re-bound in place), one more for the remainder.
-                var full = records.Count / rowsPerInsert;
-                if (full > 0)
-                {
-                    await using var command = BuildInsert(c, tx, rowsPerInsert);
-                    for (var chunk = 0; chunk < full; chunk++)
-                    {
-                        Bind(command, records, chunk * rowsPerInsert, rowsPerInsert);
-                        if (chunk == 0 && full > 1)
-                        {
-                            // Prepared once values are bound, so the provider knows the parameter types.
-                            await command.PrepareAsync(token).ConfigureAwait(false);
-                        }
-
-                        await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-                    }
-                }
-
-                var rest = records.Count - (full * rowsPerInsert);
-                if (rest > 0)
-                {
-                    await using var command = BuildInsert(c, tx, rest);
-                    Bind(command, records, full * rowsPerInsert, rest);
-                    await command.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-                }
-
-                return 0;
-            },
-            ct);
+        return InsertSegmentsAsync(GroupByModel(records), ct);
     }
 
     public async Task<PredictionLogPage> SearchAsync(PredictionLogQuery query, CancellationToken ct)
@@ -91,11 +55,177 @@ public sealed class PredictionLogStore(IDatabase database)
         }
 
         var after = DecodeToken(query.PageToken);
+        var wanted = query.MaxResults + 1;
+        var found = await database.ReadAsync(
+            async (c, token) =>
+            {
+                // Segments come newest (by their newest entry) first. Once a page's worth of entries is held, a segment
+                // whose newest entry is older than the page's oldest cannot change the page, and neither can any after it.
+                var best = new List<PredictionLogRecord>();
+                (long MaxTimestampMs, long SegmentId)? cursor = null;
+                while (true)
+                {
+                    var sql = SegmentQuery(query, after, cursor, out var parameters);
+                    var segments = (await c.QueryAsync<SegmentRow>(new CommandDefinition(sql, parameters, cancellationToken: token)).ConfigureAwait(false)).AsList();
+                    foreach (var segment in segments)
+                    {
+                        if (best.Count >= wanted && segment.MaxTimestampMs < best[wanted - 1].TimestampMs)
+                        {
+                            return best;
+                        }
+
+                        token.ThrowIfCancellationRequested();
+                        foreach (var entry in PredictionLogSegment.Read(segment.SegmentId, segment.ModelName, segment.ModelVersion, Encoding.UTF8.GetBytes(segment.Entries)))
+                        {
+                            if (Matches(entry, query, after))
+                            {
+                                best.Add(entry);
+                            }
+                        }
+
+                        if (best.Count >= wanted)
+                        {
+                            best.Sort(NewestFirst);
+                            best.RemoveRange(wanted, best.Count - wanted);
+                        }
+                    }
+
+                    if (segments.Count < SegmentsPerRead)
+                    {
+                        return best;
+                    }
+
+                    cursor = (segments[^1].MaxTimestampMs, segments[^1].SegmentId);
+                }
+            },
+            ct).ConfigureAwait(false);
+
+        found.Sort(NewestFirst);
+        string? next = null;
+        if (found.Count > query.MaxResults)
+        {
+            found.RemoveRange(query.MaxResults, found.Count - query.MaxResults);
+            next = EncodeToken(found[^1].TimestampMs, found[^1].LogId);
+        }
+
+        return new PredictionLogPage(found, next);
+    }
+
+    private async Task InsertSegmentsAsync(IReadOnlyList<PredictionLogRecord> records, CancellationToken ct)
+    {
+        // Every segment is encoded before the transaction (a PostgreSQL retry re-sends the same bytes) into one pooled
+        // buffer: a batch's segments run to a few hundred KB, which as fresh arrays would land on the large object heap.
+        using var buffer = new ArrayPoolBufferWriter<byte>(64 * 1024);
+        var segments = new List<Segment>();
+        var start = 0;
+        while (start < records.Count)
+        {
+            var count = 1;
+            while (start + count < records.Count && count < PredictionLogSegment.MaxEntries && SameModel(records[start], records[start + count]))
+            {
+                count++;
+            }
+
+            var offset = buffer.WrittenCount;
+            PredictionLogSegment.Write(buffer, records, start, count);
+            var (min, max) = TimeBounds(records, start, count);
+            segments.Add(new Segment(records[start].ModelName, records[start].ModelVersion, min, max, count, offset, buffer.WrittenCount - offset));
+            start += count;
+        }
+
+        await database.WriteAsync(
+            async (c, tx, token) =>
+            {
+                if (database.Dialect.Kind == SqlDialectKind.Sqlite)
+                {
+                    SqliteSegmentWriter.Insert((SqliteConnection)c, InsertSql + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", segments, buffer.WrittenSpan);
+                    return 0;
+                }
+
+                foreach (var s in segments)
+                {
+                    await c.ExecuteAsync(new CommandDefinition(
+                        InsertSql + "VALUES (@model, @version, @min, @max, @count, @format, CAST(@entries AS json))",
+                        new
+                        {
+                            model = s.ModelName,
+                            version = s.ModelVersion,
+                            min = s.MinTimestampMs,
+                            max = s.MaxTimestampMs,
+                            count = s.Count,
+                            format = PredictionLogSegment.Format,
+                            entries = Encoding.UTF8.GetString(buffer.WrittenSpan.Slice(s.Offset, s.Length)),
+                        },
+                        tx,
+                        cancellationToken: token)).ConfigureAwait(false);
+                }
+
+                return 0;
+            },
+            ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The records with each model version's entries together, in logged order (usually already so: one model).</summary>
+    private static IReadOnlyList<PredictionLogRecord> GroupByModel(IReadOnlyList<PredictionLogRecord> records)
+    {
+        var first = records[0];
+        var mixed = false;
+        for (var i = 1; i < records.Count && !mixed; i++)
+        {
+            mixed = !SameModel(first, records[i]);
+        }
+
+        if (!mixed)
+        {
+            return records;
+        }
+
+        var groups = new Dictionary<(string, string), List<PredictionLogRecord>>();
+        var order = new List<List<PredictionLogRecord>>();
+        foreach (var r in records)
+        {
+            if (!groups.TryGetValue((r.ModelName, r.ModelVersion), out var group))
+            {
+                group = [];
+                groups.Add((r.ModelName, r.ModelVersion), group);
+                order.Add(group);
+            }
+
+            group.Add(r);
+        }
+
+        return order.SelectMany(g => g).ToList();
+    }
+
+    private static bool SameModel(PredictionLogRecord a, PredictionLogRecord b) =>
+        string.Equals(a.ModelName, b.ModelName, StringComparison.Ordinal) && string.Equals(a.ModelVersion, b.ModelVersion, StringComparison.Ordinal);
+
+    private static (long Min, long Max) TimeBounds(IReadOnlyList<PredictionLogRecord> records, int start, int count)
+    {
+        var (min, max) = (long.MaxValue, long.MinValue);
+        for (var i = start; i < start + count; i++)
+        {
+            min = Math.Min(min, records[i].TimestampMs);
+            max = Math.Max(max, records[i].TimestampMs);
+        }
+
+        return (min, max);
+    }
+
+    private static void Require(string? value, string field)
+    {
+        if (value is null)
+        {
+            throw new ArgumentException($"A prediction log entry needs {field}.");
+        }
+    }
+
+    private static string SegmentQuery(PredictionLogQuery query, (long TimestampMs, long LogId)? after, (long MaxTimestampMs, long SegmentId)? cursor, out DynamicParameters parameters)
+    {
         var sql = new StringBuilder(
-            "SELECT log_id AS LogId, request_id AS RequestId, model_name AS ModelName, model_version AS ModelVersion, "
-            + "timestamp_ms AS TimestampMs, latency_us AS LatencyMicroseconds, status_code AS StatusCode, protocol AS Protocol, "
-            + "inputs AS Inputs, outputs AS Outputs, error_message AS ErrorMessage FROM prediction_log WHERE 1 = 1");
-        var parameters = new DynamicParameters();
+            "SELECT segment_id AS SegmentId, model_name AS ModelName, model_version AS ModelVersion, max_timestamp_ms AS MaxTimestampMs, "
+            + "entries AS Entries FROM prediction_log_segments WHERE 1 = 1");
+        parameters = new DynamicParameters();
         if (query.ModelName is not null)
         {
             sql.Append(" AND model_name = @model");
@@ -110,86 +240,48 @@ public sealed class PredictionLogStore(IDatabase database)
 
         if (query.StartTimeMs is { } start)
         {
-            sql.Append(" AND timestamp_ms >= @start");
+            sql.Append(" AND max_timestamp_ms >= @start");
             parameters.Add("start", start);
         }
 
         if (query.EndTimeMs is { } end)
         {
-            sql.Append(" AND timestamp_ms <= @end");
+            sql.Append(" AND min_timestamp_ms <= @end");
             parameters.Add("end", end);
         }
 
         if (after is { } a)
         {
-            sql.Append(" AND (timestamp_ms < @afterTs OR (timestamp_ms = @afterTs AND log_id < @afterId))");
+            // Entries before the page token are at most its time; a segment holding none of them is skipped.
+            sql.Append(" AND min_timestamp_ms <= @afterTs");
             parameters.Add("afterTs", a.TimestampMs);
-            parameters.Add("afterId", a.LogId);
         }
 
-        sql.Append(" ORDER BY timestamp_ms DESC, log_id DESC LIMIT @limit");
-        parameters.Add("limit", query.MaxResults + 1);
-
-        var rows = await database.ReadAsync(
-            async (c, token) => (await c.QueryAsync<Row>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: token)).ConfigureAwait(false)).ToList(),
-            ct).ConfigureAwait(false);
-        string? next = null;
-        if (rows.Count > query.MaxResults)
+        if (cursor is { } k)
         {
-            rows.RemoveAt(rows.Count - 1);
-            next = EncodeToken(rows[^1].TimestampMs, rows[^1].LogId);
+            sql.Append(" AND (max_timestamp_ms < @cursorTs OR (max_timestamp_ms = @cursorTs AND segment_id < @cursorId))");
+            parameters.Add("cursorTs", k.MaxTimestampMs);
+            parameters.Add("cursorId", k.SegmentId);
         }
 
-        return new PredictionLogPage(rows.Select(r => r.ToRecord()).ToList(), next);
+        sql.Append(" ORDER BY max_timestamp_ms DESC, segment_id DESC LIMIT @segments");
+        parameters.Add("segments", SegmentsPerRead);
+        return sql.ToString();
     }
 
-    private static DbCommand BuildInsert(DbConnection c, DbTransaction tx, int rows)
+    private static bool Matches(PredictionLogRecord entry, PredictionLogQuery query, (long TimestampMs, long LogId)? after) =>
+        entry.TimestampMs >= (query.StartTimeMs ?? long.MinValue)
+        && entry.TimestampMs <= (query.EndTimeMs ?? long.MaxValue)
+        && (after is not { } a || entry.TimestampMs < a.TimestampMs || (entry.TimestampMs == a.TimestampMs && entry.LogId < a.LogId));
+
+    private static int NewestFirst(PredictionLogRecord x, PredictionLogRecord y)
     {
-        var command = c.CreateCommand();
-        command.Transaction = tx;
-        var sql = new StringBuilder(
-            "INSERT INTO prediction_log (request_id, model_name, model_version, timestamp_ms, latency_us, status_code, protocol, inputs, outputs, error_message) VALUES ");
-        for (var row = 0; row < rows; row++)
-        {
-            sql.Append(row == 0 ? "(" : ",(");
-            for (var column = 0; column < ColumnsPerRow; column++)
-            {
-                var name = string.Create(CultureInfo.InvariantCulture, $"@p{row}_{column}");
-                sql.Append(column == 0 ? "" : ",").Append(name);
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                command.Parameters.Add(parameter);
-            }
-
-            sql.Append(')');
-        }
-
-        command.CommandText = sql.ToString();
-        return command;
-    }
-
-    private static void Bind(DbCommand command, IReadOnlyList<PredictionLogRecord> records, int start, int count)
-    {
-        var parameters = command.Parameters;
-        for (var i = 0; i < count; i++)
-        {
-            var r = records[start + i];
-            var at = i * ColumnsPerRow;
-            parameters[at].Value = r.RequestId;
-            parameters[at + 1].Value = r.ModelName;
-            parameters[at + 2].Value = r.ModelVersion;
-            parameters[at + 3].Value = r.TimestampMs;
-            parameters[at + 4].Value = r.LatencyMicroseconds;
-            parameters[at + 5].Value = r.StatusCode;
-            parameters[at + 6].Value = r.Protocol;
-            parameters[at + 7].Value = (object?)r.Inputs ?? DBNull.Value;
-            parameters[at + 8].Value = (object?)r.Outputs ?? DBNull.Value;
-            parameters[at + 9].Value = (object?)r.ErrorMessage ?? DBNull.Value;
-        }
+        var byTime = y.TimestampMs.CompareTo(x.TimestampMs);
+        return byTime != 0 ? byTime : y.LogId.CompareTo(x.LogId);
     }
 
     private static string EncodeToken(long timestampMs, long logId) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"p1:{timestampMs}:{logId}")));
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"p2:{timestampMs}:{logId}")));
 
     private static (long TimestampMs, long LogId)? DecodeToken(string? token)
     {
@@ -201,7 +293,7 @@ public sealed class PredictionLogStore(IDatabase database)
         try
         {
             var parts = Encoding.UTF8.GetString(Convert.FromBase64String(token)).Split(':');
-            if (parts.Length == 3 && parts[0] == "p1"
+            if (parts.Length == 3 && parts[0] == "p2"
                 && long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ts)
                 && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             {
@@ -215,35 +307,20 @@ public sealed class PredictionLogStore(IDatabase database)
         throw MlflowException.InvalidParameter($"Invalid page_token '{token}'.");
     }
 
-    // Dapper maps columns by name onto this mutable shape; the record stays immutable.
-    private sealed class Row
-    {
-        public long LogId { get; set; }
+    /// <summary>One segment of an insert: its model version, time bounds, entry count and bytes in the shared buffer.</summary>
+    internal sealed record Segment(string ModelName, string ModelVersion, long MinTimestampMs, long MaxTimestampMs, int Count, int Offset, int Length);
 
-        public string RequestId { get; set; } = "";
+    // Dapper maps columns by name onto this mutable shape.
+    private sealed class SegmentRow
+    {
+        public long SegmentId { get; set; }
 
         public string ModelName { get; set; } = "";
 
         public string ModelVersion { get; set; } = "";
 
-        public long TimestampMs { get; set; }
+        public long MaxTimestampMs { get; set; }
 
-        public long LatencyMicroseconds { get; set; }
-
-        public long StatusCode { get; set; }
-
-        public string Protocol { get; set; } = "";
-
-        public string? Inputs { get; set; }
-
-        public string? Outputs { get; set; }
-
-        public string? ErrorMessage { get; set; }
-
-        public PredictionLogRecord ToRecord() => new(
-            RequestId, ModelName, ModelVersion, TimestampMs, LatencyMicroseconds, (int)StatusCode, Protocol, Inputs, Outputs, ErrorMessage)
-        {
-            LogId = LogId,
-        };
+        public string Entries { get; set; } = "";
     }
 }

@@ -8,6 +8,7 @@ namespace Strata.Storage.Tests.Serving;
 public sealed class SqlitePredictionLogStoreTests(SqliteDatabaseFixture fixture) : PredictionLogStoreTests<SqliteDatabaseFixture>(fixture)
 {
     private readonly PredictionLogStore _store = new(fixture.Database);
+    private readonly Strata.Storage.Database.IDatabase _database = fixture.Database;
 
     [Fact]
     public async Task A_lone_surrogate_is_stored_as_a_replacement_character()
@@ -24,6 +25,18 @@ public sealed class SqlitePredictionLogStoreTests(SqliteDatabaseFixture fixture)
         Assert.Equal(["req-lone-1", "req-lone-0"], page.Records.Select(r => r.RequestId));
         Assert.Equal("bad \ufffd text", page.Records[1].ErrorMessage);
         Assert.Equal(rows[1] with { LogId = page.Records[0].LogId }, page.Records[0]);
+    }
+
+    [Fact]
+    public async Task Segments_are_json_that_sql_can_read()
+    {
+        await _store.InsertAsync([new("req-sql-0", "sql", "1", 9_100, 5, 200, "mlflow", "{\"a\": 1}", "[2]", null), new("req-sql-1", "sql", "1", 9_101, 6, 200, "mlflow", "{}", "[3]", null)], default);
+        var ids = await _database.ReadAsync(
+            (c, ct) => Dapper.SqlMapper.QueryAsync<string>(c, new Dapper.CommandDefinition(
+                "SELECT json_extract(e.value, '$[0]') FROM prediction_log_segments s, json_each(s.entries) e WHERE s.model_name = 'sql' ORDER BY s.segment_id, e.key",
+                cancellationToken: ct)),
+            default);
+        Assert.Equal(["req-sql-0", "req-sql-1"], ids);
     }
 
     [Fact]
@@ -122,6 +135,52 @@ public abstract class PredictionLogStoreTests<TFixture>(TFixture fixture) : ICla
         Assert.Empty((await _store.SearchAsync(new PredictionLogQuery { ModelName = "atomic" }, default)).Records);
         await _store.InsertAsync([Row("atomic", "1", 8_100, 9)], default);
         Assert.Equal("req-atomic-9", Assert.Single((await _store.SearchAsync(new PredictionLogQuery { ModelName = "atomic" }, default)).Records).RequestId);
+    }
+
+    [Fact]
+    public async Task Pages_follow_time_across_segments_whose_times_overlap()
+    {
+        // Twenty batches (so twenty segments, more than one read fetches) whose times interleave, one logged out of
+        // time order within its batch, and two entries at the same millisecond: pages of 7 must still come out newest
+        // first, each entry once.
+        var batches = Enumerable.Range(0, 20).Select(b => Enumerable.Range(0, 5)
+            .Select(i => Row("overlap", "1", 20_000 + (i * 20) + b, (b * 5) + i)).ToList()).ToList();
+        (batches[2][3], batches[2][4]) = (batches[2][4], batches[2][3]);
+        batches[3][4] = batches[3][4] with { TimestampMs = batches[1][4].TimestampMs };
+        foreach (var batch in batches)
+        {
+            await _store.InsertAsync(batch, default);
+        }
+
+        var pages = new List<IReadOnlyList<PredictionLogRecord>>();
+        string? token = null;
+        do
+        {
+            var page = await _store.SearchAsync(new PredictionLogQuery { ModelName = "overlap", MaxResults = 7, StartTimeMs = 20_002, PageToken = token }, default);
+            pages.Add(page.Records);
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+
+        var all = pages.SelectMany(p => p).ToList();
+        var expected = batches.SelectMany(b => b).Where(r => r.TimestampMs >= 20_002).ToList();
+        Assert.Equal(expected.Count, all.Count);
+        Assert.Equal(expected.Select(r => r.RequestId).Order(), all.Select(r => r.RequestId).Order());
+        Assert.Equal(all.Select(r => (r.TimestampMs, r.LogId)).OrderDescending(), all.Select(r => (r.TimestampMs, r.LogId)));
+        Assert.All(pages.SkipLast(1), p => Assert.Equal(7, p.Count));
+    }
+
+    [Fact]
+    public async Task Entries_of_several_models_in_one_batch_are_each_found_by_their_model()
+    {
+        var rows = Enumerable.Range(0, 12).Select(i => Row(i % 3 == 0 ? "mixed-a" : "mixed-b", i % 2 == 0 ? "1" : "2", 30_000 + i, i)).ToList();
+        await _store.InsertAsync(rows, default);
+        foreach (var (model, version) in new[] { ("mixed-a", "1"), ("mixed-a", "2"), ("mixed-b", "1"), ("mixed-b", "2") })
+        {
+            var page = await _store.SearchAsync(new PredictionLogQuery { ModelName = model, ModelVersion = version }, default);
+            var expected = rows.Where(r => r.ModelName == model && r.ModelVersion == version).Reverse().ToList();
+            Assert.Equal(expected, page.Records.Select(r => r with { LogId = 0 }));
+        }
     }
 
     [Fact]
