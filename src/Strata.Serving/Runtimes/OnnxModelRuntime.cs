@@ -9,8 +9,8 @@ namespace Strata.Serving.Runtimes;
 
 /// <summary>
 /// Serves an ONNX model with one shared <see cref="InferenceSession"/> (its Run is thread-safe). Numeric inputs are
-/// handed to ONNX Runtime in place (the request's buffers are pinned, not copied); the per-call arrays of names and
-/// values are prepared once.
+/// handed to ONNX Runtime in place (the request's buffers are pinned, not copied), and so are outputs whose size the
+/// row count fixes (<see cref="OnnxOutputBuffers"/>); the arrays of names are prepared once.
 /// </summary>
 public sealed class OnnxModelRuntime : IModelRuntime
 {
@@ -22,6 +22,9 @@ public sealed class OnnxModelRuntime : IModelRuntime
 
     /// <summary>The signature declares exactly the graph's inputs, so a request enforced by it needs no second pass.</summary>
     private readonly bool _signatureIsGraph;
+
+    /// <summary>Null when the outputs' sizes are only known after a call, or turned out not to match their declaration.</summary>
+    private volatile OnnxOutputBuffers? _outputBuffers;
 
     public OnnxModelRuntime(MlModel model, InferenceSession session)
     {
@@ -40,6 +43,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
         _outputNames = OutputSchema is { HasNames: true, Count: > 0 } declared && declared.Names.All(n => graphOutputs.Contains(n))
             ? declared.Names.Select(n => n!).ToArray()
             : graphOutputs;
+        _outputBuffers = OnnxOutputBuffers.TryCreate(_outputNames, session.OutputMetadata);
     }
 
     public string Flavor => OnnxFlavor.Name;
@@ -80,14 +84,32 @@ public sealed class OnnxModelRuntime : IModelRuntime
                 created++;
             }
 
-            using var results = _session.Run(_runOptions, _inputNames, values, _outputNames);
-            var outputs = new ModelTensor[_outputNames.Length];
-            for (var i = 0; i < outputs.Length; i++)
+            if (_outputBuffers is { } buffers)
             {
-                outputs[i] = FromOrtValue(_outputNames[i], results[i]);
+                var (outputs, outputValues) = buffers.Allocate(enforced.RowCount);
+                try
+                {
+                    _session.Run(_runOptions, _inputNames, values, _outputNames, outputValues);
+                    return new ModelOutput(outputs);
+                }
+                catch (OnnxRuntimeException)
+                {
+                    // The graph's outputs are not the size their declaration implies (or the input is bad): the call is
+                    // repeated with outputs ONNX Runtime sizes itself, and if that works, this model stops preallocating.
+                    var answer = RunWithRuntimeOutputs(values);
+                    _outputBuffers = null;
+                    return answer;
+                }
+                finally
+                {
+                    foreach (var value in outputValues)
+                    {
+                        value.Dispose();
+                    }
+                }
             }
 
-            return new ModelOutput(outputs);
+            return RunWithRuntimeOutputs(values);
         }
         catch (OnnxRuntimeException e)
         {
@@ -100,6 +122,18 @@ public sealed class OnnxModelRuntime : IModelRuntime
                 values[i].Dispose();
             }
         }
+    }
+
+    private ModelOutput RunWithRuntimeOutputs(OrtValue[] values)
+    {
+        using var results = _session.Run(_runOptions, _inputNames, values, _outputNames);
+        var outputs = new ModelTensor[_outputNames.Length];
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            outputs[i] = FromOrtValue(_outputNames[i], results[i]);
+        }
+
+        return new ModelOutput(outputs);
     }
 
     public void Dispose()

@@ -154,6 +154,60 @@ public class OnnxRuntimeTests(TrainedModels models) : IClassFixture<TrainedModel
     }
 
     [Fact]
+    public async Task A_graph_whose_output_is_not_the_declared_size_is_still_answered()
+    {
+        // Outputs declared [-1, k] are preallocated from the row count. This graph declares Y as [N, 3] but reshapes X
+        // to whatever S says, which ONNX Runtime cannot know before the call: it refuses the preallocated buffer, the
+        // call is repeated with outputs it sizes itself, and every later call goes that way too.
+        var path = models.NewPath("lying-onnx");
+        Directory.CreateDirectory(path);
+        await File.WriteAllBytesAsync(Path.Combine(path, "model.onnx"), TinyOnnxModel.Build(
+            "Reshape", [("X", TinyOnnxModel.Float, [-1, 2]), ("S", TinyOnnxModel.Int64, [2])], [-1, 3]));
+        await File.WriteAllTextAsync(Path.Combine(path, "MLmodel"), """
+            flavors:
+              onnx:
+                data: model.onnx
+                onnx_version: 1.15.0
+
+            """);
+
+        using var runtime = Assert.IsType<OnnxModelRuntime>(await new ModelRuntimeLoader().LoadAsync(path));
+        for (var call = 0; call < 2; call++)
+        {
+            var output = runtime.Predict(new ModelInput(
+                ModelTensor.Create<float>("X", new[] { 1f, 2f, 3f, 4f + call }, 2, 2),
+                ModelTensor.Create<long>("S", new[] { 4L, 1L }, 2)));
+            var y = (ModelTensor<float>)Assert.Single(output.Tensors);
+            Assert.Equal([4, 1], y.Shape);
+            Assert.Equal([1f, 2f, 3f, 4f + call], y.Span.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task A_graph_whose_output_is_the_declared_size_is_answered_in_place()
+    {
+        var path = models.NewPath("honest-onnx");
+        Directory.CreateDirectory(path);
+        await File.WriteAllBytesAsync(Path.Combine(path, "model.onnx"), TinyOnnxModel.Build("Identity", [("X", TinyOnnxModel.Float, [-1, 2])], [-1, 2]));
+        await File.WriteAllTextAsync(Path.Combine(path, "MLmodel"), """
+            flavors:
+              onnx:
+                data: model.onnx
+                onnx_version: 1.15.0
+
+            """);
+
+        using var runtime = Assert.IsType<OnnxModelRuntime>(await new ModelRuntimeLoader().LoadAsync(path));
+        foreach (var rows in new[] { 1, 3 })
+        {
+            var values = Enumerable.Range(0, rows * 2).Select(i => (float)i).ToArray();
+            var y = (ModelTensor<float>)Assert.Single(runtime.Predict(new ModelInput(ModelTensor.Create<float>("X", values, rows, 2))).Tensors);
+            Assert.Equal([rows, 2], y.Shape);
+            Assert.Equal(values, y.Span.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task Rejects_a_tensor_of_the_wrong_shape_naming_it()
     {
         var path = models.NewPath("sensors-onnx");
