@@ -11,18 +11,21 @@ public sealed class InputLayout
 {
     private readonly Entry[] _entries;
     private readonly Dictionary<string, int> _byName = new(StringComparer.Ordinal);
+    private readonly byte[]?[] _utf8Names;
 
     public InputLayout(ModelSchema schema)
     {
         ArgumentNullException.ThrowIfNull(schema);
         Schema = schema;
         _entries = new Entry[schema.Count];
+        _utf8Names = new byte[schema.Count][];
         for (var i = 0; i < schema.Count; i++)
         {
             _entries[i] = schema.IsTensorBased ? FromTensor(schema.Tensors[i], i) : FromColumn(schema.Columns[i], i);
             if (_entries[i].Name is { } name)
             {
                 _byName[name] = i;
+                _utf8Names[i] = System.Text.Encoding.UTF8.GetBytes(name);
             }
         }
     }
@@ -38,6 +41,15 @@ public sealed class InputLayout
     internal TensorElementType TypeAt(int index) => _entries[index].Type;
 
     public int IndexOf(string name) => _byName.TryGetValue(name, out var i) ? i : -1;
+
+    /// <summary>
+    /// The index of the name under <paramref name="reader"/> (a JSON string). Clients mostly send the signature's names
+    /// in its order, so the name at <paramref name="expected"/> is compared in place first, without making a string.
+    /// </summary>
+    internal int IndexOf(ref System.Text.Json.Utf8JsonReader reader, int expected) =>
+        expected < _utf8Names.Length && _utf8Names[expected] is { } name && reader.ValueTextEquals(name)
+            ? expected
+            : IndexOf(reader.GetString()!);
 
     internal ColumnBuffer NewBuffer(int index)
     {

@@ -277,7 +277,7 @@ public static class InvocationParser
                 throw new MlflowException(ErrorCode.BAD_REQUEST, "Invalid input. 'dataframe_split.columns' must be a list of column names.");
             }
 
-            map.Add(layout.HasNames ? layout.IndexOf(reader.GetString()!) : map.Count < layout.Count ? map.Count : -1);
+            map.Add(layout.HasNames ? layout.IndexOf(ref reader, map.Count) : map.Count < layout.Count ? map.Count : -1);
         }
 
         return [.. map];
@@ -355,7 +355,7 @@ public static class InvocationParser
         var position = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var index = layout.HasNames ? layout.IndexOf(reader.GetString()!) : position < layout.Count ? position : -1;
+            var index = layout.HasNames ? layout.IndexOf(ref reader, position) : position < layout.Count ? position : -1;
             reader.Read();
             if (index < 0)
             {
@@ -417,7 +417,7 @@ public static class InvocationParser
         var position = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var index = layout.HasNames ? layout.IndexOf(reader.GetString()!) : position < layout.Count ? position : -1;
+            var index = layout.HasNames ? layout.IndexOf(ref reader, position) : position < layout.Count ? position : -1;
             reader.Read();
             if (index < 0)
             {

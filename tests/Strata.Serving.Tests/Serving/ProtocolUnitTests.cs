@@ -89,6 +89,20 @@ public sealed class ProtocolUnitTests
         Assert.Contains("'k'", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"dataframe_split": {"columns": ["x", "k"], "data": [[1.5, 2]]}}""")]
+    [InlineData("""{"dataframe_split": {"columns": ["k", "x"], "data": [[2, 1.5]]}}""")]
+    [InlineData("""{"dataframe_split": {"columns": ["\u0078", "\u006b"], "data": [[1.5, 2]]}}""")]
+    [InlineData("""{"dataframe_records": [{"k": 2, "x": 1.5}]}""")]
+    [InlineData("""{"inputs": {"\u006b": [2], "x": [1.5]}}""")]
+    public void Names_match_in_any_order_and_escaped(string body)
+    {
+        var layout = new InputLayout(ModelSchema.FromColumns([new ColumnSpec(DataType.Double, "x"), new ColumnSpec(DataType.Integer, "k")]));
+        var request = InvocationParser.Parse(System.Text.Encoding.UTF8.GetBytes(body), "application/json", layout, null);
+        Assert.Equal([1.5], ((ModelTensor<double>)request.Input.Find("x")!).Span.ToArray());
+        Assert.Equal([2], ((ModelTensor<int>)request.Input.Find("k")!).Span.ToArray());
+    }
+
     [Fact]
     public void Declared_params_are_type_checked()
     {
