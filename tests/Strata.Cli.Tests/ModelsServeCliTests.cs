@@ -20,6 +20,11 @@ public sealed class ModelsServeCliTests
     [InlineData("--log-sample-rate", "models", "serve", "-m", "/tmp/x", "--log-sample-rate", "2")]
     [InlineData("--model-uri", "models", "serve")]
     [InlineData("--timeout", "models", "serve", "-m", "/tmp/x", "--timeout", "0")]
+    [InlineData("--log-flush-interval-ms", "models", "serve", "-m", "/tmp/x", "--log-flush-interval-ms", "20000")]
+    [InlineData("--timeout", "server", "--timeout", "-1")]
+    [InlineData("--max-batch-size", "server", "--enable-batching", "--max-batch-size", "0")]
+    [InlineData("--log-flush-interval-ms", "server", "--log-flush-interval-ms", "-5")]
+    [InlineData("--poll-interval-seconds", "server", "--poll-interval-seconds", "0")]
     public async Task Bad_flags_exit_with_code_2_and_one_line(string mentions, params string[] args)
     {
         var (exitCode, _, stderr) = await CliProcess.RunAsync(args);
@@ -42,11 +47,7 @@ public sealed class ModelsServeCliTests
         var directory = Directory.CreateTempSubdirectory("strata-cli-serve-").FullName;
         try
         {
-            var ml = new MLContext(seed: 1);
-            var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 50).Select(i => new Row { X = i, Label = (2 * i) + 1 }));
-            var model = ml.Transforms.Concatenate("Features", nameof(Row.X)).Append(ml.Regression.Trainers.Sdca(maximumNumberOfIterations: 50)).Fit(data);
-            var folder = Path.Combine(directory, "line");
-            await MlnetFlavor.SaveAsync(folder, ml, model, data.Schema);
+            var folder = await SaveLineModelAsync(directory);
 
             using var cli = CliProcess.Start(
                 ["models", "serve", "-m", folder, "--port", "0", "--backend-store-uri", $"sqlite:///{directory}/strata.db", "--enable-batching"]);
@@ -79,5 +80,63 @@ public sealed class ModelsServeCliTests
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task The_tracking_server_takes_the_serving_flags_for_the_models_it_serves()
+    {
+        // --log-sample-rate 0 on `strata server` reaches its mounted model: the request is counted, nothing is queued.
+        var directory = Directory.CreateTempSubdirectory("strata-cli-server-serve-").FullName;
+        try
+        {
+            var folder = await SaveLineModelAsync(directory);
+            using var cli = CliProcess.Start(
+            [
+                "server", "--port", "0", "--backend-store-uri", $"sqlite:///{directory}/strata.db", "--artifacts-destination", Path.Combine(directory, "artifacts"),
+                "--serve-model", $"line={folder}", "--log-sample-rate", "0", "--enable-batching", "--timeout", "5", "--log-flush-interval-ms", "5",
+            ]);
+            var line = await cli.WaitForOutputAsync(l => l.Contains("listening on http://", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            using var http = new HttpClient { BaseAddress = new Uri(line[line.IndexOf("http://", StringComparison.Ordinal)..].Trim()) };
+
+            // The server loads its models in the background: 503 until then.
+            HttpResponseMessage response;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                response = await http.PostAsync("/serving/line/invocations", new StringContent("""{"dataframe_records": [{"X": 3}]}""", Encoding.UTF8, "application/json"));
+                if (response.IsSuccessStatusCode || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                response.Dispose();
+                await Task.Delay(50);
+            }
+
+            using (response)
+            {
+                Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            }
+
+            var metrics = await http.GetStringAsync("/metrics");
+            Assert.Contains("strata_serving_prediction_log_enqueued_total 0", metrics, StringComparison.Ordinal);
+            Assert.Matches("strata_serving_requests_total\\{[^}]*model=\"line\"[^}]*status=\"200\"[^}]*\\} 1", metrics);
+            cli.Signal("TERM");
+            Assert.Equal(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<string> SaveLineModelAsync(string directory)
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 50).Select(i => new Row { X = i, Label = (2 * i) + 1 }));
+        var model = ml.Transforms.Concatenate("Features", nameof(Row.X)).Append(ml.Regression.Trainers.Sdca(maximumNumberOfIterations: 50)).Fit(data);
+        var folder = Path.Combine(directory, "line");
+        await MlnetFlavor.SaveAsync(folder, ml, model, data.Schema);
+        return folder;
     }
 }

@@ -2,9 +2,7 @@ using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Strata.Core.Errors;
 using Strata.Server;
-using Strata.Serving.Batching;
 using Strata.Serving.Hosting;
-using Strata.Serving.PredictionLog;
 using Strata.Storage.Database;
 using Strata.Storage.Migrations;
 
@@ -24,18 +22,18 @@ internal static class ModelsServeCommand
         var port = new Option<int?>("--port", "-p") { Description = "Port to listen on (default 5001)." };
         var tracking = new Option<string?>("--tracking-uri") { Description = "Tracking server that resolves runs:/ and models:/ URIs (default env MLFLOW_TRACKING_URI)." };
         var backend = new Option<string?>("--backend-store-uri") { Description = "Database for the prediction log, e.g. sqlite:///./strata.db (default env STRATA_BACKEND_STORE_URI; none: no log)." };
-        var batching = new Option<bool>("--enable-batching") { Description = "Join concurrent requests into one model call." };
-        var maxBatch = new Option<int?>("--max-batch-size") { Description = "Most rows in one model call (default 64)." };
-        var maxDelay = new Option<int?>("--max-batch-delay-ms") { Description = "Longest a request waits for a batch to fill, in ms (default 2)." };
-        var sample = new Option<double?>("--log-sample-rate") { Description = "Fraction of requests written to the prediction log, 0 to 1 (default 1)." };
-        var poll = new Option<int?>("--poll-interval-seconds") { Description = "How often an alias or stage is re-resolved (default 30)." };
-        var timeout = new Option<double?>("--timeout", "-t") { Description = "Seconds one request may take before it is answered 504 (default env MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, else 60)." };
+        var tuning = new ServingFlags();
         var cache = new Option<string?>("--cache-dir") { Description = "Where downloaded models are kept (default a folder under the temp directory)." };
 
         var command = new Command("serve", "Serve a model over REST with MLflow's scoring protocol and the Open Inference Protocol v2.")
         {
-            model, name, host, port, tracking, backend, batching, maxBatch, maxDelay, sample, poll, timeout, cache,
+            model, name, host, port, tracking, backend, cache,
         };
+        foreach (var option in tuning.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, ct) =>
         {
             ServingHostOptions options;
@@ -43,23 +41,15 @@ internal static class ModelsServeCommand
             {
                 var uri = parse.GetValue(model)!;
                 var defaults = new ServingOptions();
-                var serving = new ServingOptions
-                {
-                    Models = [new ServeModelSpec(parse.GetValue(name) ?? ModelUri.Parse(uri).DefaultRouteName, uri)],
-                    TrackingUri = parse.GetValue(tracking) ?? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI"),
-                    CacheDirectory = parse.GetValue(cache) ?? defaults.CacheDirectory,
-                    PollInterval = parse.GetValue(poll) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.PollInterval,
-                    RequestTimeout = parse.GetValue(timeout) is { } limit
-                        ? (limit > 0 && limit <= int.MaxValue / 1000.0 ? TimeSpan.FromSeconds(limit) : throw new ArgumentException($"--timeout must be a positive number of seconds, got {limit}."))
-                        : ServingOptions.ParseRequestTimeout(Environment.GetEnvironmentVariable(ServingOptions.RequestTimeoutVariable)),
-                    Batching = new BatchingOptions
+                var serving = tuning.Apply(
+                    new ServingOptions
                     {
-                        Enabled = parse.GetValue(batching),
-                        MaxBatchSize = parse.GetValue(maxBatch) ?? defaults.Batching.MaxBatchSize,
-                        MaxDelay = parse.GetValue(maxDelay) is { } ms ? TimeSpan.FromMilliseconds(ms) : defaults.Batching.MaxDelay,
+                        Models = [new ServeModelSpec(parse.GetValue(name) ?? ModelUri.Parse(uri).DefaultRouteName, uri)],
+                        TrackingUri = parse.GetValue(tracking) ?? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI"),
+                        CacheDirectory = parse.GetValue(cache) ?? defaults.CacheDirectory,
                     },
-                    PredictionLog = new PredictionLogOptions { SampleRate = parse.GetValue(sample) ?? 1.0 },
-                };
+                    parse,
+                    Environment.GetEnvironmentVariable);
                 options = new ServingHostOptions
                 {
                     Host = parse.GetValue(host) ?? "127.0.0.1",

@@ -35,10 +35,16 @@ internal static class ServerCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
+        var tuning = new ServingFlags();
+
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
             host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel,
         };
+        foreach (var option in tuning.All)
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (parse, ct) =>
         {
@@ -82,8 +88,10 @@ internal static class ServerCommand
                 {
                     options.ServeModels.Add(model);
                 }
+
+                options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);
             }
-            catch (StrataConfigurationException ex)
+            catch (Exception ex) when (ex is StrataConfigurationException or ArgumentException)
             {
                 CliConsole.Error(ex.Message);
                 return ExitCodes.Configuration;

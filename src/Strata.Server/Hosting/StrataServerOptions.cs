@@ -1,4 +1,5 @@
 using System.Globalization;
+using Strata.Serving.Hosting;
 
 namespace Strata.Server.Hosting;
 
@@ -28,6 +29,12 @@ public sealed class StrataServerOptions
 
     /// <summary>Models to serve in-process, each <c>name=uri</c> (<c>--serve-model</c>, repeatable).</summary>
     public IList<string> ServeModels { get; } = new List<string>();
+
+    /// <summary>
+    /// How the models of <see cref="ServeModels"/> are served: request timeout, batching, prediction log sampling and
+    /// flushing, poll interval. The models, their cache and model resolution are filled in by the server.
+    /// </summary>
+    public ServingOptions Serving { get; set; } = new();
 
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =

@@ -28,12 +28,11 @@ public static class ServingComposition
         try
         {
             models = options.ServeModels.Select(ServeModelSpec.Parse).ToList();
-            serving = new ServingOptions
+            serving = options.Serving with
             {
                 Models = models,
                 TrackingIsSelf = true,
                 LoadInBackground = true,
-                RequestTimeout = ServingOptions.ParseRequestTimeout(Environment.GetEnvironmentVariable(ServingOptions.RequestTimeoutVariable)),
                 CacheDirectory = Path.Combine(Path.GetFullPath(options.ArtifactsDestination), "..", "model-cache"),
             };
             serving.Validate();

@@ -108,7 +108,7 @@ public sealed record ServingOptions
 
         if (PollInterval <= TimeSpan.Zero)
         {
-            throw new ArgumentException("--poll-interval must be positive.");
+            throw new ArgumentException("--poll-interval-seconds must be positive.");
         }
 
         if (RequestTimeout <= TimeSpan.Zero || RequestTimeout.TotalMilliseconds > int.MaxValue)

@@ -38,7 +38,7 @@ public sealed record PredictionLogOptions
 
         if (FlushInterval < TimeSpan.Zero || FlushInterval > TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentOutOfRangeException(nameof(FlushInterval), FlushInterval, "The prediction log flush interval must be between 0 and 10 seconds.");
+            throw new ArgumentOutOfRangeException(nameof(FlushInterval), FlushInterval, "--log-flush-interval-ms must be between 0 and 10000.");
         }
     }
 }

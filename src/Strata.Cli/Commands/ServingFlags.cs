@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Strata.Serving.Hosting;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>
+/// The serving knobs that <c>strata models serve</c> and <c>strata server --serve-model</c> both take: request timeout,
+/// micro-batching, prediction log sampling and flushing, and how often an alias or stage is re-resolved.
+/// </summary>
+internal sealed class ServingFlags
+{
+    private readonly Option<bool> _batching = new("--enable-batching") { Description = "Join concurrent requests into one model call." };
+    private readonly Option<int?> _maxBatch = new("--max-batch-size") { Description = "Most rows in one model call (default 64)." };
+    private readonly Option<int?> _maxDelay = new("--max-batch-delay-ms") { Description = "Longest a request waits for a batch to fill, in ms (default 2)." };
+    private readonly Option<double?> _sample = new("--log-sample-rate") { Description = "Fraction of requests written to the prediction log, 0 to 1 (default 1)." };
+    private readonly Option<int?> _flush = new("--log-flush-interval-ms") { Description = "How long the prediction log writer lets entries gather between writes, in ms (default 20; 0 writes at once)." };
+    private readonly Option<int?> _poll = new("--poll-interval-seconds") { Description = "How often an alias or stage is re-resolved (default 30)." };
+    private readonly Option<double?> _timeout = new("--timeout", "-t") { Description = $"Seconds one request may take before it is answered 504 (default env {ServingOptions.RequestTimeoutVariable}, else 60)." };
+
+    public IEnumerable<Option> All => [_batching, _maxBatch, _maxDelay, _sample, _flush, _poll, _timeout];
+
+    /// <summary>
+    /// <paramref name="options"/> with every flag given on the command line applied; the timeout falls back to MLflow's
+    /// environment variable. Throws <see cref="ArgumentException"/> naming a bad flag.
+    /// </summary>
+    public ServingOptions Apply(ServingOptions options, ParseResult parse, Func<string, string?> getVariable)
+    {
+        var timeout = parse.GetValue(_timeout) is { } limit
+            ? limit > 0 && limit <= int.MaxValue / 1000.0
+                ? TimeSpan.FromSeconds(limit)
+                : throw new ArgumentException($"--timeout must be a positive number of seconds, got {limit}.")
+            : ServingOptions.ParseRequestTimeout(getVariable(ServingOptions.RequestTimeoutVariable));
+        var applied = options with
+        {
+            RequestTimeout = timeout,
+            PollInterval = parse.GetValue(_poll) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.PollInterval,
+            Batching = options.Batching with
+            {
+                Enabled = parse.GetValue(_batching) || options.Batching.Enabled,
+                MaxBatchSize = parse.GetValue(_maxBatch) ?? options.Batching.MaxBatchSize,
+                MaxDelay = parse.GetValue(_maxDelay) is { } ms ? TimeSpan.FromMilliseconds(ms) : options.Batching.MaxDelay,
+            },
+            PredictionLog = options.PredictionLog with
+            {
+                SampleRate = parse.GetValue(_sample) ?? options.PredictionLog.SampleRate,
+                FlushInterval = parse.GetValue(_flush) is { } flush ? TimeSpan.FromMilliseconds(flush) : options.PredictionLog.FlushInterval,
+            },
+        };
+        // The rest (models, tracking server) is checked where it is filled in; a tuning flag is wrong on its own.
+        if (applied.PollInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("--poll-interval-seconds must be positive.");
+        }
+
+        applied.Batching.Validate();
+        applied.PredictionLog.Validate();
+        return applied;
+    }
+}
