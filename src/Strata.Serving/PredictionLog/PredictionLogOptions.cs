@@ -12,15 +12,16 @@ public sealed record PredictionLogOptions
     /// <summary>Entries waiting for the writer; beyond this new entries are dropped and counted, never waited for.</summary>
     public int QueueCapacity { get; init; } = 20_000;
 
-    /// <summary>Most rows the writer puts in one transaction.</summary>
+    /// <summary>Most entries the writer puts in one transaction (one segment per model version among them).</summary>
     public int WriteBatchSize { get; init; } = 1000;
 
     /// <summary>
-    /// How long the writer waits after a batch that was not full before taking the next, so entries gather into few
-    /// large transactions. Going straight back to the queue, the writer took only what had arrived during its previous
-    /// write (~36 entries at 30k/s) and paid a transaction's fixed cost (~45 us on SQLite, against ~6 us a row) for
-    /// each: measured 300-420 ms of CPU a second at 30k entries/s, against 100-115 ms with 20 ms here, on the two
-    /// cores the requests it logs run on. Zero writes whatever is queued as soon as the previous write ends.
+    /// How long the writer waits after a batch that was not full before taking the next (<c>--log-flush-interval-ms</c>),
+    /// so entries gather into few large transactions and segments. Going straight back to the queue, the writer took
+    /// only what had arrived during its previous write (~36 entries at 30k/s) and paid a transaction's fixed cost for
+    /// each: measured 300-420 ms of CPU a second at 30k entries/s on the rows-per-request log, against 100-115 ms with
+    /// 20 ms here, on the two cores the requests it logs run on. Zero writes whatever is queued as soon as the
+    /// previous write ends (lowest delay before an entry can be read back).
     /// </summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 

@@ -6,9 +6,9 @@ namespace Strata.Storage.Migrations;
 /// The prediction log moves from one row per request to one row per segment: the entries that one writer batch
 /// logged for one model version, as a JSON array (see <see cref="Serving.PredictionLogSegment"/>). A row per request
 /// cost a table and an index insert for each of tens of thousands of requests a second, and was the serving path's
-/// largest cost; a segment is one insert for hundreds of entries. The time bounds and the index on
-/// (model, version, newest time) let a read go straight to the segments that can hold its page. An index on the
-/// newest time alone serves reads across every model (one entry per segment, so it costs little).
+/// largest cost; a segment is one insert for hundreds of entries. The indexes hold each segment's time bounds, so a
+/// read picks the segments that can hold its page from the index alone (by model and version, or across every model)
+/// and then loads just those segments' entries. An index entry per segment costs little.
 /// Rows of the old table become one-entry segments, in the same JSON form, so nothing logged before is lost.
 /// </summary>
 public sealed class M0005_PredictionLogSegments : IMigration
@@ -40,8 +40,8 @@ public sealed class M0005_PredictionLogSegments : IMigration
                 json_array(json_array(request_id, timestamp_ms, latency_us, status_code, protocol, inputs, outputs, error_message))
             FROM prediction_log ORDER BY log_id;
         DROP TABLE prediction_log;
-        CREATE INDEX ix_prediction_log_segments_model_time ON prediction_log_segments (model_name, model_version, max_timestamp_ms);
-        CREATE INDEX ix_prediction_log_segments_time ON prediction_log_segments (max_timestamp_ms)
+        CREATE INDEX ix_prediction_log_segments_model_time ON prediction_log_segments (model_name, model_version, max_timestamp_ms, min_timestamp_ms);
+        CREATE INDEX ix_prediction_log_segments_time ON prediction_log_segments (max_timestamp_ms, min_timestamp_ms, model_name, model_version)
         """;
 
     private const string Postgres = """
@@ -60,7 +60,7 @@ public sealed class M0005_PredictionLogSegments : IMigration
                 json_build_array(json_build_array(request_id, timestamp_ms, latency_us, status_code, protocol, inputs, outputs, error_message))
             FROM prediction_log ORDER BY log_id;
         DROP TABLE prediction_log;
-        CREATE INDEX ix_prediction_log_segments_model_time ON prediction_log_segments (model_name, model_version, max_timestamp_ms);
-        CREATE INDEX ix_prediction_log_segments_time ON prediction_log_segments (max_timestamp_ms)
+        CREATE INDEX ix_prediction_log_segments_model_time ON prediction_log_segments (model_name, model_version, max_timestamp_ms, min_timestamp_ms);
+        CREATE INDEX ix_prediction_log_segments_time ON prediction_log_segments (max_timestamp_ms, min_timestamp_ms, model_name, model_version)
         """;
 }

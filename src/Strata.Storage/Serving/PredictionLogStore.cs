@@ -65,8 +65,15 @@ public sealed class PredictionLogStore(IDatabase database)
                 (long MaxTimestampMs, long SegmentId)? cursor = null;
                 while (true)
                 {
+                    // The segments' keys come from an index alone; only the chosen segments' entries are then read.
                     var sql = SegmentQuery(query, after, cursor, out var parameters);
-                    var segments = (await c.QueryAsync<SegmentRow>(new CommandDefinition(sql, parameters, cancellationToken: token)).ConfigureAwait(false)).AsList();
+                    var segments = (await c.QueryAsync<SegmentKey>(new CommandDefinition(sql, parameters, cancellationToken: token)).ConfigureAwait(false)).AsList();
+                    var entries = segments.Count == 0
+                        ? []
+                        : (await c.QueryAsync<SegmentEntries>(new CommandDefinition(
+                            "SELECT segment_id AS SegmentId, entries AS Entries FROM prediction_log_segments WHERE segment_id IN @ids",
+                            new { ids = segments.Select(k => k.SegmentId).ToArray() },
+                            cancellationToken: token)).ConfigureAwait(false)).ToDictionary(e => e.SegmentId, e => e.Entries);
                     foreach (var segment in segments)
                     {
                         if (best.Count >= wanted && segment.MaxTimestampMs < best[wanted - 1].TimestampMs)
@@ -75,7 +82,7 @@ public sealed class PredictionLogStore(IDatabase database)
                         }
 
                         token.ThrowIfCancellationRequested();
-                        foreach (var entry in PredictionLogSegment.Read(segment.SegmentId, segment.ModelName, segment.ModelVersion, Encoding.UTF8.GetBytes(segment.Entries)))
+                        foreach (var entry in PredictionLogSegment.Read(segment.SegmentId, segment.ModelName, segment.ModelVersion, Encoding.UTF8.GetBytes(entries[segment.SegmentId])))
                         {
                             if (Matches(entry, query, after))
                             {
@@ -220,11 +227,11 @@ public sealed class PredictionLogStore(IDatabase database)
         }
     }
 
-    private static string SegmentQuery(PredictionLogQuery query, (long TimestampMs, long LogId)? after, (long MaxTimestampMs, long SegmentId)? cursor, out DynamicParameters parameters)
+    internal static string SegmentQuery(PredictionLogQuery query, (long TimestampMs, long LogId)? after, (long MaxTimestampMs, long SegmentId)? cursor, out DynamicParameters parameters)
     {
         var sql = new StringBuilder(
-            "SELECT segment_id AS SegmentId, model_name AS ModelName, model_version AS ModelVersion, max_timestamp_ms AS MaxTimestampMs, "
-            + "entries AS Entries FROM prediction_log_segments WHERE 1 = 1");
+            "SELECT segment_id AS SegmentId, model_name AS ModelName, model_version AS ModelVersion, max_timestamp_ms AS MaxTimestampMs "
+            + "FROM prediction_log_segments WHERE 1 = 1");
         parameters = new DynamicParameters();
         if (query.ModelName is not null)
         {
@@ -310,8 +317,8 @@ public sealed class PredictionLogStore(IDatabase database)
     /// <summary>One segment of an insert: its model version, time bounds, entry count and bytes in the shared buffer.</summary>
     internal sealed record Segment(string ModelName, string ModelVersion, long MinTimestampMs, long MaxTimestampMs, int Count, int Offset, int Length);
 
-    // Dapper maps columns by name onto this mutable shape.
-    private sealed class SegmentRow
+    // Dapper maps columns by name onto these mutable shapes.
+    private sealed class SegmentKey
     {
         public long SegmentId { get; set; }
 
@@ -320,6 +327,11 @@ public sealed class PredictionLogStore(IDatabase database)
         public string ModelVersion { get; set; } = "";
 
         public long MaxTimestampMs { get; set; }
+    }
+
+    private sealed class SegmentEntries
+    {
+        public long SegmentId { get; set; }
 
         public string Entries { get; set; } = "";
     }

@@ -39,6 +39,20 @@ public sealed class SqlitePredictionLogStoreTests(SqliteDatabaseFixture fixture)
         Assert.Equal(["req-sql-0", "req-sql-1"], ids);
     }
 
+    [Theory]
+    [InlineData("houses", null, null, null, "ix_prediction_log_segments_model_time")]
+    [InlineData("houses", "3", 1_000L, 2_000L, "ix_prediction_log_segments_model_time")]
+    [InlineData(null, null, 1_000L, null, "ix_prediction_log_segments_time")]
+    public async Task Segments_are_chosen_from_an_index_alone(string? model, string? version, long? start, long? end, string index)
+    {
+        var query = new PredictionLogQuery { ModelName = model, ModelVersion = version, StartTimeMs = start, EndTimeMs = end };
+        var sql = PredictionLogStore.SegmentQuery(query, (1_500, 7), (1_600, 9), out var parameters);
+        var plan = string.Join("\n", await _database.ReadAsync(
+            (c, ct) => Dapper.SqlMapper.QueryAsync<(long, long, long, string)>(c, new Dapper.CommandDefinition("EXPLAIN QUERY PLAN " + sql, parameters, cancellationToken: ct)),
+            default).ContinueWith(t => t.Result.Select(r => r.Item4), TaskScheduler.Default));
+        Assert.Contains("USING COVERING INDEX " + index, plan, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_nul_character_survives()
     {
