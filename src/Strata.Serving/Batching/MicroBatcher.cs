@@ -11,8 +11,9 @@ namespace Strata.Serving.Batching;
 /// Adaptive micro-batching for one runtime. Requests go into a channel; one loop takes the first, then keeps taking
 /// until the batch holds <see cref="BatchingOptions.MaxBatchSize"/> rows, the max delay has passed since the first,
 /// or every request now in flight for this model is already in the batch (so a lone client never waits), runs one
-/// model call and completes each request with its rows of the output. If the joint call fails, each request is run
-/// alone so every caller gets its own answer or error.
+/// model call and completes each request with its rows of the output. While it waits for a batch to fill, the loop
+/// sleeps until the request that completes it arrives (not woken by each arrival, nor by a timer per arrival). If
+/// the joint call fails, each request is run alone so every caller gets its own answer or error.
 /// </summary>
 public sealed class MicroBatcher : IPredictor
 {
@@ -22,6 +23,15 @@ public sealed class MicroBatcher : IPredictor
     private readonly Action<int>? _onModelCall;
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
+
+    // While the loop gathers a batch it sleeps on _complete, and the request that completes the batch (every request
+    // in flight has joined, or the rows reach the maximum) wakes it: one wake-up a batch, not one per arrival.
+    private readonly SemaphoreSlim _complete = new(0);
+    private int _gathering;
+    private int _gatheredRequests;
+    private int _gatheredRows;
+    private int _queuedRequests;
+    private int _queuedRows;
 
     /// <param name="inFlight">How many requests for this model are being served right now (the route's lease count).</param>
     /// <param name="onModelCall">Told the row count of every model call (the batch-size histogram).</param>
@@ -41,10 +51,18 @@ public sealed class MicroBatcher : IPredictor
         // A request that gives up (timeout, client gone) stops waiting; its rows still go through the batch they
         // joined and the answer is dropped, so the other requests in that batch are unaffected.
         var work = new Work(input, ct);
+        Interlocked.Increment(ref _queuedRequests);
+        Interlocked.Add(ref _queuedRows, input.RowCount);
         if (!_queue.Writer.TryWrite(work))
         {
+            Taken(work);
             work.Cancel();
             throw new MlflowException(ErrorCode.TEMPORARILY_UNAVAILABLE, "The model is being unloaded; retry the request.");
+        }
+
+        if (Volatile.Read(ref _gathering) == 1 && BatchComplete() && Interlocked.CompareExchange(ref _gathering, 0, 1) == 1)
+        {
+            _complete.Release();
         }
 
         return work.Answer;
@@ -54,13 +72,24 @@ public sealed class MicroBatcher : IPredictor
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        _complete.Dispose();
+    }
+
+    /// <summary>Whether the batch being gathered plus the queue hold every request in flight, or the most rows a call takes.</summary>
+    private bool BatchComplete() =>
+        Volatile.Read(ref _gatheredRequests) + Volatile.Read(ref _queuedRequests) >= _inFlight()
+        || Volatile.Read(ref _gatheredRows) + Volatile.Read(ref _queuedRows) >= _options.MaxBatchSize;
+
+    private void Taken(Work work)
+    {
+        Interlocked.Decrement(ref _queuedRequests);
+        Interlocked.Add(ref _queuedRows, -work.Input.RowCount);
     }
 
     private async Task RunAsync()
     {
         var reader = _queue.Reader;
         var batch = new List<Work>(_options.MaxBatchSize);
-        var waitLimit = new CancellationTokenSource();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             if (!reader.TryRead(out var first))
@@ -68,6 +97,7 @@ public sealed class MicroBatcher : IPredictor
                 continue;
             }
 
+            Taken(first);
             batch.Add(first);
             var rows = first.Input.RowCount;
             var started = Stopwatch.GetTimestamp();
@@ -75,6 +105,7 @@ public sealed class MicroBatcher : IPredictor
             {
                 if (reader.TryRead(out var next))
                 {
+                    Taken(next);
                     batch.Add(next);
                     rows += next.Input.RowCount;
                     continue;
@@ -86,33 +117,31 @@ public sealed class MicroBatcher : IPredictor
                     break;
                 }
 
-                // Wait for the next arrival or the deadline, whichever comes first. One source serves every wait (its
-                // timer is re-armed), unless a wait timed out: a cancelled source cannot be reset.
-                if (!waitLimit.TryReset())
-                {
-                    waitLimit.Dispose();
-                    waitLimit = new CancellationTokenSource();
-                }
-
-                waitLimit.CancelAfter(remaining);
-                try
-                {
-                    if (!await reader.WaitToReadAsync(waitLimit.Token).ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                await GatherAsync(batch.Count, rows, remaining).ConfigureAwait(false);
             }
 
             Run(batch);
             batch.Clear();
         }
+    }
 
-        waitLimit.Dispose();
+    /// <summary>
+    /// Sleeps until the request that completes the batch wakes the loop, or <paramref name="remaining"/> has passed.
+    /// The flag is set before the last check and cleared after the wait, so a request either sees it and wakes the
+    /// loop or arrived before the check that then finds the batch complete; a wake-up that races the time limit is
+    /// consumed here, so it cannot cut a later wait short.
+    /// </summary>
+    private async Task GatherAsync(int requests, int rows, TimeSpan remaining)
+    {
+        Volatile.Write(ref _gatheredRequests, requests);
+        Volatile.Write(ref _gatheredRows, rows);
+        Interlocked.Exchange(ref _gathering, 1);
+        var woken = !BatchComplete() && await _complete.WaitAsync(remaining).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _gathering, 0) == 0 && !woken)
+        {
+            // A request cleared the flag: its Release is on its way (or done) and belongs to this wait.
+            await _complete.WaitAsync().ConfigureAwait(false);
+        }
     }
 
     private void Run(List<Work> batch)
