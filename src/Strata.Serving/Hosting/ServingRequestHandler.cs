@@ -101,6 +101,14 @@ public sealed partial class ServingRequestHandler(
             response.ResetWrittenCount();
             Encoding.UTF8.GetBytes(e.Message, response);
         }
+        catch (BadHttpRequestException e)
+        {
+            // The request itself broke off or was malformed (a body shorter than its Content-Length, say): the
+            // client's doing, not the model's, so it is neither logged as a model failure nor answered as one.
+            status = context.RequestAborted.IsCancellationRequested ? 499 : e.StatusCode;
+            error = e.Message;
+            WriteError(response, protocol, ErrorCode.BAD_REQUEST, e.Message, null);
+        }
         catch (MlflowException e)
         {
             status = StatusFor(e.Code);

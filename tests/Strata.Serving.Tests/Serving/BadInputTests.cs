@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 
 namespace Strata.Serving.Tests.Serving;
@@ -28,6 +30,47 @@ public sealed class BadInputTests(ServingFixture fixture)
         { "houses", """{"dataframe_records": {"Size": 1}}""", "BAD_REQUEST", "must be a list" },
         { "houses", """{"messages": [{"role": "user", "content": "hi"}]}""", "BAD_REQUEST", "messages" },
     };
+
+    [Fact]
+    public async Task A_body_cut_short_is_logged_as_the_clients_doing_not_the_models()
+    {
+        // Content-Length promises 200 bytes, 20 come, and the client stops sending: Kestrel reports the short body
+        // and the request is gone. It is logged with Kestrel's reason, not as a model failure.
+        var host = fixture.Plain;
+        var address = host.Client.BaseAddress!;
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync(address.Host, address.Port);
+            var request = $"POST /serving/houses/invocations HTTP/1.1\r\nHost: {address.Authority}\r\nX-Request-ID: cut-short\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"dataframe_split\": ";
+            var stream = tcp.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+            tcp.Client.Shutdown(SocketShutdown.Send);
+            try
+            {
+                await stream.CopyToAsync(Stream.Null);
+            }
+            catch (IOException)
+            {
+                // Kestrel may reset the connection rather than close it; either way the request is over.
+            }
+        }
+
+        JsonElement? logged = null;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (logged is null && DateTime.UtcNow < deadline)
+        {
+            var (_, page) = await host.GetJsonAsync("/api/2.0/strata/predictions?model=houses&max_results=1000");
+            logged = page.GetProperty("predictions").EnumerateArray().Cast<JsonElement?>().FirstOrDefault(r => r!.Value.GetProperty("request_id").GetString() == "cut-short");
+            await Task.Delay(20);
+        }
+
+        Assert.NotNull(logged);
+        Assert.Contains(logged.Value.GetProperty("status_code").GetInt32(), new[] { 400, 499 });
+        var error = logged.Value.GetProperty("error_message").GetString();
+        Assert.Contains("Unexpected end of request content", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("evaluating the model", error, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(Invocations))]
