@@ -71,9 +71,9 @@ public sealed class PredictionLogStore(IDatabase database)
                     var entries = segments.Count == 0
                         ? []
                         : (await c.QueryAsync<SegmentEntries>(new CommandDefinition(
-                            "SELECT segment_id AS SegmentId, entries AS Entries FROM prediction_log_segments WHERE segment_id IN @ids",
+                            "SELECT segment_id AS SegmentId, format AS Format, entries AS Entries FROM prediction_log_segments WHERE segment_id IN @ids",
                             new { ids = segments.Select(k => k.SegmentId).ToArray() },
-                            cancellationToken: token)).ConfigureAwait(false)).ToDictionary(e => e.SegmentId, e => e.Entries);
+                            cancellationToken: token)).ConfigureAwait(false)).ToDictionary(e => e.SegmentId, ReadableEntries);
                     foreach (var segment in segments)
                     {
                         if (best.Count >= wanted && segment.MaxTimestampMs < best[wanted - 1].TimestampMs)
@@ -276,6 +276,13 @@ public sealed class PredictionLogStore(IDatabase database)
         return sql.ToString();
     }
 
+    /// <summary>A segment's entries, if this build knows their format (a newer server may have written others).</summary>
+    private static string ReadableEntries(SegmentEntries segment) =>
+        segment.Format == PredictionLogSegment.Format
+            ? segment.Entries
+            : throw new InvalidOperationException(
+                $"Prediction log segment {segment.SegmentId} is in format {segment.Format}; this server reads format {PredictionLogSegment.Format}. Upgrade it to read this log.");
+
     private static bool Matches(PredictionLogRecord entry, PredictionLogQuery query, (long TimestampMs, long LogId)? after) =>
         entry.TimestampMs >= (query.StartTimeMs ?? long.MinValue)
         && entry.TimestampMs <= (query.EndTimeMs ?? long.MaxValue)
@@ -332,6 +339,8 @@ public sealed class PredictionLogStore(IDatabase database)
     private sealed class SegmentEntries
     {
         public long SegmentId { get; set; }
+
+        public long Format { get; set; }
 
         public string Entries { get; set; } = "";
     }
