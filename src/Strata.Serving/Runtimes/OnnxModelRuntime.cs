@@ -26,6 +26,10 @@ public sealed class OnnxModelRuntime : IModelRuntime
     /// <summary>Null when the outputs' sizes are only known after a call, or turned out not to match their declaration.</summary>
     private volatile OnnxOutputBuffers? _outputBuffers;
 
+    /// <summary>Reused values for one-row calls; null when the graph's shapes do not allow them, or turned out not to hold.</summary>
+    private volatile OnnxRowSlots? _rowSlots;
+    private readonly OnnxRowSlots? _ownedRowSlots;
+
     public OnnxModelRuntime(MlModel model, InferenceSession session)
     {
         Model = model;
@@ -44,6 +48,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
             ? declared.Names.Select(n => n!).ToArray()
             : graphOutputs;
         _outputBuffers = OnnxOutputBuffers.TryCreate(_outputNames, session.OutputMetadata);
+        _ownedRowSlots = _rowSlots = OnnxRowSlots.TryCreate(_inputNames, session.InputMetadata, _outputBuffers);
     }
 
     public string Flavor => OnnxFlavor.Name;
@@ -70,23 +75,64 @@ public sealed class OnnxModelRuntime : IModelRuntime
             enforced = SignatureEnforcer.Enforce(GraphInputs, AddTrailingUnitDimension(RenameToGraph(enforced), GraphInputs));
         }
 
-        var values = new OrtValue[_inputNames.Length];
+        var tensors = new ModelTensor[_inputNames.Length];
+        for (var i = 0; i < tensors.Length; i++)
+        {
+            // Enforced inputs come in the graph's order; the lookup by name is for anything else.
+            tensors[i] = i < enforced.Tensors.Count && enforced.Tensors[i].Name == _inputNames[i]
+                ? enforced.Tensors[i]
+                : enforced.Find(_inputNames[i]) ?? enforced.Tensors[i];
+        }
+
+        try
+        {
+            if (enforced.RowCount == 1 && _rowSlots is { } slots && slots.Fits(tensors))
+            {
+                var slot = slots.Rent();
+                try
+                {
+                    slot.Load(tensors);
+                    _session.Run(_runOptions, _inputNames, slot.Inputs, _outputNames, slot.Outputs);
+                    return slot.Read();
+                }
+                catch (OnnxRuntimeException)
+                {
+                    // As with preallocated outputs: the call is repeated the general way, and if that works, the
+                    // graph is not what it declares and this model stops using one-row slots.
+                    var answer = PredictWithNewValues(tensors, enforced.RowCount);
+                    _rowSlots = null;
+                    return answer;
+                }
+                finally
+                {
+                    slots.Return(slot);
+                }
+            }
+
+            return PredictWithNewValues(tensors, enforced.RowCount);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new MlflowException(ErrorCode.BAD_REQUEST, $"ONNX Runtime rejected the input: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A call with ONNX Runtime values made for it (any row count, any shape the graph accepts).</summary>
+    private ModelOutput PredictWithNewValues(ModelTensor[] tensors, int rows)
+    {
+        var values = new OrtValue[tensors.Length];
         var created = 0;
         try
         {
-            for (var i = 0; i < _inputNames.Length; i++)
+            for (var i = 0; i < tensors.Length; i++)
             {
-                // Enforced inputs come in the graph's order; the lookup by name is for anything else.
-                var tensor = i < enforced.Tensors.Count && enforced.Tensors[i].Name == _inputNames[i]
-                    ? enforced.Tensors[i]
-                    : enforced.Find(_inputNames[i]) ?? enforced.Tensors[i];
-                values[i] = ToOrtValue(tensor);
+                values[i] = ToOrtValue(tensors[i]);
                 created++;
             }
 
             if (_outputBuffers is { } buffers)
             {
-                var (outputs, outputValues) = buffers.Allocate(enforced.RowCount);
+                var (outputs, outputValues) = buffers.Allocate(rows);
                 try
                 {
                     _session.Run(_runOptions, _inputNames, values, _outputNames, outputValues);
@@ -111,10 +157,6 @@ public sealed class OnnxModelRuntime : IModelRuntime
 
             return RunWithRuntimeOutputs(values);
         }
-        catch (OnnxRuntimeException e)
-        {
-            throw new MlflowException(ErrorCode.BAD_REQUEST, $"ONNX Runtime rejected the input: {e.Message}", e);
-        }
         finally
         {
             for (var i = 0; i < created; i++)
@@ -138,6 +180,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
 
     public void Dispose()
     {
+        _ownedRowSlots?.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
     }

@@ -1,6 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using Strata.Core.Models;
-using Ort = Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Strata.Serving.Runtimes;
 
@@ -11,70 +10,41 @@ namespace Strata.Serving.Runtimes;
 /// </summary>
 internal sealed class OnnxOutputBuffers
 {
-    private readonly Slot[] _slots;
+    private OnnxOutputBuffers(IReadOnlyList<RowShape> outputs) => Outputs = outputs;
 
-    private OnnxOutputBuffers(Slot[] slots) => _slots = slots;
+    public IReadOnlyList<RowShape> Outputs { get; }
 
     /// <summary>Null when any of the outputs has a shape or type that is only known after the call.</summary>
     public static OnnxOutputBuffers? TryCreate(IReadOnlyList<string> names, IReadOnlyDictionary<string, NodeMetadata> metadata)
     {
-        var slots = new Slot[names.Count];
+        var outputs = new RowShape[names.Count];
         for (var i = 0; i < names.Count; i++)
         {
-            var node = metadata[names[i]];
-            var dims = node.IsTensor ? node.Dimensions : [];
-            if (dims.Length == 0 || dims[0] != -1 || dims.Skip(1).Any(d => d <= 0))
+            if (RowShape.TryCreate(names[i], metadata[names[i]]) is not { } shape)
             {
                 return null;
             }
 
-            Func<string, int[], long[], (ModelTensor, OrtValue)>? create = node.ElementDataType switch
-            {
-                Ort.TensorElementType.Float => Create<float>,
-                Ort.TensorElementType.Double => Create<double>,
-                Ort.TensorElementType.Int32 => Create<int>,
-                Ort.TensorElementType.Int64 => Create<long>,
-                Ort.TensorElementType.Int16 => Create<short>,
-                Ort.TensorElementType.Int8 => Create<sbyte>,
-                Ort.TensorElementType.UInt8 => Create<byte>,
-                Ort.TensorElementType.UInt16 => Create<ushort>,
-                Ort.TensorElementType.UInt32 => Create<uint>,
-                Ort.TensorElementType.UInt64 => Create<ulong>,
-                Ort.TensorElementType.Bool => Create<bool>,
-                _ => null,
-            };
-            if (create is null)
-            {
-                return null;
-            }
-
-            slots[i] = new Slot(names[i], dims[1..], create);
+            outputs[i] = shape;
         }
 
-        return new OnnxOutputBuffers(slots);
+        return new OnnxOutputBuffers(outputs);
     }
 
     /// <summary>The outputs for <paramref name="rows"/> rows: the tensors to return, and ONNX Runtime values over their arrays (dispose those).</summary>
     public (ModelTensor[] Tensors, OrtValue[] Values) Allocate(int rows)
     {
-        var tensors = new ModelTensor[_slots.Length];
-        var values = new OrtValue[_slots.Length];
+        var tensors = new ModelTensor[Outputs.Count];
+        var values = new OrtValue[Outputs.Count];
         try
         {
-            for (var i = 0; i < _slots.Length; i++)
+            for (var i = 0; i < Outputs.Count; i++)
             {
-                var slot = _slots[i];
-                var shape = new int[slot.Trailing.Length + 1];
-                var ortShape = new long[shape.Length];
-                shape[0] = rows;
-                ortShape[0] = rows;
-                for (var d = 0; d < slot.Trailing.Length; d++)
-                {
-                    shape[d + 1] = slot.Trailing[d];
-                    ortShape[d + 1] = slot.Trailing[d];
-                }
-
-                (tensors[i], values[i]) = slot.Create(slot.Name, shape, ortShape);
+                var output = Outputs[i];
+                var (shape, ortShape) = output.For(rows);
+                var array = output.Element.NewArray(output.RowWidth * rows);
+                tensors[i] = output.Element.Tensor(output.Name, array, shape);
+                values[i] = output.Element.Wrap(array, ortShape);
             }
         }
         catch
@@ -89,19 +59,36 @@ internal sealed class OnnxOutputBuffers
 
         return (tensors, values);
     }
+}
 
-    private static (ModelTensor, OrtValue) Create<T>(string name, int[] shape, long[] ortShape)
-        where T : unmanaged
+/// <summary>A graph value declared <c>[-1, d1, ...]</c> with fixed trailing dimensions, of an element type handed over in place.</summary>
+internal sealed record RowShape(string Name, OnnxElement Element, int[] Trailing, int RowWidth)
+{
+    public static RowShape? TryCreate(string name, NodeMetadata node)
     {
-        var length = 1;
-        foreach (var d in shape)
+        var dims = node.IsTensor ? node.Dimensions : [];
+        if (dims.Length == 0 || dims[0] != -1 || dims.Skip(1).Any(d => d <= 0) || OnnxElement.For(node.ElementDataType) is not { } element)
         {
-            length = checked(length * d);
+            return null;
         }
 
-        var data = new T[length];
-        return (new ModelTensor<T>(name, data, shape), OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, data.AsMemory(), ortShape));
+        var trailing = dims[1..];
+        return new RowShape(name, element, trailing, trailing.Aggregate(1, (a, d) => checked(a * d)));
     }
 
-    private sealed record Slot(string Name, int[] Trailing, Func<string, int[], long[], (ModelTensor, OrtValue)> Create);
+    /// <summary>The shape for <paramref name="rows"/> rows, as a tensor's and as ONNX Runtime's.</summary>
+    public (int[] Shape, long[] OrtShape) For(int rows)
+    {
+        var shape = new int[Trailing.Length + 1];
+        var ortShape = new long[shape.Length];
+        shape[0] = rows;
+        ortShape[0] = rows;
+        for (var d = 0; d < Trailing.Length; d++)
+        {
+            shape[d + 1] = Trailing[d];
+            ortShape[d + 1] = Trailing[d];
+        }
+
+        return (shape, ortShape);
+    }
 }
