@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Strata.Core.Errors;
 using Strata.Core.Models;
@@ -18,7 +17,6 @@ public sealed class OnnxModelRuntime : IModelRuntime
     private readonly RunOptions _runOptions = new();
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
-    private readonly TensorSpec[] _inputSpecs;
 
     /// <summary>The signature declares exactly the graph's inputs, so a request enforced by it needs no second pass.</summary>
     private readonly bool _signatureIsGraph;
@@ -36,8 +34,7 @@ public sealed class OnnxModelRuntime : IModelRuntime
         _session = session;
         _inputNames = session.InputMetadata.Keys.ToArray();
         var graphOutputs = session.OutputMetadata.Where(kv => kv.Value.IsTensor).Select(kv => kv.Key).ToArray();
-        _inputSpecs = _inputNames.Select(n => OnnxTypes.ToSpec(n, session.InputMetadata[n])).ToArray();
-        GraphInputs = ModelSchema.FromTensors(_inputSpecs);
+        GraphInputs = ModelSchema.FromTensors(_inputNames.Select(n => OnnxTypes.ToSpec(n, session.InputMetadata[n])));
         GraphOutputs = ModelSchema.FromTensors(graphOutputs.Select(n => OnnxTypes.ToSpec(n, session.OutputMetadata[n])));
         InputSchema = model.Signature?.Inputs ?? GraphInputs;
         OutputSchema = model.Signature?.Outputs ?? GraphOutputs;
@@ -270,27 +267,14 @@ public sealed class OnnxModelRuntime : IModelRuntime
             shape[d] = tensor.Shape[d];
         }
 
-        return tensor switch
+        if (tensor is ModelTensor<string> strings)
         {
-            ModelTensor<float> t => Wrap(t, shape),
-            ModelTensor<double> t => Wrap(t, shape),
-            ModelTensor<int> t => Wrap(t, shape),
-            ModelTensor<long> t => Wrap(t, shape),
-            ModelTensor<short> t => Wrap(t, shape),
-            ModelTensor<sbyte> t => Wrap(t, shape),
-            ModelTensor<byte> t => Wrap(t, shape),
-            ModelTensor<ushort> t => Wrap(t, shape),
-            ModelTensor<uint> t => Wrap(t, shape),
-            ModelTensor<ulong> t => Wrap(t, shape),
-            ModelTensor<bool> t => Wrap(t, shape),
-            ModelTensor<string> t => Strings(t, shape),
-            _ => throw MlflowException.InvalidParameter($"Input '{tensor.Name}' of type {tensor.ElementType.ToNumpyName()} cannot be fed to an ONNX model"),
-        };
-    }
+            return Strings(strings, shape);
+        }
 
-    private static OrtValue Wrap<T>(ModelTensor<T> tensor, long[] shape)
-        where T : unmanaged =>
-        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(tensor.Data), shape);
+        return OnnxElement.For(tensor.ElementType)?.Wrap(tensor, shape)
+            ?? throw MlflowException.InvalidParameter($"Input '{tensor.Name}' of type {tensor.ElementType.ToNumpyName()} cannot be fed to an ONNX model");
+    }
 
     private static OrtValue Strings(ModelTensor<string> tensor, long[] shape)
     {
@@ -314,25 +298,12 @@ public sealed class OnnxModelRuntime : IModelRuntime
             shape[d] = checked((int)dims[d]);
         }
 
-        return info.ElementDataType switch
+        if (info.ElementDataType == Ort.TensorElementType.String)
         {
-            Ort.TensorElementType.Float => Copy<float>(name, value, shape),
-            Ort.TensorElementType.Double => Copy<double>(name, value, shape),
-            Ort.TensorElementType.Int32 => Copy<int>(name, value, shape),
-            Ort.TensorElementType.Int64 => Copy<long>(name, value, shape),
-            Ort.TensorElementType.Int16 => Copy<short>(name, value, shape),
-            Ort.TensorElementType.Int8 => Copy<sbyte>(name, value, shape),
-            Ort.TensorElementType.UInt8 => Copy<byte>(name, value, shape),
-            Ort.TensorElementType.UInt16 => Copy<ushort>(name, value, shape),
-            Ort.TensorElementType.UInt32 => Copy<uint>(name, value, shape),
-            Ort.TensorElementType.UInt64 => Copy<ulong>(name, value, shape),
-            Ort.TensorElementType.Bool => Copy<bool>(name, value, shape),
-            Ort.TensorElementType.String => new ModelTensor<string>(name, value.GetStringTensorAsArray(), shape),
-            var other => throw new NotSupportedException($"ONNX output '{name}' has element type {other}, which Strata cannot return"),
-        };
-    }
+            return new ModelTensor<string>(name, value.GetStringTensorAsArray(), shape);
+        }
 
-    private static ModelTensor<T> Copy<T>(string name, OrtValue value, int[] shape)
-        where T : unmanaged =>
-        new(name, value.GetTensorDataAsSpan<T>().ToArray(), shape);
+        return OnnxElement.For(info.ElementDataType)?.CopyOut(name, value, shape)
+            ?? throw new NotSupportedException($"ONNX output '{name}' has element type {info.ElementDataType}, which Strata cannot return");
+    }
 }
