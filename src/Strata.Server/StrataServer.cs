@@ -1,7 +1,4 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
@@ -11,6 +8,7 @@ using Strata.Server.Registry;
 using Strata.Server.Serving;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
+using Strata.Serving.Hosting;
 using Strata.Storage.Database;
 
 namespace Strata.Server;
@@ -35,41 +33,7 @@ public static class StrataServer
             StartupChecks.EnsureWritableDirectory(options.ArtifactsDestination, "--artifacts-destination");
         }
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            // appsettings.json is read once: reloading it on change needs a recursive watcher on the content root
-            // (the working directory), which then wakes on every write of a database or artifact kept under it.
-            Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
-            ApplicationName = typeof(StrataServer).Assembly.GetName().Name,
-        });
-        // Defaults that appsettings/environment (Logging__LogLevel__...) can still override: ASP.NET's own
-        // per-request Information lines cost ~15% of log-batch throughput; Strata logs requests at Debug. With its
-        // hosting category enabled at any level, ASP.NET also starts an Activity per request for log correlation
-        // (OpenTelemetry, when configured, still gets its own).
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
-        {
-            InitialData = new Dictionary<string, string?>
-            {
-                ["Logging:LogLevel:Default"] = "Information",
-                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
-            },
-        });
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            if (IPAddress.TryParse(options.Host, out var address))
-            {
-                kestrel.Listen(address, options.Port);
-            }
-            else if (options.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-            {
-                kestrel.ListenLocalhost(options.Port);
-            }
-            else
-            {
-                kestrel.ListenAnyIP(options.Port);
-            }
-        });
+        var builder = StrataWebHost.CreateBuilder(typeof(StrataServer).Assembly.GetName().Name, options.Host, options.Port, args);
         builder.Services.AddSingleton(Options.Create(options));
 
         var database = await BackendStore.OpenAsync(options.BackendStoreUri, null, ct).ConfigureAwait(false);

@@ -1,7 +1,4 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Storage.Database;
 
@@ -32,36 +29,7 @@ public static class ServingHost
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Serving.Validate();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(ServingHost).Assembly.GetName().Name,
-            // appsettings.json is read once: reloading it on change needs a recursive watcher on the content root
-            // (the working directory), which then wakes on every prediction-log write to a database kept under it.
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
-        });
-        // Defaults that appsettings/environment (Logging__LogLevel__...) can still override. Requests are logged by
-        // the handler at Debug; ASP.NET's hosting category, enabled at any level, would also start an Activity per
-        // request for log correlation (OpenTelemetry, when configured, still gets its own spans).
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
-        {
-            InitialData = new Dictionary<string, string?>
-            {
-                ["Logging:LogLevel:Default"] = "Information",
-                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
-            },
-        });
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            if (IPAddress.TryParse(options.Host, out var address))
-            {
-                kestrel.Listen(address, options.Port);
-            }
-            else
-            {
-                kestrel.ListenAnyIP(options.Port);
-            }
-        });
+        var builder = StrataWebHost.CreateBuilder(typeof(ServingHost).Assembly.GetName().Name, options.Host, options.Port);
 
         IDatabase? database = null;
         if (!string.IsNullOrWhiteSpace(options.BackendStoreUri))

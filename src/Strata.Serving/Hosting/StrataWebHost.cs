@@ -1,0 +1,59 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration.Memory;
+
+namespace Strata.Serving.Hosting;
+
+/// <summary>
+/// The web host every Strata process starts from (<c>strata server</c> and <c>strata models serve</c>): a slim
+/// ASP.NET Core builder with Strata's logging defaults, configuration read once, and Kestrel on the given host and port.
+/// </summary>
+public static class StrataWebHost
+{
+    /// <param name="applicationName">The assembly whose name the host carries.</param>
+    /// <param name="host">An IP address, <c>localhost</c> (loopback only), or anything else for every interface.</param>
+    /// <param name="port">0 picks a free port.</param>
+    /// <param name="args">Extra command-line style configuration, if any.</param>
+    public static WebApplicationBuilder CreateBuilder(string? applicationName, string host, int port, string[]? args = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = applicationName,
+            // appsettings.json is read once: reloading it on change needs a recursive watcher on the content root
+            // (the working directory), which then wakes on every write of a database, artifact or prediction log kept
+            // under it.
+            Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
+        });
+        // Defaults that appsettings/environment (Logging__LogLevel__...) can still override. ASP.NET's own per-request
+        // Information lines cost ~15% of log-batch throughput, and Strata logs requests itself at Debug. With its
+        // hosting category enabled at any level, ASP.NET also starts an Activity per request for log correlation
+        // (OpenTelemetry, when configured, still gets its own spans).
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
+            },
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (IPAddress.TryParse(host, out var address))
+            {
+                kestrel.Listen(address, port);
+            }
+            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                kestrel.ListenLocalhost(port);
+            }
+            else
+            {
+                kestrel.ListenAnyIP(port);
+            }
+        });
+        return builder;
+    }
+}
