@@ -175,33 +175,10 @@ public sealed class PredictionLogStore(IDatabase database)
     /// <summary>The records with each model version's entries together, in logged order (usually already so: one model).</summary>
     private static IReadOnlyList<PredictionLogRecord> GroupByModel(IReadOnlyList<PredictionLogRecord> records)
     {
-        var first = records[0];
-        var mixed = false;
-        for (var i = 1; i < records.Count && !mixed; i++)
-        {
-            mixed = !SameModel(first, records[i]);
-        }
-
-        if (!mixed)
-        {
-            return records;
-        }
-
-        var groups = new Dictionary<(string, string), List<PredictionLogRecord>>();
-        var order = new List<List<PredictionLogRecord>>();
-        foreach (var r in records)
-        {
-            if (!groups.TryGetValue((r.ModelName, r.ModelVersion), out var group))
-            {
-                group = [];
-                groups.Add((r.ModelName, r.ModelVersion), group);
-                order.Add(group);
-            }
-
-            group.Add(r);
-        }
-
-        return order.SelectMany(g => g).ToList();
+        // Usually one model; GroupBy keeps groups in order of first appearance and entries in order within each.
+        return records.All(r => SameModel(records[0], r))
+            ? records
+            : records.GroupBy(r => (r.ModelName, r.ModelVersion)).SelectMany(g => g).ToList();
     }
 
     private static bool SameModel(PredictionLogRecord a, PredictionLogRecord b) =>

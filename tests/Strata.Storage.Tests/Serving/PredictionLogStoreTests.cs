@@ -185,6 +185,35 @@ public abstract class PredictionLogStoreTests<TFixture>(TFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task A_batch_larger_than_a_segment_holds_is_split_and_read_back_whole()
+    {
+        var rows = Enumerable.Range(0, PredictionLogSegment.MaxEntries + 10).Select(i => Row("big", "1", 40_000 + i, i)).ToList();
+        await _store.InsertAsync(rows, default);
+
+        var segments = await fixture.Database.ReadAsync(
+            (c, ct) => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, new Dapper.CommandDefinition(
+                "SELECT COUNT(*) FROM prediction_log_segments WHERE model_name = 'big'", cancellationToken: ct)),
+            default);
+        Assert.Equal(2, segments);
+        var page = await _store.SearchAsync(new PredictionLogQuery { ModelName = "big", MaxResults = PredictionLogQuery.MaxMaxResults }, default);
+        Assert.Equal(rows.Select(r => r.RequestId).Reverse(), page.Records.Select(r => r.RequestId));
+    }
+
+    [Fact]
+    public async Task A_segment_in_a_format_this_build_does_not_know_is_refused_by_name()
+    {
+        await fixture.Database.WriteAsync(
+            (c, tx, ct) => Dapper.SqlMapper.ExecuteAsync(c, new Dapper.CommandDefinition(
+                "INSERT INTO prediction_log_segments (model_name, model_version, min_timestamp_ms, max_timestamp_ms, entry_count, format, entries) "
+                + "VALUES ('future', '1', 50000, 50000, 0, 2, '[]')",
+                transaction: tx, cancellationToken: ct)),
+            default);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _store.SearchAsync(new PredictionLogQuery { ModelName = "future" }, default));
+        Assert.Contains("format 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Entries_of_several_models_in_one_batch_are_each_found_by_their_model()
     {
         var rows = Enumerable.Range(0, 12).Select(i => Row(i % 3 == 0 ? "mixed-a" : "mixed-b", i % 2 == 0 ? "1" : "2", 30_000 + i, i)).ToList();
