@@ -133,12 +133,28 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
         runId = string.IsNullOrEmpty(runId) ? null : runId;
         modelId = string.IsNullOrEmpty(modelId) ? null : modelId;
 
+        // A prompt version's source is a placeholder the client makes up (MLflow 3 sends "dummy-source" or
+        // "prompt-template"); like MLflow's server, nothing about it is checked or resolved.
         string? storageLocation = null;
-        var scheme = ModelSource.Scheme(source!);
+        if (!PromptTags.MarksPrompt(validTags))
+        {
+            (storageLocation, runId, modelId) = await ResolveSourceAsync(source!, runId, modelId, ct).ConfigureAwait(false);
+        }
+
+        var version = new NewModelVersion(name!, source!, runId, runLink, description, validTags, modelId, storageLocation);
+        return await store.CreateModelVersionAsync(version, Write(user), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks a model version's source and resolves where its files are, with the run and logged model it implies.</summary>
+    private async Task<(string? StorageLocation, string? RunId, string? ModelId)> ResolveSourceAsync(
+        string source, string? runId, string? modelId, CancellationToken ct)
+    {
+        string? storageLocation = null;
+        var scheme = ModelSource.Scheme(source);
         if (ModelUri.IsModelsUri(source))
         {
-            ModelSource.ValidateNonLocal(source!);
-            var uri = ModelUri.Parse(source!);
+            ModelSource.ValidateNonLocal(source);
+            var uri = ModelUri.Parse(source);
             if (uri.Kind == ModelUriKind.LoggedModel)
             {
                 var logged = await tracking.GetLoggedModelAsync(uri.Reference, ct).ConfigureAwait(false)
@@ -151,7 +167,7 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
             {
                 try
                 {
-                    storageLocation = await ResolveArtifactUriAsync(source!, ct).ConfigureAwait(false);
+                    storageLocation = await ResolveArtifactUriAsync(source, ct).ConfigureAwait(false);
                 }
                 catch (MlflowException e)
                 {
@@ -161,12 +177,12 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
         }
         else if (scheme == "runs")
         {
-            ModelSource.ValidateNonLocal(source!);
-            var path = ModelSource.PathOf(source!).TrimStart('/');
+            ModelSource.ValidateNonLocal(source);
+            var path = ModelSource.PathOf(source).TrimStart('/');
             var parts = path.Split('/', 2);
             if (parts[0].Length == 0)
             {
-                throw ModelSource.InvalidSource(source!);
+                throw ModelSource.InvalidSource(source);
             }
 
             var run = await tracking.GetRunAsync(parts[0], ct).ConfigureAwait(false)
@@ -176,17 +192,16 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
                 : run.Info.ArtifactUri;
             runId ??= parts[0];
         }
-        else if (ModelSource.IsLocal(source!))
+        else if (ModelSource.IsLocal(source))
         {
-            await ValidateLocalSourceAsync(source!, runId, modelId, ct).ConfigureAwait(false);
+            await ValidateLocalSourceAsync(source, runId, modelId, ct).ConfigureAwait(false);
         }
         else
         {
-            ModelSource.ValidateNonLocal(source!);
+            ModelSource.ValidateNonLocal(source);
         }
 
-        var version = new NewModelVersion(name!, source!, runId, runLink, description, validTags, modelId, storageLocation);
-        return await store.CreateModelVersionAsync(version, Write(user), ct).ConfigureAwait(false);
+        return (storageLocation, runId, modelId);
     }
 
     public async Task<ModelVersion> GetModelVersionAsync(string? name, string? version, CancellationToken ct)

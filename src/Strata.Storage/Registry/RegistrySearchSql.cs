@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using Strata.Core.Errors;
+using Strata.Core.Registry;
 using Strata.Core.Search;
 using Strata.Storage.Database;
 
@@ -13,8 +14,6 @@ namespace Strata.Storage.Registry;
 /// </summary>
 internal sealed class RegistrySearchSql(SqlDialect dialect, bool versions)
 {
-    public const string PromptTagKey = "mlflow.prompt.is_prompt";
-
     private readonly StringBuilder _where = new();
     private int _next;
 
@@ -22,26 +21,35 @@ internal sealed class RegistrySearchSql(SqlDialect dialect, bool versions)
 
     public string Where => _where.ToString();
 
-    /// <summary>Adds the filter; returns whether it explicitly asks for prompts.</summary>
+    /// <summary>
+    /// Adds the filter; returns whether it asks for prompts. As in MLflow 3, the first clause on the prompt tag
+    /// decides: <c>= 'true'</c> or <c>!= 'false'</c> asks for prompts and stays a plain tag clause; any other
+    /// prompt-tag clause (MLflow 3 clients append <c>!= 'true'</c> to every search) only means "not prompts", so it
+    /// is dropped here and the caller excludes prompts, keeping entities that have no such tag at all.
+    /// </summary>
     public bool AddFilter(IReadOnlyList<Comparison> filter)
     {
-        var asksForPrompts = false;
+        var promptClause = filter.FirstOrDefault(IsPromptTagClause);
+        var asksForPrompts = promptClause is { Value: StringValue { Value: var wanted } }
+            && ((promptClause.Comparator == Comparator.Equal && wanted.Equals("true", StringComparison.OrdinalIgnoreCase))
+                || (promptClause.Comparator == Comparator.NotEqual && wanted.Equals("false", StringComparison.OrdinalIgnoreCase)));
         foreach (var clause in filter)
         {
-            _where.Append(" AND ").Append(Clause(clause));
-            if (clause is { Key.Kind: KeyKind.Tag, Key.Key: PromptTagKey, Comparator: Comparator.Equal, Value: StringValue { Value: "true" } })
+            if (asksForPrompts || !IsPromptTagClause(clause))
             {
-                asksForPrompts = true;
+                _where.Append(" AND ").Append(Clause(clause));
             }
         }
 
         return asksForPrompts;
     }
 
+    private static bool IsPromptTagClause(Comparison clause) => clause.Key is { Kind: KeyKind.Tag, Key: PromptTags.IsPrompt };
+
     /// <summary>Excludes prompts: models tagged as one (and, for versions, versions tagged as one).</summary>
     public void ExcludePrompts()
     {
-        var key = Param(PromptTagKey);
+        var key = Param(PromptTags.IsPrompt);
         var value = Param("true");
         var nameColumn = versions ? "mv.name" : "rm.name";
         _where.Append($" AND NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.name = {nameColumn} AND pt.key = {key} AND pt.value = {value})");

@@ -338,4 +338,50 @@ public sealed class RegistryApiTests(StrataServerFixture fixture) : IClassFixtur
         (await Server.DeleteAsync($"{Api}registered-models/delete?name={Q(name)}")).Ok();
         (await Server.GetAsync($"{Ajax}registered-models/get?name={Q(name)}")).IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
     }
+
+    /// <summary>
+    /// The requests MLflow 3.5's register_prompt / load_prompt / set_prompt_alias / search_prompts send, with their
+    /// bodies written out: prompts are registered models and versions carrying the prompt tags.
+    /// </summary>
+    [Fact]
+    public async Task Prompt_registry_as_mlflow3_drives_it()
+    {
+        var name = "prompt-" + Guid.NewGuid().ToString("N")[..12];
+        const string template = "Answer {{ question }} in {{style}} style.\n\t\"quoted\" ünïcode ✓   ";
+        (await Server.PostAsync(Api + "registered-models/create", $$"""
+            {"name": "{{name}}", "tags": [{"key": "mlflow.prompt.is_prompt", "value": "true"}, {"key": "team", "value": "nlp"}], "description": "first"}
+            """)).Ok();
+        var created = (await Server.PostAsync(Api + "model-versions/create", new
+        {
+            name,
+            source = "dummy-source",
+            description = "first",
+            tags = new[]
+            {
+                new { key = "mlflow.prompt.is_prompt", value = "true" },
+                new { key = "mlflow.prompt.text", value = template },
+                new { key = "_mlflow_prompt_type", value = "text" },
+            },
+        })).Ok().GetProperty("model_version");
+        Assert.Equal("1", created.GetProperty("version").GetString());
+        Assert.Equal("dummy-source", created.GetProperty("source").GetString());
+
+        // The same source on a model (no prompt tag) is still refused.
+        var model = await CreateModelAsync();
+        (await Server.PostAsync(Api + "model-versions/create", new { name = model, source = "dummy-source" })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+
+        (await Server.PostAsync(Api + "registered-models/alias", new { name, alias = "production", version = "1" })).Ok();
+        var byAlias = (await Server.GetAsync($"{Api}registered-models/alias?name={Q(name)}&alias=production")).Ok().GetProperty("model_version");
+        var text = byAlias.List("tags").Single(t => t.GetProperty("key").GetString() == "mlflow.prompt.text").GetProperty("value").GetString();
+        Assert.Equal(template, text);
+
+        var prompts = (await Server.GetAsync($"{Api}registered-models/search?filter={Q($"tags.`mlflow.prompt.is_prompt` = 'true' AND name = '{name}'")}")).Ok();
+        Assert.Equal([name], prompts.List("registered_models").Select(m => m.GetProperty("name").GetString()));
+        var models = (await Server.GetAsync($"{Api}registered-models/search?filter={Q($"name = '{name}' AND tag.`mlflow.prompt.is_prompt` != 'true'")}")).Ok();
+        Assert.Empty(models.List("registered_models"));
+        var plainModel = (await Server.GetAsync($"{Api}registered-models/search?filter={Q($"name = '{model}' AND tag.`mlflow.prompt.is_prompt` != 'true'")}")).Ok();
+        Assert.Equal([model], plainModel.List("registered_models").Select(m => m.GetProperty("name").GetString()));
+        var versions = (await Server.GetAsync($"{Api}model-versions/search?filter={Q($"name = '{name}'")}")).Ok();
+        Assert.Empty(versions.List("model_versions"));
+    }
 }

@@ -24,7 +24,7 @@ public class RegistrySearchTests : IAsyncLifetime
         await S.CreateModelVersionAsync("alpha", "s3://b/alpha/2", "run-b", [new KeyValue("stage", "prod")], null, null, null, null, default);
         await S.CreateModelVersionAsync("beta", "s3://b/beta/1", "run-a", null, null, null, null, null, default);
         await S.CreateModelVersionAsync("Alpha2", "gs://other/x", null, null, null, null, null, null, default);
-        await S.CreateModelVersionAsync("prompt", "s3://b/prompt/1", null, [new KeyValue("mlflow.prompt.is_prompt", "true")], null, null, null, null, default);
+        await S.CreateModelVersionAsync("prompt", "dummy-source", null, [new KeyValue("mlflow.prompt.is_prompt", "true"), new KeyValue("mlflow.prompt.associated_run_ids", "run-p1,run-p2")], null, null, null, null, default);
     }
 
     public async Task DisposeAsync() => await _f.DisposeAsync();
@@ -56,6 +56,21 @@ public class RegistrySearchTests : IAsyncLifetime
     [InlineData("tags.missing != 'x'", new string[0])]
     [InlineData("tags.`mlflow.prompt.is_prompt` = 'true'", new[] { "prompt" })]
     public async Task Registered_model_filters(string filter, string[] expected) =>
+        Assert.Equal(expected, await Models(filter));
+
+    // The exact strings MLflow 3.5 clients send: search_registered_models appends the prompt exclusion (with the
+    // singular "tag." prefix), search_prompts prepends the prompt selection. A clause on the prompt tag is MLflow's
+    // switch between prompts and models, not a tag comparison: models without the tag are kept.
+    [Theory]
+    [InlineData("tag.`mlflow.prompt.is_prompt` != 'true'", new[] { "Alpha2", "alpha", "beta" })]
+    [InlineData("name LIKE 'alpha%' AND tag.`mlflow.prompt.is_prompt` != 'true'", new[] { "alpha" })]
+    [InlineData("tags.team = 'fraud' AND tag.`mlflow.prompt.is_prompt` != 'true'", new[] { "alpha" })]
+    [InlineData("tags.`mlflow.prompt.is_prompt` = 'false'", new[] { "Alpha2", "alpha", "beta" })]
+    [InlineData("tags.`mlflow.prompt.is_prompt` = 'true' AND name LIKE 'pro%'", new[] { "prompt" })]
+    [InlineData("tags.`mlflow.prompt.is_prompt` = 'TRUE'", new string[0])] // asks for prompts; the value comparison stays exact
+    [InlineData("tags.`mlflow.prompt.is_prompt` != 'false'", new[] { "prompt" })]
+    [InlineData("tags.`mlflow.prompt.is_prompt` = 'true' AND name = 'alpha'", new string[0])]
+    public async Task Registered_model_prompt_filters_as_mlflow3_sends_them(string filter, string[] expected) =>
         Assert.Equal(expected, await Models(filter));
 
     [Fact]
@@ -128,6 +143,16 @@ public class RegistrySearchTests : IAsyncLifetime
     [InlineData("tags.stage LIKE '%d%'", new[] { "alpha/2", "alpha/1" })]
     [InlineData("tags.`mlflow.prompt.is_prompt` = 'true'", new[] { "prompt/1" })]
     public async Task Model_version_filters(string filter, string[] expected) =>
+        Assert.Equal(expected, await Versions(filter));
+
+    [Theory]
+    [InlineData("name = 'prompt'", new string[0])]
+    [InlineData("name = 'alpha' AND tag.`mlflow.prompt.is_prompt` != 'true'", new[] { "alpha/2", "alpha/1" })]
+    [InlineData("tags.`mlflow.prompt.is_prompt` = 'false'", new[] { "Alpha2/1", "beta/1", "alpha/2", "alpha/1" })]
+    [InlineData("tags.`mlflow.prompt.associated_run_ids` LIKE '%run-p2%' AND tags.`mlflow.prompt.is_prompt` = 'true'", new[] { "prompt/1" })]
+    [InlineData("tags.`mlflow.prompt.associated_run_ids` LIKE '%run-p3%' AND tags.`mlflow.prompt.is_prompt` = 'true'", new string[0])]
+    [InlineData("name = 'prompt' AND tags.`mlflow.prompt.is_prompt` = 'true'", new[] { "prompt/1" })]
+    public async Task Model_version_prompt_filters_as_mlflow3_sends_them(string filter, string[] expected) =>
         Assert.Equal(expected, await Versions(filter));
 
     [Fact]
