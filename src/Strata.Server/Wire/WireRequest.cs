@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Strata.Core.Errors;
@@ -57,6 +58,14 @@ public sealed class WireRequest : IDisposable
             return Register(context, new WireRequest(null, query, null));
         }
 
+        // System.Text.Json checks UTF-8 only when a string is read, which would surface as an unexpected error deep
+        // in a handler; one vectorised pass here turns it into the client's mistake it is.
+        if (!Utf8.IsValid(buffer.AsSpan(0, length)))
+        {
+            ReturnBuffer(buffer);
+            throw MlflowException.InvalidParameter("Malformed JSON in the request body: it is not valid UTF-8.");
+        }
+
         JsonDocument document;
         try
         {
@@ -71,8 +80,9 @@ public sealed class WireRequest : IDisposable
                 document = JsonDocument.Parse(inner, DocumentOptions);
             }
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a body sent as a JSON string whose text holds an escaped lone surrogate.
             ReturnBuffer(buffer);
             throw MlflowException.InvalidParameter($"Malformed JSON in the request body: {ex.Message}");
         }

@@ -17,11 +17,24 @@ public static class WireValues
     /// <summary>The field <paramref name="field"/> of the item at <paramref name="path"/> (null: the item itself).</summary>
     public static string? String(JsonElement value, FieldPath path, string? field) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString(),
+        JsonValueKind.String => Text(value, path, field),
         JsonValueKind.Number => value.GetRawText(),
         JsonValueKind.Null or JsonValueKind.Undefined => null,
         _ => throw Invalid(value, path, field, "a string"),
     };
+
+    /// <summary>A JSON string's text; an escaped lone surrogate (<c>"\ud800"</c>) has none, and is the client's mistake.</summary>
+    private static string Text(JsonElement value, FieldPath path, string? field)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid(value, path, field, "a string of valid Unicode");
+        }
+    }
 
     public static long? Int64(JsonElement value, string field) => Int64(value, FieldPath.Root, field);
 

@@ -48,6 +48,25 @@ public sealed class WireTests(StrataServerFixture fixture) : IClassFixture<Strat
         withCharset.Ok();
     }
 
+    // Invalid UTF-8 inside a string value (a lone 0xFF, a truncated sequence, an overlong encoding) and escaped lone
+    // surrogates used to reach a handler and answer 500; they are the client's mistake.
+    [Theory]
+    [InlineData("/api/2.0/mlflow/experiments/create", "{\"name\":\"\xff\"}")]
+    [InlineData("/api/2.0/mlflow/experiments/create", "{\"name\":\"a\xe2\x82\"}")]
+    [InlineData("/api/2.0/mlflow/registered-models/create", "{\"name\":\"\xc0\xaf\"}")]
+    [InlineData("/api/2.0/mlflow/runs/log-batch", "{\"run_id\":\"r\",\"params\":[{\"key\":\"\xff\",\"value\":\"v\"}]}")]
+    [InlineData("/api/2.0/mlflow/experiments/create", "{\"name\":\"\\ud800\"}")]
+    [InlineData("/api/2.0/mlflow/registered-models/create", "\"{\\\"name\\\":\\\"\\\\udc00\\\"}\"")]
+    public async Task Invalid_unicode_in_a_body_is_400(string path, string latin1Body)
+    {
+        using var content = new ByteArrayContent(Encoding.Latin1.GetBytes(latin1Body));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await Server.Client.PostAsync(path, content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Contains("INVALID_PARAMETER_VALUE", text);
+    }
+
     [Theory]
     [InlineData("{\"name\": ")]
     [InlineData("{name: 'x'}")]
