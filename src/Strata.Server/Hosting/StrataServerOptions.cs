@@ -36,6 +36,9 @@ public sealed class StrataServerOptions
     /// </summary>
     public ServingOptions Serving { get; set; } = new();
 
+    /// <summary>How webhook deliveries are made: polling, timeouts, retries, and where webhooks may point.</summary>
+    public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
+
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
         new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)
@@ -47,6 +50,8 @@ public sealed class StrataServerOptions
             ["STRATA_ARTIFACTS_DESTINATION"] = (o, v) => o.ArtifactsDestination = v,
             ["STRATA_SERVE_ARTIFACTS"] = (o, v) => o.ServeArtifacts = ParseBool(v, "STRATA_SERVE_ARTIFACTS"),
             ["STRATA_ARTIFACTS_ONLY"] = (o, v) => o.ArtifactsOnly = ParseBool(v, "STRATA_ARTIFACTS_ONLY"),
+            ["STRATA_WEBHOOK_ALLOWED_HOSTS"] = (o, v) => Replace(o.Webhooks.AllowedHosts, List(v)),
+            ["STRATA_WEBHOOK_DENIED_NETWORKS"] = (o, v) => Replace(o.Webhooks.DeniedNetworks, List(v).Select(n => ParseNetwork(n, "STRATA_WEBHOOK_DENIED_NETWORKS"))),
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -109,6 +114,24 @@ public sealed class StrataServerOptions
             "0" or "false" or "no" or "off" => false,
             _ => throw new StrataConfigurationException($"{name} must be true or false, got '{value}'."),
         };
+
+    private static IEnumerable<string> List(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static System.Net.IPNetwork ParseNetwork(string value, string name) =>
+        System.Net.IPNetwork.TryParse(value, out var network)
+            ? network
+            : throw new StrataConfigurationException($"{name} must be a comma-separated list of networks (CIDR, e.g. 169.254.0.0/16), got '{value}'.");
+
+    private static void Replace<T>(IList<T> list, IEnumerable<T> items)
+    {
+        var values = items.ToList();
+        list.Clear();
+        foreach (var item in values)
+        {
+            list.Add(item);
+        }
+    }
 }
 
 /// <summary>A setting is invalid. The message is one line, fit for a CLI error.</summary>

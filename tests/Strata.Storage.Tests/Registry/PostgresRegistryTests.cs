@@ -39,6 +39,12 @@ public sealed class PostgresRegistryConcurrencyTests(PostgresRegistryDatabases d
     private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
 }
 
+[Collection(PostgresRegistryCollection.Name)]
+public sealed class PostgresWebhookStoreTests(PostgresRegistryDatabases databases) : Strata.Storage.Tests.Webhooks.WebhookStoreTests
+{
+    private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
+}
+
 [CollectionDefinition(Name)]
 public sealed class PostgresRegistryCollection : ICollectionFixture<PostgresRegistryDatabases>
 {
@@ -73,7 +79,9 @@ public sealed class PostgresRegistryDatabases : IAsyncLifetime
     {
         await _database!.WriteAsync(
             (c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM registered_models; DELETE FROM registry_events", // children go by ON DELETE CASCADE
+                "DELETE FROM registered_models; DELETE FROM registry_events; " + // children go by ON DELETE CASCADE
+                "DELETE FROM webhook_delivery_attempts; DELETE FROM webhook_deliveries; DELETE FROM webhook_events; DELETE FROM webhooks; " +
+                "UPDATE webhook_dispatch_cursor SET last_event_id = COALESCE((SELECT MAX(id) FROM registry_events), 0)",
                 transaction: tx, cancellationToken: ct)),
             CancellationToken.None);
         return RegistryFixture.OnSharedDatabase(_database);
