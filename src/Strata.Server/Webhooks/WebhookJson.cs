@@ -7,14 +7,14 @@ using Strata.Server.Wire;
 namespace Strata.Server.Webhooks;
 
 /// <summary>MLflow 3.5's webhook messages (<c>webhooks.proto</c>) in and out; enums by proto name or number.</summary>
-internal static class WebhookJson
+public static class WebhookJson
 {
     private static readonly string[] EntityNumbers =
         ["ENTITY_UNSPECIFIED", "REGISTERED_MODEL", "MODEL_VERSION", "MODEL_VERSION_TAG", "MODEL_VERSION_ALIAS", "PROMPT", "PROMPT_VERSION", "PROMPT_TAG", "PROMPT_VERSION_TAG", "PROMPT_ALIAS"];
 
     private static readonly string[] ActionNumbers = ["ACTION_UNSPECIFIED", "CREATED", "UPDATED", "DELETED", "SET"];
 
-    public static WebhookChanges ReadChanges(WireRequest r) => new(
+    internal static WebhookChanges ReadChanges(WireRequest r) => new(
         r.String("name"),
         r.String("description"),
         r.String("url"),
@@ -22,7 +22,7 @@ internal static class WebhookJson
         r.String("secret"),
         ReadStatus(r));
 
-    public static WebhookEvent? ReadOptionalEvent(WireRequest r) =>
+    internal static WebhookEvent? ReadOptionalEvent(WireRequest r) =>
         r.TryGetElement("event", out var e) ? ReadEvent(e, FieldPath.Root) : null;
 
     public static void WriteWebhook(Utf8JsonWriter w, Webhook h)
