@@ -14,6 +14,11 @@ public static class ArtifactPath
 
     private const int MaxDecodeRounds = 10;
 
+    /// <summary>A file name's limit on Linux file systems (NAME_MAX) and the whole key's on S3, in UTF-8 bytes.</summary>
+    public const int MaxSegmentBytes = 255;
+
+    public const int MaxPathBytes = 1024;
+
     /// <summary>
     /// Checks <paramref name="value"/> and returns it as a normalized relative path: segments joined by
     /// <c>/</c>, no empty or <c>.</c> segments, no leading or trailing slash; "" for the root (null and ""
@@ -127,9 +132,15 @@ public static class ArtifactPath
             return false;
         }
 
+        // Longer names would fail in the store, not as the client's mistake they are.
+        if (System.Text.Encoding.UTF8.GetByteCount(value) > MaxPathBytes)
+        {
+            return false;
+        }
+
         foreach (var segment in value.Split('/'))
         {
-            if (segment == "..")
+            if (segment == ".." || System.Text.Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
             {
                 return false;
             }

@@ -42,7 +42,7 @@ public static class WireValues
     public static long? Int64(JsonElement value, FieldPath path, string? field) => value.ValueKind switch
     {
         JsonValueKind.Number => value.TryGetInt64(out var n) ? n : IntegralDouble(value.GetDouble(), value, path, field),
-        JsonValueKind.String => ParseInt64(value.GetString()!, path, field),
+        JsonValueKind.String => ParseInt64(Text(value, path, field), path, field),
         JsonValueKind.Null or JsonValueKind.Undefined => null,
         _ => throw Invalid(value, path, field, "an integer"),
     };
@@ -58,7 +58,7 @@ public static class WireValues
     public static double? Double(JsonElement value, FieldPath path, string? field) => value.ValueKind switch
     {
         JsonValueKind.Number => value.GetDouble(),
-        JsonValueKind.String => ParseDouble(value.GetString()!, path, field),
+        JsonValueKind.String => ParseDouble(Text(value, path, field), path, field),
         JsonValueKind.Null or JsonValueKind.Undefined => null,
         _ => throw Invalid(value, path, field, "a number"),
     };
@@ -70,7 +70,7 @@ public static class WireValues
     {
         JsonValueKind.True => true,
         JsonValueKind.False => false,
-        JsonValueKind.String => ParseBoolean(value.GetString()!, Name(path, field)),
+        JsonValueKind.String => ParseBoolean(Text(value, path, field), Name(path, field)),
         JsonValueKind.Null or JsonValueKind.Undefined => null,
         _ => throw Invalid(value, path, field, "a boolean"),
     };
@@ -81,7 +81,7 @@ public static class WireValues
     public static TEnum? Enum<TEnum>(JsonElement value, FieldPath path, string? field)
         where TEnum : struct, Enum => value.ValueKind switch
         {
-            JsonValueKind.String => ParseEnum<TEnum>(value.GetString()!, Name(path, field)),
+            JsonValueKind.String => ParseEnum<TEnum>(Text(value, path, field), Name(path, field)),
             JsonValueKind.Number when value.TryGetInt32(out var n) => DefinedEnum<TEnum>(n, value.GetRawText(), Name(path, field)),
             JsonValueKind.Null or JsonValueKind.Undefined => null,
             _ => throw Invalid(value, path, field, $"one of {string.Join(", ", System.Enum.GetNames<TEnum>())}"),

@@ -90,4 +90,13 @@ public sealed class ArtifactPathTests
         Assert.Equal("", ArtifactPath.Parent("a"));
         Assert.Equal("a", ArtifactPath.BaseName("a"));
     }
+
+    [Fact]
+    public void Names_longer_than_file_systems_and_s3_take_are_invalid()
+    {
+        Assert.Equal(new string('a', 255), ArtifactPath.Validate(new string('a', 255)));
+        Assert.Throws<MlflowException>(() => ArtifactPath.Validate(new string('a', 256)));
+        Assert.Throws<MlflowException>(() => ArtifactPath.Validate("dir/" + new string('é', 128)));
+        Assert.Throws<MlflowException>(() => ArtifactPath.Validate(string.Join('/', Enumerable.Repeat(new string('a', 200), 6))));
+    }
 }
