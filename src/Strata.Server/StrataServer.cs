@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
+using Strata.Server.Deployments;
 using Strata.Server.Hosting;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
@@ -74,6 +75,7 @@ public static class StrataServer
         services.AddStrataTracking();
         services.AddStrataArtifacts();
         services.AddStrataRegistry();
+        services.AddStrataDeployments();
         return services;
     }
 
@@ -94,6 +96,7 @@ public static class StrataServer
             }
         });
         app.MapRegistryApi();
+        app.MapDeploymentsApi();
         app.MapStrataServing();
         return app;
     }

@@ -135,9 +135,14 @@ public static class DeploymentJson
     }
 
     /// <summary>Reads the spec members of <paramref name="e"/> (a request body or a stored revision).</summary>
-    public static DeploymentSpec ReadSpec(JsonElement e)
+    public static DeploymentSpec ReadSpec(JsonElement e) =>
+        ReadSpec(name => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null);
+
+    /// <summary>Reads the spec from the members <paramref name="member"/> finds (null: absent).</summary>
+    public static DeploymentSpec ReadSpec(Func<string, JsonElement?> member)
     {
-        if (!e.TryGetProperty("route", out var route) || route.ValueKind == JsonValueKind.Null)
+        ArgumentNullException.ThrowIfNull(member);
+        if (member("route") is not { } route)
         {
             throw MlflowException.MissingParameter("route");
         }
@@ -167,9 +172,9 @@ public static class DeploymentJson
             targets.Add(new RouteTarget(model, weight));
         }
 
-        ModelTarget? shadow = e.TryGetProperty("shadow", out var sh) && sh.ValueKind != JsonValueKind.Null ? ReadTarget(sh, "shadow") : null;
+        ModelTarget? shadow = member("shadow") is { } sh ? ReadTarget(sh, "shadow") : null;
         StickyKey? sticky = null;
-        if (e.TryGetProperty("sticky_key", out var sk) && sk.ValueKind != JsonValueKind.Null)
+        if (member("sticky_key") is { } sk)
         {
             if (sk.ValueKind != JsonValueKind.Object)
             {
@@ -187,7 +192,7 @@ public static class DeploymentJson
         }
 
         DeploymentSettings? settings = null;
-        if (e.TryGetProperty("settings", out var st) && st.ValueKind != JsonValueKind.Null)
+        if (member("settings") is { } st)
         {
             if (st.ValueKind != JsonValueKind.Object)
             {
@@ -206,7 +211,13 @@ public static class DeploymentJson
             };
         }
 
-        return new DeploymentSpec(targets, shadow, sticky, settings, OptionalString(e, "description", "description"));
+        string? description = null;
+        if (member("description") is { } d)
+        {
+            description = d.ValueKind == JsonValueKind.String ? d.GetString() : throw MlflowException.InvalidParameter("Parameter 'description' must be a string.");
+        }
+
+        return new DeploymentSpec(targets, shadow, sticky, settings, description);
     }
 
     public static DeploymentRevision ReadRevision(JsonElement e) => new(

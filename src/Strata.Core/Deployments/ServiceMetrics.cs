@@ -70,12 +70,20 @@ public static class ServiceMetricsMerge
         return timestampMs - (((timestampMs % width) + width) % width);
     }
 
-    public static IReadOnlyList<ServiceMetricsPoint> Merge(IEnumerable<ServiceMetricsRow> rows, MetricsResolution resolution)
+    /// <summary>One point per (version, bucket).</summary>
+    public static IReadOnlyList<ServiceMetricsPoint> Merge(IEnumerable<ServiceMetricsRow> rows, MetricsResolution resolution) =>
+        Merge(rows, BucketWidthMs(resolution), null);
+
+    /// <summary>One point per version over the whole window [<paramref name="fromMs"/>, <paramref name="toMs"/>).</summary>
+    public static IReadOnlyList<ServiceMetricsPoint> Summarize(IEnumerable<ServiceMetricsRow> rows, long fromMs, long toMs) =>
+        Merge(rows, Math.Max(1, toMs - fromMs), fromMs);
+
+    private static IReadOnlyList<ServiceMetricsPoint> Merge(IEnumerable<ServiceMetricsRow> rows, long widthMs, long? window)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var seconds = BucketWidthMs(resolution) / 1000.0;
+        var seconds = widthMs / 1000.0;
         return rows
-            .GroupBy(r => (r.ModelName, r.ModelVersion, r.Shadow, r.BucketStartMs))
+            .GroupBy(r => (r.ModelName, r.ModelVersion, r.Shadow, BucketStartMs: window ?? r.BucketStartMs))
             .OrderBy(g => g.Key.BucketStartMs).ThenBy(g => g.Key.Shadow).ThenBy(g => g.Key.ModelName, StringComparer.Ordinal).ThenBy(g => g.Key.ModelVersion, StringComparer.Ordinal)
             .Select(g =>
             {

@@ -36,6 +36,12 @@ public sealed class StrataServerOptions
     /// </summary>
     public ServingOptions Serving { get; set; } = new();
 
+    /// <summary>How much prediction log to keep (<c>--log-retention</c>: an age, a size or both); null keeps everything.</summary>
+    public Strata.Storage.Serving.LogRetention? LogRetention { get; set; }
+
+    /// <summary>How often the server applies <see cref="LogRetention"/>.</summary>
+    public TimeSpan LogRetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
         new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)
@@ -47,6 +53,7 @@ public sealed class StrataServerOptions
             ["STRATA_ARTIFACTS_DESTINATION"] = (o, v) => o.ArtifactsDestination = v,
             ["STRATA_SERVE_ARTIFACTS"] = (o, v) => o.ServeArtifacts = ParseBool(v, "STRATA_SERVE_ARTIFACTS"),
             ["STRATA_ARTIFACTS_ONLY"] = (o, v) => o.ArtifactsOnly = ParseBool(v, "STRATA_ARTIFACTS_ONLY"),
+            ["STRATA_LOG_RETENTION"] = (o, v) => o.LogRetention = ParseRetention(v, "STRATA_LOG_RETENTION"),
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -101,6 +108,18 @@ public sealed class StrataServerOptions
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             ? port
             : throw new StrataConfigurationException($"{name} must be a port number, got '{value}'.");
+
+    public static Strata.Storage.Serving.LogRetention ParseRetention(string value, string name)
+    {
+        try
+        {
+            return Strata.Storage.Serving.LogRetention.Parse(value, name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StrataConfigurationException(e.Message, e);
+        }
+    }
 
     private static bool ParseBool(string value, string name) =>
         value.ToLowerInvariant() switch
