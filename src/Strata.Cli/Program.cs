@@ -13,6 +13,7 @@ internal static class Program
             GcCommand.Create(),
             DbCommand.Create(),
             ModelsServeCommand.CreateGroup(),
+            DeploymentsCommand.Create(),
         };
 
         var parse = root.Parse(args);
