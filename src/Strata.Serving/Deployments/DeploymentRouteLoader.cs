@@ -186,7 +186,7 @@ public sealed partial class DeploymentRouteLoader(
 
         // Versions the current route already runs with the same batching are reused as they are: no reload, no cold start.
         var reusable = current is not null && current.ResolvedKey.EndsWith("|" + batching, StringComparison.Ordinal)
-            ? current.Models.Distinct().ToDictionary(m => (m.Name, m.Version))
+            ? current.Targets.Select(t => t.Model).Distinct().ToDictionary(m => (m.Name, m.Version))
             : [];
         var loaded = new Dictionary<(string, string), ServedModel>();
         var created = new List<ServedModel>();
@@ -216,7 +216,25 @@ public sealed partial class DeploymentRouteLoader(
                 targets.Add((declared, await ModelAsync(declared, version).ConfigureAwait(false), weight));
             }
 
-            var shadow = spec.Shadow is null ? null : await ModelAsync(spec.Shadow, shadowVersion!).ConfigureAwait(false);
+            // The shadow is a model of its own even when a route leg serves the same version: it runs unbatched on the
+            // shadow's low-priority threads (see ShadowMirror), so it must not share a leg's batcher.
+            ServedModel? shadow = null;
+            if (spec.Shadow is not null)
+            {
+                if (current?.Shadow is { } previous && previous.Name == spec.Shadow.ModelName && previous.Version == shadowVersion)
+                {
+                    shadow = previous;
+                }
+                else
+                {
+                    var uri = ModelUri.Parse(spec.Shadow.ModelUri);
+                    var files = await resolver.DownloadAsync(uri, shadowVersion!, ct).ConfigureAwait(false);
+                    var runtime = await runtimeLoader.LoadAsync(files.Folder, ct).ConfigureAwait(false);
+                    shadow = new ServedModel(spec.Shadow.ModelName, shadowVersion!, spec.Shadow.ModelUri, runtime, new BatchingOptions { Enabled = false }, metrics);
+                    created.Add(shadow);
+                }
+            }
+
             var snapshot = new DeploymentSnapshot(
                 pointer.Name, revision.Revision, DeploymentSnapshot.Build(targets), shadow, spec.StickyKey,
                 settings.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : options.RequestTimeout,

@@ -88,25 +88,54 @@ public sealed partial class ShadowMirror : BackgroundService
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Two workers: one slow shadow call does not stall the copies behind it, and the shadow never takes more than two
-        // threads from the callers.
-        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None));
-        return Task.WhenAll(workers);
-    }
-
-    private async Task WorkAsync(CancellationToken stoppingToken)
-    {
-        try
+        // Dedicated threads at the lowest scheduling priority: the shadow runs on CPU the callers leave idle. Under full
+        // load it barely runs, its queue fills and further copies are dropped (counted), so it cannot take throughput
+        // from the route; on an idle machine both workers run at full speed. The shadow's model is built with batching
+        // off, so its model call runs on these threads too rather than on a batcher's normal-priority loop.
+        var workers = Enumerable.Range(0, 2).Select(i =>
         {
-            await foreach (var request in _channel.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
             {
                 try
                 {
-                    await RunAsync(request, stoppingToken).ConfigureAwait(false);
+                    BackgroundThreadPriority.TryLowerCurrentThread();
+                    Work(stoppingToken);
+                    done.TrySetResult();
                 }
-                finally
+                catch (Exception e)
                 {
-                    ArrayPool<byte>.Shared.Return(request.Body);
+                    done.TrySetException(e);
+                }
+            })
+            {
+                IsBackground = true,
+                Name = $"strata-shadow-{i}",
+            };
+            thread.Start();
+            return done.Task;
+        });
+        return Task.WhenAll(workers);
+    }
+
+    private void Work(CancellationToken stoppingToken)
+    {
+        var reader = _channel.Reader;
+        try
+        {
+            while (reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
+            {
+                while (reader.TryRead(out var request))
+                {
+                    try
+                    {
+                        // Completes synchronously (no batcher): the whole shadow call runs on this low-priority thread.
+                        RunAsync(request, stoppingToken).GetAwaiter().GetResult();
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(request.Body);
+                    }
                 }
             }
         }
