@@ -38,8 +38,42 @@ internal static class BackgroundThreadPriority
         }
     }
 
+    /// <summary>
+    /// CPU time the calling thread has used, in microseconds (Linux: <c>CLOCK_THREAD_CPUTIME_ID</c>, a vDSO call);
+    /// null where it cannot be read.
+    /// </summary>
+    public static long? CurrentThreadCpuMicroseconds()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            return NativeMethods.ClockGetTime(ClockThreadCpuTime, out var t) == 0 ? (t.Seconds * 1_000_000) + (t.Nanoseconds / 1000) : null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private const int ClockThreadCpuTime = 3;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
     private static class NativeMethods
     {
+        [DllImport("libc", EntryPoint = "clock_gettime")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int ClockGetTime(int clock, out TimeSpec time);
+
         [DllImport("libc", EntryPoint = "setpriority")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int SetPriority(int which, int who, int priority);

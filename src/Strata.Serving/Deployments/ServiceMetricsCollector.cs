@@ -5,6 +5,9 @@ using Strata.Core.Deployments;
 
 namespace Strata.Serving.Deployments;
 
+/// <summary>The CPU time and allocation of one request, measured by whoever ran it.</summary>
+public readonly record struct MeasuredCost(long CpuMicroseconds, long AllocatedBytes);
+
 /// <summary>
 /// Aggregates this process's deployment traffic per (deployment, model version, shadow, minute) in memory and flushes
 /// one row per minute and per hour to the store every few seconds. Each flush rewrites this replica's rows with its
@@ -18,7 +21,10 @@ namespace Strata.Serving.Deployments;
 /// so a thread's CPU clock around one request measures the wrong work; reading it per request would also cost a system
 /// call each. The process totals are exact, cost two cheap reads per flush, and include what serving really costs
 /// (Kestrel, JSON, GC, the prediction log writer). In <c>strata server</c> they also include the tracking API's work
-/// during the interval, so there the figure is an upper bound.
+/// during the interval, so there the figure is an upper bound. The shadow is the exception: it runs on dedicated
+/// low-priority threads, where the thread's own CPU clock measures each call exactly (and busy time would not: a
+/// starved low-priority thread's wall time is mostly waiting), so its cost is recorded as measured and taken out
+/// of the process total before the rest is shared.
 /// </para>
 /// </summary>
 public sealed partial class ServiceMetricsCollector : BackgroundService
@@ -48,12 +54,16 @@ public sealed partial class ServiceMetricsCollector : BackgroundService
     /// <summary>This process's name in the stored rows.</summary>
     public string ReplicaId { get; }
 
-    /// <summary>Counts one answered request (or one shadow answer).</summary>
-    public void Record(string deployment, string modelName, string modelVersion, bool shadow, bool error, long elapsedMicroseconds)
+    /// <summary>
+    /// Counts one answered request (or one shadow answer). <paramref name="cost"/> is its CPU time and allocation when the
+    /// caller measured them itself (the shadow, on threads of its own); the process's remaining CPU and allocation are
+    /// shared among the unmeasured requests by busy time at each flush.
+    /// </summary>
+    public void Record(string deployment, string modelName, string modelVersion, bool shadow, bool error, long elapsedMicroseconds, MeasuredCost? cost = null)
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var series = _series.GetOrAdd(new SeriesKey(deployment, modelName, modelVersion, shadow), static _ => new Series());
-        series.Add(ServiceMetricsMerge.BucketStart(now, MetricsResolution.Minute), error, Math.Max(0, elapsedMicroseconds));
+        series.Add(ServiceMetricsMerge.BucketStart(now, MetricsResolution.Minute), error, Math.Max(0, elapsedMicroseconds), cost);
     }
 
     /// <summary>Writes every bucket that changed since the last flush (minute and hour rows).</summary>
@@ -69,6 +79,10 @@ public sealed partial class ServiceMetricsCollector : BackgroundService
             _lastCpu = cpu;
             _lastAllocated = allocated;
 
+            // What was measured directly is taken out before the rest is shared by busy time.
+            var measured = _series.Values.Aggregate((Cpu: 0L, Allocated: 0L), (sum, s) => s.TakeMeasured(sum));
+            cpuDelta = Math.Max(0, cpuDelta - measured.Cpu);
+            allocDelta = Math.Max(0, allocDelta - measured.Allocated);
             var busyTotal = _series.Values.Sum(s => s.BusySinceFlush);
             var rows = new List<ServiceMetricsRow>();
             var evictBefore = ServiceMetricsMerge.BucketStart(
@@ -156,6 +170,20 @@ public sealed partial class ServiceMetricsCollector : BackgroundService
         private long _lastMinute = long.MinValue;
         private Bucket? _last;
         private long _busySinceFlush;
+        private long _measuredCpu;
+        private long _measuredAllocated;
+
+        /// <summary>Adds the directly measured cost since the last flush to <paramref name="sum"/> and resets it.</summary>
+        public (long Cpu, long Allocated) TakeMeasured((long Cpu, long Allocated) sum)
+        {
+            lock (_lock)
+            {
+                var result = (sum.Cpu + _measuredCpu, sum.Allocated + _measuredAllocated);
+                _measuredCpu = 0;
+                _measuredAllocated = 0;
+                return result;
+            }
+        }
 
         public long BusySinceFlush
         {
@@ -168,7 +196,7 @@ public sealed partial class ServiceMetricsCollector : BackgroundService
             }
         }
 
-        public void Add(long minute, bool error, long micros)
+        public void Add(long minute, bool error, long micros, MeasuredCost? cost)
         {
             lock (_lock)
             {
@@ -187,10 +215,20 @@ public sealed partial class ServiceMetricsCollector : BackgroundService
                 b.Requests++;
                 b.Errors += error ? 1 : 0;
                 b.LatencySum += micros;
-                b.BusySinceFlush += micros;
                 b.Latency.Add(micros);
                 b.Dirty = true;
-                _busySinceFlush += micros;
+                if (cost is { } measured)
+                {
+                    b.Cpu += measured.CpuMicroseconds;
+                    b.Allocated += measured.AllocatedBytes;
+                    _measuredCpu += measured.CpuMicroseconds;
+                    _measuredAllocated += measured.AllocatedBytes;
+                }
+                else
+                {
+                    b.BusySinceFlush += micros;
+                    _busySinceFlush += micros;
+                }
             }
         }
 

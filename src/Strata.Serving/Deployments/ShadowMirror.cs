@@ -154,6 +154,9 @@ public sealed partial class ShadowMirror : BackgroundService
         }
 
         var snapshot = request.Router.Current;
+        // The shadow's own threads run nothing else, so their CPU clock and allocation counter measure exactly this call.
+        var cpuBefore = BackgroundThreadPriority.CurrentThreadCpuMicroseconds();
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var started = Stopwatch.GetTimestamp();
         var response = new ArrayBufferWriter<byte>(256);
         int status;
@@ -197,7 +200,11 @@ public sealed partial class ShadowMirror : BackgroundService
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        _metrics.Record(request.Router.Name, shadow.Name, shadow.Version, shadow: true, status >= 400, (long)elapsed.TotalMicroseconds);
+        var cpuAfter = BackgroundThreadPriority.CurrentThreadCpuMicroseconds();
+        var cost = cpuBefore is { } before && cpuAfter is { } after
+            ? new MeasuredCost(after - before, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore)
+            : (MeasuredCost?)null;
+        _metrics.Record(request.Router.Name, shadow.Name, shadow.Version, shadow: true, status >= 400, (long)elapsed.TotalMicroseconds, cost);
         var rate = snapshot?.LogSampleRate;
         if (_log is not null && _log.Enabled && (rate is null ? _log.ShouldSample() : rate >= 1 || Random.Shared.NextDouble() < rate))
         {
