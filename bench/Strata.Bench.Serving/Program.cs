@@ -12,6 +12,13 @@ using Strata.Serving.PredictionLog;
 // Serving throughput and latency: one-row /invocations at 1, 16 and 64 connections for an ML.NET and an ONNX model,
 // batching off and on, prediction log on (SQLite), against a bare Kestrel endpoint returning constant JSON (the
 // ceiling), all in one run. Usage: dotnet run -c Release --project bench/Strata.Bench.Serving [-- seconds-per-point]
+// With --deployments first: the deployments bench (two-version route plus shadow vs one version; cost per 1,000).
+var deployments = args.Length > 0 && args[0] == "--deployments";
+if (deployments)
+{
+    args = args[1..];
+}
+
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 int[] connectionCounts = args.Length > 1 ? args[1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [1, 16, 64];
 // Rounds per point: the targets are interleaved round by round and the median round is reported, so a burst of
@@ -22,6 +29,13 @@ var script = Path.Combine(AppContext.BaseDirectory, "post.lua");
 const string Body = """{"dataframe_split": {"columns": ["Size", "Rooms", "Age"], "data": [[120.5, 3, 12.0]]}}""";
 try
 {
+    if (deployments)
+    {
+        Console.WriteLine("Training the models...");
+        await DeploymentsBench.RunAsync(root, seconds, connectionCounts, rounds, script);
+        return;
+    }
+
     Console.WriteLine("Training the models...");
     var models = await BenchModels.CreateAsync(root);
 

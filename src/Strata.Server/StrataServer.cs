@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
+using Strata.Server.Deployments;
 using Strata.Server.Hosting;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
@@ -76,6 +77,7 @@ public static class StrataServer
         services.AddStrataArtifacts();
         services.AddStrataRegistry();
         services.AddStrataWebhooks();
+        services.AddStrataDeployments();
         return services;
     }
 
@@ -97,6 +99,7 @@ public static class StrataServer
         });
         app.MapRegistryApi();
         app.MapWebhooksApi();
+        app.MapDeploymentsApi();
         app.MapStrataServing();
         return app;
     }

@@ -4,6 +4,7 @@ using Strata.Server.Hosting;
 using Strata.Storage.Artifacts;
 using Strata.Storage.Database;
 using Strata.Storage.Migrations;
+using Strata.Storage.Serving;
 using Strata.Storage.Tracking;
 
 namespace Strata.Cli.Commands;
@@ -34,9 +35,14 @@ internal static class GcCommand
             Description = "Comma-separated ids of deleted experiments to purge, with all their runs (only these).",
         };
 
+        var retention = new Option<string?>("--log-retention")
+        {
+            Description = "Also delete prediction log entries past this age and/or beyond this size, oldest first: 7d, 2GB or 7d,2GB.",
+        };
+
         var command = new Command("gc", "Permanently delete runs and experiments in the deleted stage, with their artifacts.")
         {
-            backend, artifactsDestination, olderThan, runIds, experimentIds,
+            backend, artifactsDestination, olderThan, runIds, experimentIds, retention,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -54,17 +60,32 @@ internal static class GcCommand
                 age = parsed;
             }
 
+            LogRetention? keep = null;
+            if (parse.GetValue(retention) is { } retentionText)
+            {
+                try
+                {
+                    keep = LogRetention.Parse(retentionText, "--log-retention");
+                }
+                catch (ArgumentException e)
+                {
+                    CliConsole.Error(e.Message);
+                    return ExitCodes.Configuration;
+                }
+            }
+
             var request = new GcRequest(age, SplitIds(parse.GetValue(runIds)), SplitIds(parse.GetValue(experimentIds)));
             return await RunAsync(
                 parse.GetValue(backend) ?? defaults.BackendStoreUri,
                 parse.GetValue(artifactsDestination) ?? defaults.ArtifactsDestination,
                 request,
+                keep,
                 ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string backendUri, string destination, GcRequest request, CancellationToken ct)
+    private static async Task<int> RunAsync(string backendUri, string destination, GcRequest request, LogRetention? retention, CancellationToken ct)
     {
         IDatabase database;
         try
@@ -88,6 +109,15 @@ internal static class GcCommand
                     new TrackingStore(database), new ArtifactLocationResolver(proxyStore, factory), TimeProvider.System, Console.Out);
                 var result = await collector.RunAsync(request, ct).ConfigureAwait(false);
                 Console.WriteLine($"Purged {result.PurgedRuns.Count} runs and {result.PurgedExperiments.Count} experiments.");
+                if (retention is not null)
+                {
+                    var deleted = await database.RunExclusiveAsync(
+                        "prediction-log-retention",
+                        token => new PredictionLogRetention(database).ApplyAsync(retention, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), token),
+                        ct).ConfigureAwait(false);
+                    Console.WriteLine($"Deleted {deleted.EntriesDeleted} prediction log entries in {deleted.SegmentsDeleted} segments.");
+                }
+
                 return ExitCodes.Success;
             }
             catch (MlflowException ex)

@@ -16,7 +16,8 @@ internal static class ModelsServeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model-uri", "-m") { Description = "The model: a local folder, runs:/<run_id>/<path>, models:/<name>/<version|stage|latest> or models:/<name>@<alias>.", Required = true };
+        var model = new Option<string?>("--model-uri", "-m") { Description = "The model: a local folder, runs:/<run_id>/<path>, models:/<name>/<version|stage|latest> or models:/<name>@<alias>." };
+        var deployment = new Option<string?>("--deployment") { Description = "Serve this deployment (its route, shadow and settings, followed as they change) instead of one model; needs --backend-store-uri and --tracking-uri." };
         var name = new Option<string?>("--name") { Description = "The name the model is served under (default: the registered model's or the folder's name)." };
         var host = new Option<string?>("--host") { Description = "Interface to listen on (default 127.0.0.1). MLflow also spells it -h, which here is help." };
         var port = new Option<int?>("--port", "-p") { Description = "Port to listen on (default 5001)." };
@@ -27,7 +28,7 @@ internal static class ModelsServeCommand
 
         var command = new Command("serve", "Serve a model over REST with MLflow's scoring protocol and the Open Inference Protocol v2.")
         {
-            model, name, host, port, tracking, backend, cache,
+            model, name, host, port, tracking, backend, cache, deployment,
         };
         foreach (var option in tuning.All)
         {
@@ -39,12 +40,18 @@ internal static class ModelsServeCommand
             ServingHostOptions options;
             try
             {
-                var uri = parse.GetValue(model)!;
+                var uri = parse.GetValue(model);
+                var deploymentName = parse.GetValue(deployment);
+                if (uri is null && deploymentName is null)
+                {
+                    throw new ArgumentException("Give --model-uri (-m) or --deployment.");
+                }
+
                 var defaults = new ServingOptions();
                 var serving = tuning.Apply(
                     new ServingOptions
                     {
-                        Models = [new ServeModelSpec(parse.GetValue(name) ?? ModelUri.Parse(uri).DefaultRouteName, uri)],
+                        Models = uri is null ? [] : [new ServeModelSpec(parse.GetValue(name) ?? ModelUri.Parse(uri).DefaultRouteName, uri)],
                         TrackingUri = parse.GetValue(tracking) ?? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI"),
                         CacheDirectory = parse.GetValue(cache) ?? defaults.CacheDirectory,
                     },
@@ -56,8 +63,16 @@ internal static class ModelsServeCommand
                     Port = parse.GetValue(port) ?? 5001,
                     BackendStoreUri = parse.GetValue(backend) ?? Environment.GetEnvironmentVariable("STRATA_BACKEND_STORE_URI"),
                     Serving = serving,
+                    Deployment = deploymentName,
                 };
-                serving.Validate();
+                if (uri is not null)
+                {
+                    serving.Validate();
+                }
+                else if (string.IsNullOrWhiteSpace(options.BackendStoreUri))
+                {
+                    throw new ArgumentException("--deployment needs --backend-store-uri (or STRATA_BACKEND_STORE_URI): the database the deployment is read from.");
+                }
                 if (options.Port is < 0 or > 65535)
                 {
                     throw new ArgumentException($"--port must be between 0 and 65535, got {options.Port}.");
@@ -88,9 +103,11 @@ internal static class ModelsServeCommand
             return ExitCodes.Configuration;
         }
 
-        var model = options.Serving.Models[0];
+        var (servedName, servedUri) = options.Serving.Models.Count > 0
+            ? (options.Serving.Models[0].Name, options.Serving.Models[0].Uri)
+            : ("deployment " + options.Deployment, "deployment " + options.Deployment);
         return await WebAppLifetime.RunAsync(
-            app, options.Host, options.Port, address => $"Serving {model.Name} on {address}",
+            app, options.Host, options.Port, address => $"Serving {servedName} on {address}",
             ex =>
             {
                 if (ex is not (MlflowException or HttpRequestException or FileNotFoundException or DirectoryNotFoundException))
@@ -98,7 +115,7 @@ internal static class ModelsServeCommand
                     return null;
                 }
 
-                CliConsole.Error($"cannot load the model '{model.Uri}': {ex.Message}");
+                CliConsole.Error($"cannot load the model '{servedUri}': {ex.Message}");
                 return ExitCodes.Failure;
             },
             ct).ConfigureAwait(false);

@@ -35,11 +35,15 @@ internal static class ServerCommand
             AllowMultipleArgumentsPerToken = false,
         };
 
+        var retention = new Option<string?>("--log-retention")
+        {
+            Description = "Keep this much prediction log, deleting older entries in the background: an age (7d), a size (2GB) or both (7d,2GB) (env STRATA_LOG_RETENTION).",
+        };
         var tuning = new ServingFlags();
 
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
-            host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel,
+            host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
         };
         foreach (var option in tuning.All)
         {
@@ -90,6 +94,10 @@ internal static class ServerCommand
                 }
 
                 options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);
+                if (parse.GetValue(retention) is { } keep)
+                {
+                    options.LogRetention = StrataServerOptions.ParseRetention(keep, "--log-retention");
+                }
             }
             catch (Exception ex) when (ex is StrataConfigurationException or ArgumentException)
             {

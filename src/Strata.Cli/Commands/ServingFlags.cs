@@ -17,7 +17,9 @@ internal sealed class ServingFlags
     private readonly Option<int?> _poll = new("--poll-interval-seconds") { Description = "How often an alias or stage is re-resolved (default 30)." };
     private readonly Option<double?> _timeout = new("--timeout", "-t") { Description = $"Seconds one request may take before it is answered 504 (default env {ServingOptions.RequestTimeoutVariable}, else 60)." };
 
-    public IEnumerable<Option> All => [_batching, _maxBatch, _maxDelay, _sample, _flush, _poll, _timeout];
+    private readonly Option<int?> _deploymentPoll = new("--deployment-poll-interval-ms") { Description = "How often deployments' revisions are re-read, in ms (default 2000)." };
+
+    public IEnumerable<Option> All => [_batching, _maxBatch, _maxDelay, _sample, _flush, _poll, _timeout, _deploymentPoll];
 
     /// <summary>
     /// <paramref name="options"/> with every flag given on the command line applied; the timeout falls back to MLflow's
@@ -34,6 +36,7 @@ internal sealed class ServingFlags
         {
             RequestTimeout = timeout,
             PollInterval = parse.GetValue(_poll) is { } seconds ? TimeSpan.FromSeconds(seconds) : options.PollInterval,
+            DeploymentPollInterval = parse.GetValue(_deploymentPoll) is { } pollMs ? TimeSpan.FromMilliseconds(pollMs) : options.DeploymentPollInterval,
             Batching = options.Batching with
             {
                 Enabled = parse.GetValue(_batching) || options.Batching.Enabled,
@@ -50,6 +53,11 @@ internal sealed class ServingFlags
         if (applied.PollInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException("--poll-interval-seconds must be positive.");
+        }
+
+        if (applied.DeploymentPollInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("--deployment-poll-interval-ms must be positive.");
         }
 
         applied.Batching.Validate();

@@ -39,6 +39,12 @@ public sealed class StrataServerOptions
     /// <summary>How webhook deliveries are made: polling, timeouts, retries, and where webhooks may point.</summary>
     public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
 
+    /// <summary>How much prediction log to keep (<c>--log-retention</c>: an age, a size or both); null keeps everything.</summary>
+    public Strata.Storage.Serving.LogRetention? LogRetention { get; set; }
+
+    /// <summary>How often the server applies <see cref="LogRetention"/>.</summary>
+    public TimeSpan LogRetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
         new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)
@@ -52,6 +58,7 @@ public sealed class StrataServerOptions
             ["STRATA_ARTIFACTS_ONLY"] = (o, v) => o.ArtifactsOnly = ParseBool(v, "STRATA_ARTIFACTS_ONLY"),
             ["STRATA_WEBHOOK_ALLOWED_HOSTS"] = (o, v) => Replace(o.Webhooks.AllowedHosts, List(v)),
             ["STRATA_WEBHOOK_DENIED_NETWORKS"] = (o, v) => Replace(o.Webhooks.DeniedNetworks, List(v).Select(n => ParseNetwork(n, "STRATA_WEBHOOK_DENIED_NETWORKS"))),
+            ["STRATA_LOG_RETENTION"] = (o, v) => o.LogRetention = ParseRetention(v, "STRATA_LOG_RETENTION"),
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -106,6 +113,18 @@ public sealed class StrataServerOptions
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             ? port
             : throw new StrataConfigurationException($"{name} must be a port number, got '{value}'.");
+
+    public static Strata.Storage.Serving.LogRetention ParseRetention(string value, string name)
+    {
+        try
+        {
+            return Strata.Storage.Serving.LogRetention.Parse(value, name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StrataConfigurationException(e.Message, e);
+        }
+    }
 
     private static bool ParseBool(string value, string name) =>
         value.ToLowerInvariant() switch

@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Strata.Core.Deployments;
 using Strata.Server.Hosting;
+using Strata.Serving.Deployments;
 using Strata.Serving.Hosting;
 using Strata.Storage.Database;
 using Strata.Storage.Serving;
@@ -18,8 +21,24 @@ public static class ServingComposition
     {
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(sp => new PredictionLogStore(sp.GetRequiredService<IDatabase>()));
+        if (options.LogRetention is { } retention)
+        {
+            services.AddHostedService(sp => new PredictionLogRetentionService(
+                sp.GetRequiredService<IDatabase>(), retention, options.LogRetentionInterval, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<PredictionLogRetentionService>>(), sp.GetService<IServiceMetricsStore>()));
+        }
+
+        // Every deployment in the database is served under /deployments/{name}, its models resolved through this
+        // server's own registry API (so they load once the server listens).
+        var selfServing = options.Serving with
+        {
+            TrackingIsSelf = true,
+            LoadInBackground = true,
+            CacheDirectory = Path.Combine(Path.GetFullPath(options.ArtifactsDestination), "..", "model-cache"),
+        };
         if (options.ServeModels.Count == 0)
         {
+            services.AddStrataDeploymentServing(selfServing, only: null);
             return services;
         }
 
@@ -44,6 +63,7 @@ public static class ServingComposition
 
         // The log store was registered above; AddStrataModelServing adds the queue and writer on top of it.
         services.AddStrataModelServing(serving, predictionLog: true);
+        services.AddStrataDeploymentServing(serving, only: null);
         services.AddStrataServingTracing(Environment.GetEnvironmentVariable, "strata-server");
         return services;
     }
@@ -52,6 +72,7 @@ public static class ServingComposition
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapPredictionLogApi();
+        app.MapDeploymentServing();
         if (app.Services.GetService<ModelRouteTable>() is not null)
         {
             app.MapServingRoutes();

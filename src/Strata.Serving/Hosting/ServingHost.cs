@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.Serving.Deployments;
 using Strata.Storage.Database;
 
 namespace Strata.Serving.Hosting;
@@ -16,6 +17,9 @@ public sealed record ServingHostOptions
     public string? BackendStoreUri { get; init; }
 
     public required ServingOptions Serving { get; init; }
+
+    /// <summary>Serve this deployment (read from <see cref="BackendStoreUri"/>, which it then needs) instead of, or beside, the models.</summary>
+    public string? Deployment { get; init; }
 }
 
 /// <summary>
@@ -28,7 +32,19 @@ public static class ServingHost
     public static async Task<WebApplication> BuildAsync(ServingHostOptions options, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Serving.Validate();
+        if (options.Deployment is null || options.Serving.Models.Count > 0)
+        {
+            options.Serving.Validate();
+        }
+        else
+        {
+            options.Serving.ValidateSettings();
+        }
+
+        if (options.Deployment is not null && string.IsNullOrWhiteSpace(options.BackendStoreUri))
+        {
+            throw new ArgumentException("--deployment needs --backend-store-uri: the database the deployment is read from.");
+        }
         var builder = StrataWebHost.CreateBuilder(typeof(ServingHost).Assembly.GetName().Name, options.Host, options.Port);
 
         IDatabase? database = null;
@@ -42,7 +58,16 @@ public static class ServingHost
         WebApplication app;
         try
         {
-            builder.Services.AddStrataModelServing(options.Serving, predictionLog: database is not null);
+            if (options.Serving.Models.Count > 0)
+            {
+                builder.Services.AddStrataModelServing(options.Serving, predictionLog: database is not null);
+            }
+
+            if (options.Deployment is not null)
+            {
+                builder.Services.AddStrataDeploymentServing(options.Serving, options.Deployment);
+            }
+
             builder.Services.AddStrataServingTracing(Environment.GetEnvironmentVariable, "strata-serving");
             configure?.Invoke(builder);
             app = builder.Build();
@@ -57,10 +82,23 @@ public static class ServingHost
             throw;
         }
 
-        var first = app.Services.GetRequiredService<ModelRouteTable>().Find(options.Serving.Models[0].Name)!;
-        app.MapScoringProtocol(string.Empty, first);
-        app.MapServingRoutes();
-        app.MapOpenInference();
+        if (options.Serving.Models.Count > 0)
+        {
+            var first = app.Services.GetRequiredService<ModelRouteTable>().Find(options.Serving.Models[0].Name)!;
+            app.MapScoringProtocol(string.Empty, first);
+            app.MapServingRoutes();
+            app.MapOpenInference();
+        }
+
+        if (options.Deployment is not null)
+        {
+            app.MapDeploymentServing();
+            if (options.Serving.Models.Count == 0)
+            {
+                app.MapDeploymentAtRoot(options.Deployment);
+            }
+        }
+
         app.MapServingMetrics();
         if (database is not null)
         {

@@ -83,6 +83,15 @@ public sealed record ServingOptions
 
     public BatchingOptions Batching { get; init; } = new();
 
+    /// <summary>How often deployments' revisions (and the aliases their routes name) are re-read.</summary>
+    public TimeSpan DeploymentPollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often deployments' service metrics are written to the database.</summary>
+    public TimeSpan MetricsFlushInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Copies waiting for a shadow version; beyond this they are dropped (and counted), never awaited.</summary>
+    public int ShadowQueueCapacity { get; init; } = 1024;
+
     public PredictionLogOptions PredictionLog { get; init; } = new();
 
     public void Validate()
@@ -92,6 +101,12 @@ public sealed record ServingOptions
             throw new ArgumentException("Give at least one model to serve.");
         }
 
+        ValidateModels();
+        ValidateSettings();
+    }
+
+    private void ValidateModels()
+    {
         var duplicate = Models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
@@ -106,9 +121,24 @@ public sealed record ServingOptions
             }
         }
 
+    }
+
+    /// <summary>Checks everything but the models (a process serving deployments only has none).</summary>
+    public void ValidateSettings()
+    {
         if (PollInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException("--poll-interval-seconds must be positive.");
+        }
+
+        if (DeploymentPollInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("--deployment-poll-interval-ms must be positive.");
+        }
+
+        if (MetricsFlushInterval <= TimeSpan.Zero || ShadowQueueCapacity < 1)
+        {
+            throw new ArgumentException("The metrics flush interval and the shadow queue capacity must be positive.");
         }
 
         if (RequestTimeout <= TimeSpan.Zero || RequestTimeout.TotalMilliseconds > int.MaxValue)

@@ -26,6 +26,26 @@ public static class ServingRegistration
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        services.AddStrataServingCore(options, predictionLog);
+        services.AddSingleton(new ModelRouteTable(options.Models.Select(m => new ModelRoute(m.Name, m.Uri))));
+        services.AddSingleton<ModelRouteLoader>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelRouteLoader>());
+        return services;
+    }
+
+    /// <summary>
+    /// What every way of serving shares, once per process: the options, the request handler, metrics, the model resolver
+    /// and runtime loader and (when <paramref name="predictionLog"/> is true; an <see cref="IDatabase"/> must then be
+    /// registered) the prediction log queue, store and background writer.
+    /// </summary>
+    public static IServiceCollection AddStrataServingCore(this IServiceCollection services, ServingOptions options, bool predictionLog)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (services.Any(d => d.ServiceType == typeof(ServingRequestHandler)))
+        {
+            return services;
+        }
+
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         var queue = predictionLog && options.PredictionLog.Enabled ? new PredictionLogQueue(options.PredictionLog) : null;
@@ -40,7 +60,6 @@ public static class ServingRegistration
         services.AddSingleton(new ServingMetrics(queue));
         services.AddSingleton(sp => new ServingRequestHandler(
             sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ServingRequestHandler>>(), queue, options.RequestTimeout));
-        services.AddSingleton(new ModelRouteTable(options.Models.Select(m => new ModelRoute(m.Name, m.Uri))));
         services.AddSingleton(sp => new ModelResolver(
             () =>
             {
@@ -51,8 +70,6 @@ public static class ServingRegistration
             },
             options.CacheDirectory));
         services.TryAddSingleton(new ModelRuntimeLoader());
-        services.AddSingleton<ModelRouteLoader>();
-        services.AddHostedService(sp => sp.GetRequiredService<ModelRouteLoader>());
         return services;
     }
 

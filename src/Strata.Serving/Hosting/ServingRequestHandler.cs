@@ -27,6 +27,9 @@ public sealed partial class ServingRequestHandler(
     private readonly TimeSpan _timeout = requestTimeout ?? ServingOptions.DefaultRequestTimeout;
 
     public const string InvocationsProtocol = "mlflow";
+
+    /// <summary>Every prediction answer names the version that gave it.</summary>
+    public const string ModelVersionHeader = "x-strata-model-version";
     public const string V2Protocol = "v2";
 
     private const string ModelErrorMessage =
@@ -35,6 +38,14 @@ public sealed partial class ServingRequestHandler(
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
     public ServingMetrics Metrics => metrics;
+
+    /// <summary>The request time limit when a deployment sets none.</summary>
+    public TimeSpan DefaultTimeout => _timeout;
+
+    /// <summary>The prediction log queue, when predictions are logged.</summary>
+    public PredictionLogQueue? Log => log;
+
+    public TimeProvider Time => time;
 
     /// <summary><c>POST /invocations</c>.</summary>
     public Task InvocationsAsync(HttpContext context, ModelRoute route) => HandleAsync(context, route, null, InvocationsProtocol);
@@ -52,43 +63,42 @@ public sealed partial class ServingRequestHandler(
             return;
         }
 
-        byte[]? body = null;
-        var bodyLength = 0;
+        _ = await ServeAsync(context, model, route.Name, version, protocol, started, _timeout, null, 0, null, null).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serves one request on <paramref name="model"/>, whose lease the caller took and this releases once the model is
+    /// done with the request. <paramref name="body"/> is the request body when the caller already read it (it stays
+    /// the caller's); null reads it here. <paramref name="sampleRate"/> overrides the log's sampling;
+    /// <paramref name="bodyRead"/> sees the body once read, before the model runs. Returns the status.
+    /// </summary>
+    internal async Task<int> ServeAsync(
+        HttpContext context, ServedModel model, string routeName, string? version, string protocol, long started, TimeSpan timeout,
+        byte[]? preRead, int preReadLength, double? sampleRate, Action<byte[], int>? bodyRead)
+    {
+        byte[]? body = preRead;
+        var bodyLength = preReadLength;
         var response = new ArrayBufferWriter<byte>(256);
         int status;
         string? error = null;
         // One deadline for reading the body, waiting for a batch and predicting: the client sees 504 instead of a hang.
-        using var deadline = new RequestDeadline(started, _timeout, context.RequestAborted);
+        using var deadline = new RequestDeadline(started, timeout, context.RequestAborted);
         try
         {
             if (version is not null && version != model.Version)
             {
                 throw new MlflowException(ErrorCode.RESOURCE_DOES_NOT_EXIST,
-                    $"Model '{route.Name}' version '{version}' is not loaded; this server serves version '{model.Version}'.");
+                    $"Model '{routeName}' version '{version}' is not loaded; this server serves version '{model.Version}'.");
             }
 
-            (body, bodyLength) = await ReadBodyAsync(context.Request.BodyReader, deadline).ConfigureAwait(false);
-            var span = body.AsSpan(0, bodyLength);
-            using var writer = new Utf8JsonWriter(response, WriterOptions);
-            if (protocol == V2Protocol)
+            if (body is null)
             {
-                var request = V2InferenceRequest.Parse(span, model.Layout);
-                var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
-                V2Writer.WriteInferenceResponse(writer, model.Name, model.Version, request.Id, output, request.RequestedOutputs);
-            }
-            else
-            {
-                // request.Params is checked against signature.params (a wrong type is the same 400 mlflow models serve
-                // gives) and then dropped on purpose: the flavors Strata serves have no inference-time params. An ML.NET
-                // transformer chain is fixed when trained and its engines take only rows; ONNX Runtime's RunOptions are
-                // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
-                // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
-                var request = InvocationParser.Parse(span, context.Request.ContentType, model.Layout, model.Runtime.Model.Signature?.Params);
-                var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
-                PredictionsWriter.Write(writer, output, request.IsTable);
+                (body, bodyLength) = await ReadBodyAsync(context.Request.BodyReader, deadline).ConfigureAwait(false);
             }
 
-            writer.Flush();
+            bodyRead?.Invoke(body, bodyLength);
+
+            await PredictIntoAsync(model, body.AsMemory(0, bodyLength), context.Request.ContentType, protocol, deadline, response).ConfigureAwait(false);
             // Batching off, the model runs inline on this thread and cannot be interrupted; a prediction that finished
             // past the deadline is still answered as timed out, so the limit means the same with batching on or off.
             deadline.ThrowIfExpired();
@@ -153,6 +163,7 @@ public sealed partial class ServingRequestHandler(
             {
                 var http = context.Response;
                 http.StatusCode = status;
+                http.Headers[ModelVersionHeader] = model.Version;
                 http.ContentType = IsPlainText(status, protocol) ? "text/plain; charset=utf-8" : "application/json";
                 http.ContentLength = response.WrittenCount;
                 await http.Body.WriteAsync(response.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
@@ -168,7 +179,7 @@ public sealed partial class ServingRequestHandler(
                 LogRequest(logger, protocol, model.Name, model.Version, status, elapsed.TotalMilliseconds, RequestId(context));
             }
 
-            if (log is not null && log.ShouldSample())
+            if (log is not null && (sampleRate is { } rate ? log.Enabled && (rate >= 1 || (rate > 0 && Random.Shared.NextDouble() < rate)) : log.ShouldSample()))
             {
                 log.TryEnqueue(new PredictionLogRecord(
                     RequestId(context),
@@ -183,11 +194,42 @@ public sealed partial class ServingRequestHandler(
                     error));
             }
 
-            if (body is not null)
+            if (body is not null && preRead is null)
             {
                 ArrayPool<byte>.Shared.Return(body);
             }
         }
+
+        return status;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="body"/> into the model's input buffers, predicts (directly or through the micro-batcher)
+    /// and writes the protocol's answer to <paramref name="response"/>. Shared by the HTTP path and the shadow mirror.
+    /// </summary>
+    internal static async ValueTask PredictIntoAsync(
+        ServedModel model, ReadOnlyMemory<byte> body, string? contentType, string protocol, RequestDeadline deadline, IBufferWriter<byte> response)
+    {
+        using var writer = new Utf8JsonWriter(response, WriterOptions);
+        if (protocol == V2Protocol)
+        {
+            var request = V2InferenceRequest.Parse(body.Span, model.Layout);
+            var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
+            V2Writer.WriteInferenceResponse(writer, model.Name, model.Version, request.Id, output, request.RequestedOutputs);
+        }
+        else
+        {
+            // request.Params is checked against signature.params (a wrong type is the same 400 mlflow models serve
+            // gives) and then dropped on purpose: the flavors Strata serves have no inference-time params. An ML.NET
+            // transformer chain is fixed when trained and its engines take only rows; ONNX Runtime's RunOptions are
+            // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
+            // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
+            var request = InvocationParser.Parse(body.Span, contentType, model.Layout, model.Runtime.Model.Signature?.Params);
+            var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
+            PredictionsWriter.Write(writer, output, request.IsTable);
+        }
+
+        writer.Flush();
     }
 
     /// <summary>415s (both protocols) and the scoring protocol's 504 are plain text, as MLflow answers them.</summary>
@@ -195,16 +237,16 @@ public sealed partial class ServingRequestHandler(
         status == StatusCodes.Status415UnsupportedMediaType || (status == StatusCodes.Status504GatewayTimeout && protocol == InvocationsProtocol);
 
     /// <summary>Inline prediction needs no token (nothing can interrupt it); a micro-batch waits with the deadline's.</summary>
-    private static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, RequestDeadline deadline) =>
+    internal static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, RequestDeadline deadline) =>
         model.Predictor.PredictAsync(input, model.Predictor.Waits ? deadline.Token : CancellationToken.None);
 
-    private static string RequestId(HttpContext context) =>
+    internal static string RequestId(HttpContext context) =>
         context.Request.Headers.TryGetValue("X-Request-ID", out var id) && id.Count > 0 && !string.IsNullOrEmpty(id[0])
             ? id[0]!
             : context.TraceIdentifier;
 
     /// <summary>The whole body in a pooled array (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
-    private static ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(PipeReader reader, RequestDeadline deadline)
+    internal static ValueTask<(byte[] Buffer, int Length)> ReadBodyAsync(PipeReader reader, RequestDeadline deadline)
     {
         // A small body has usually arrived with the headers: then no token (and no timer) is needed to read it.
         if (reader.TryRead(out var result))
@@ -243,7 +285,7 @@ public sealed partial class ServingRequestHandler(
         return (array, length);
     }
 
-    private static void WriteError(ArrayBufferWriter<byte> response, string protocol, ErrorCode code, string message, string? stackTrace)
+    internal static void WriteError(ArrayBufferWriter<byte> response, string protocol, ErrorCode code, string message, string? stackTrace)
     {
         response.ResetWrittenCount();
         using var writer = new Utf8JsonWriter(response);

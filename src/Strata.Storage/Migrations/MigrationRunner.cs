@@ -44,8 +44,11 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
             throw new SchemaTooNewException(current, latest);
         }
 
+        // Every migration not recorded yet, not only those above the highest applied: version numbers are handed out
+        // to capabilities built in parallel, so a database can have 7 applied before 6 is first shipped.
+        var recorded = await AppliedVersionsAsync(ct).ConfigureAwait(false);
         var applied = 0;
-        foreach (var migration in _migrations.Where(m => m.Version > current))
+        foreach (var migration in _migrations.Where(m => !recorded.Contains(m.Version)))
         {
             ct.ThrowIfCancellationRequested();
             var appliedNow = await database.WriteAsync(
@@ -81,6 +84,12 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
         return applied;
     }
 
+    private Task<HashSet<int>> AppliedVersionsAsync(CancellationToken ct) =>
+        database.ReadAsync(
+            async (DbConnection c, CancellationToken token) =>
+                (await c.QueryAsync<int>(new CommandDefinition("SELECT version FROM schema_migrations", cancellationToken: token)).ConfigureAwait(false)).ToHashSet(),
+            ct);
+
     public Task<int> CurrentVersionAsync(CancellationToken ct) =>
         database.ReadAsync(
             async (DbConnection c, CancellationToken token) =>
@@ -100,9 +109,9 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
             .ToList();
         for (var i = 0; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
             {
-                throw new InvalidOperationException($"Migration versions must be 1..N without gaps; found {migrations[i].Version} at position {i + 1}.");
+                throw new InvalidOperationException($"Migration versions must be positive and unique; found {migrations[i].Version} at position {i + 1}.");
             }
         }
 

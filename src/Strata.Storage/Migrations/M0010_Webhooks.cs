@@ -9,9 +9,9 @@ namespace Strata.Storage.Migrations;
 /// webhook" and "one webhook's, newest first", both served by the (webhook_id, event_id) key. The cursor starts at the
 /// newest event, so upgrading does not replay history to webhooks created later.
 /// </summary>
-public sealed class M0006_Webhooks : IMigration
+public sealed class M0010_Webhooks : IMigration
 {
-    public int Version => 6;
+    public int Version => 10;
 
     public string Name => "webhooks";
 
