@@ -115,6 +115,13 @@ public sealed partial class ServingRequestHandler(
             error = e.Message;
             WriteError(response, protocol, e.Code, e.Message, null);
         }
+        catch (Runtimes.ModelFailedException e)
+        {
+            // The model raised inside its Python worker: MLflow's body, with the model's own traceback.
+            status = StatusFor(e.Code);
+            error = e.Message;
+            WriteError(response, protocol, e.Code, e.Message, e.ModelStackTrace);
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             status = 499;
