@@ -160,7 +160,7 @@ public sealed partial class ServingRequestHandler(
             {
                 var http = context.Response;
                 http.StatusCode = status;
-                http.ContentType = IsPlainText(status, protocol) ? "text/plain; charset=utf-8" : "application/json";
+                http.ContentType = IsPlainText(status, protocol, error) ? "text/plain; charset=utf-8" : "application/json";
                 http.ContentLength = response.WrittenCount;
                 await http.Body.WriteAsync(response.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
             }
@@ -197,9 +197,13 @@ public sealed partial class ServingRequestHandler(
         }
     }
 
-    /// <summary>415s (both protocols) and the scoring protocol's 504 are plain text, as MLflow answers them.</summary>
-    private static bool IsPlainText(int status, string protocol) =>
-        status == StatusCodes.Status415UnsupportedMediaType || (status == StatusCodes.Status504GatewayTimeout && protocol == InvocationsProtocol);
+    /// <summary>
+    /// 415s (both protocols) and the scoring protocol's request timeout are plain text, as MLflow answers them; a 504
+    /// raised by the model's runtime (a Python worker past its own timeout) carries MLflow's JSON error body.
+    /// </summary>
+    private static bool IsPlainText(int status, string protocol, string? error) =>
+        status == StatusCodes.Status415UnsupportedMediaType
+        || (status == StatusCodes.Status504GatewayTimeout && protocol == InvocationsProtocol && error == TimeoutMessage);
 
     /// <summary>Inline prediction needs no token (nothing can interrupt it); a micro-batch waits with the deadline's.</summary>
     private static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, RequestDeadline deadline) =>

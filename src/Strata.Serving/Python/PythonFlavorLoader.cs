@@ -41,7 +41,7 @@ public sealed class PythonFlavorLoader(PythonWorkerOptions options, TimeSpan req
         var runtime = new PythonModelRuntime(model, inputs, outputs, pool);
         try
         {
-            await WarmUpAsync(folder, runtime, ct).ConfigureAwait(false);
+            await WarmUpAsync(folder, runtime, options.StartTimeout, ct).ConfigureAwait(false);
         }
         catch
         {
@@ -53,7 +53,7 @@ public sealed class PythonFlavorLoader(PythonWorkerOptions options, TimeSpan req
     }
 
     /// <summary>One call with the serving input example, parsed the way a request is: a model that cannot answer it is not ready.</summary>
-    private static async Task WarmUpAsync(string folder, PythonModelRuntime runtime, CancellationToken ct)
+    private static async Task WarmUpAsync(string folder, PythonModelRuntime runtime, TimeSpan timeout, CancellationToken ct)
     {
         var file = Path.Combine(folder, InputExampleWriter.ServingExampleFile);
         if (!File.Exists(file))
@@ -65,7 +65,7 @@ public sealed class PythonFlavorLoader(PythonWorkerOptions options, TimeSpan req
         try
         {
             var request = InvocationParser.ParseJson(body, new InputLayout(runtime.InputSchema), runtime.Model.Signature?.Params);
-            await runtime.PredictAsync(request.Input, ct).ConfigureAwait(false);
+            await runtime.PredictAsync(request.Input, timeout, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MlflowException or ModelFailedException)
         {

@@ -47,11 +47,14 @@ public sealed class PythonModelRuntime : IAsyncModelRuntime
     /// <summary>How the workers loaded the model: <c>mlflow</c> (mlflow.pyfunc.load_model), <c>python_function</c> or <c>pickle</c>.</summary>
     public string Loader => _pool.Loader;
 
-    public async ValueTask<ModelOutput> PredictAsync(ModelInput input, CancellationToken ct)
+    public ValueTask<ModelOutput> PredictAsync(ModelInput input, CancellationToken ct) => PredictAsync(input, null, ct);
+
+    /// <summary>A call with its own time limit (the warm-up call, which may pay for first-call costs, gets the start timeout).</summary>
+    internal async ValueTask<ModelOutput> PredictAsync(ModelInput input, TimeSpan? timeout, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var activity = ModelActivity.StartPredict(Flavor, input.RowCount);
-        var reply = await _pool.CallAsync((frame, id) => WorkerFrames.WritePredict(frame, id, input, _table, _single), ct).ConfigureAwait(false);
+        var reply = await _pool.CallAsync((frame, id) => WorkerFrames.WritePredict(frame, id, input, _table, _single), ct, timeout).ConfigureAwait(false);
         return WorkerFrames.ToOutput(reply);
     }
 

@@ -80,7 +80,7 @@ internal sealed partial class PythonWorkerPool : IAsyncDisposable
     /// Runs one call on an idle worker. <paramref name="ct"/> stops the wait (for a worker or for the answer); a call
     /// already sent runs on, and its worker goes back to the pool when it answers or is killed at the call timeout.
     /// </summary>
-    public async Task<WorkerReply> CallAsync(Action<ArrayBufferWriter<byte>, long> write, CancellationToken ct)
+    public async Task<WorkerReply> CallAsync(Action<ArrayBufferWriter<byte>, long> write, CancellationToken ct, TimeSpan? timeout = null)
     {
         while (true)
         {
@@ -99,17 +99,17 @@ internal sealed partial class PythonWorkerPool : IAsyncDisposable
                 continue; // Its replacement is on the way (the exit watcher started it).
             }
 
-            var call = RunAsync(worker, write);
+            var call = RunAsync(worker, write, timeout ?? _callTimeout);
             return await call.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 
-    private async Task<WorkerReply> RunAsync(PythonWorker worker, Action<ArrayBufferWriter<byte>, long> write)
+    private async Task<WorkerReply> RunAsync(PythonWorker worker, Action<ArrayBufferWriter<byte>, long> write, TimeSpan timeout)
     {
         var healthy = false;
         try
         {
-            var reply = await worker.CallAsync(write, _callTimeout).ConfigureAwait(false);
+            var reply = await worker.CallAsync(write, timeout).ConfigureAwait(false);
             healthy = true;
             return reply;
         }

@@ -304,6 +304,11 @@ def main(argv):
     try:
         import numpy as np
 
+        try:
+            # Imported now rather than at the first call, so the warm-up and the first request do not pay for it.
+            import pandas  # noqa: F401
+        except ImportError:
+            pass
         model, how = load_model(model_path, conf, conf.get("use_mlflow", "auto"))
     except BaseException as e:  # noqa: BLE001 - any failure to load is reported to the server, then the worker exits
         write_frame(
