@@ -46,10 +46,32 @@ public sealed class ModelOutput
 
     public IReadOnlyList<ModelTensor> Tensors { get; }
 
+    /// <summary>
+    /// What the model itself returned, when it says (a Python model's DataFrame, array or dict); MLflow's response
+    /// follows it rather than the request's form.
+    /// </summary>
+    public OutputForm Form { get; init; }
+
     public int RowCount => Tensors.Count == 0 ? 0 : Tensors[0].Rows;
 
     public ModelTensor? Find(string name) => Tensors.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
 
     public ModelTensor this[string name] =>
         Find(name) ?? throw new KeyNotFoundException($"The model output has no '{name}'; it has {string.Join(", ", Tensors.Select(t => t.Name))}");
+}
+
+/// <summary>The shape of a model's own return value, where the runtime knows it.</summary>
+public enum OutputForm
+{
+    /// <summary>Unknown: the response follows the request (a table request gets a table answer).</summary>
+    Default,
+
+    /// <summary>A DataFrame: records <c>[{"column": value}, ...]</c>, whatever the request's form.</summary>
+    Records,
+
+    /// <summary>One array: nested by its shape.</summary>
+    Array,
+
+    /// <summary>A dict of arrays: <c>{"name": [...]}</c>.</summary>
+    Columns,
 }

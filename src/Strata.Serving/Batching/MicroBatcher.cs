@@ -327,7 +327,7 @@ public sealed class MicroBatcher : IPredictor
             }
 
             offset += n;
-            work.SetResult(new ModelOutput(tensors));
+            work.SetResult(new ModelOutput(tensors) { Form = output.Form });
         }
     }
 

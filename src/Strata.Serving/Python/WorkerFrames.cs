@@ -164,7 +164,14 @@ internal static class WorkerFrames
             tensors[i++] = raw ? Raw(name, dtype, bytes, shape) : Text(name, bytes, shape);
         }
 
-        return new ModelOutput(tensors);
+        var form = header.TryGetProperty("kind"u8, out var kind) ? kind.GetString() switch
+        {
+            "frame" => OutputForm.Records,
+            "array" => OutputForm.Array,
+            "dict" => OutputForm.Columns,
+            _ => OutputForm.Default,
+        } : OutputForm.Default;
+        return new ModelOutput(tensors) { Form = form };
     }
 
     private static ModelTensor Raw(string name, string? dtype, ReadOnlySpan<byte> bytes, int[] shape) => dtype switch

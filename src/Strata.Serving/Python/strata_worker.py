@@ -235,8 +235,9 @@ def from_predictions(np, predictions):
         named = [(str(c), predictions[c].to_numpy()) for c in predictions.columns]
         kind = "frame"
     elif pd is not None and isinstance(predictions, pd.Series):
-        named = [("predictions", predictions.to_numpy())]
-        kind = "array"
+        # MLflow answers a Series as the one-column DataFrame it makes of it: records keyed by its name (or 0).
+        named = [(str(predictions.name if predictions.name is not None else 0), predictions.to_numpy())]
+        kind = "frame"
     elif isinstance(predictions, dict):
         named = [(str(k), np.asarray(v)) for k, v in predictions.items()]
         kind = "dict"
