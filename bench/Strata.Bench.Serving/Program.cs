@@ -12,6 +12,13 @@ using Strata.Serving.PredictionLog;
 // Serving throughput and latency: one-row /invocations at 1, 16 and 64 connections for an ML.NET and an ONNX model,
 // batching off and on, prediction log on (SQLite), against a bare Kestrel endpoint returning constant JSON (the
 // ceiling), all in one run. Usage: dotnet run -c Release --project bench/Strata.Bench.Serving [-- seconds-per-point]
+// `python [seconds] [rounds] [workers]`: the python_function bench instead (PythonBench.cs).
+if (args.Length > 0 && args[0] == "python")
+{
+    await PythonBench.RunAsync(args[1..]);
+    return;
+}
+
 var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
 int[] connectionCounts = args.Length > 1 ? args[1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() : [1, 16, 64];
 // Rounds per point: the targets are interleaved round by round and the median round is reported, so a burst of
