@@ -19,6 +19,12 @@ public sealed class ModelInput
 
     public IReadOnlyList<ModelTensor> Tensors { get; }
 
+    /// <summary>
+    /// Inference params for the model's <c>predict(data, params)</c> (the request's, checked against the signature,
+    /// with the signature's defaults for the rest); null when the model declares none and the request sent none.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?>? Params { get; init; }
+
     /// <summary>Rows in the input: the first dimension of the first tensor (all must agree for tabular models).</summary>
     public int RowCount => Tensors.Count == 0 ? 0 : Tensors[0].Rows;
 

@@ -79,12 +79,16 @@ public sealed partial class ServingRequestHandler(
             else
             {
                 // request.Params is checked against signature.params (a wrong type is the same 400 mlflow models serve
-                // gives) and then dropped on purpose: the flavors Strata serves have no inference-time params. An ML.NET
+                // gives). Python models get them (with the signature's defaults), as MLflow's pyfunc predict does;
+                // for the native flavors they are dropped on purpose: those have no inference-time params. An ML.NET
                 // transformer chain is fixed when trained and its engines take only rows; ONNX Runtime's RunOptions are
                 // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
                 // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
                 var request = InvocationParser.Parse(span, context.Request.ContentType, model.Layout, model.Runtime.Model.Signature?.Params);
-                var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
+                var input = model.Runtime is Runtimes.IAsyncModelRuntime
+                    ? InferenceParams.Attach(request.Input, request.Params, model.Runtime.Model.Signature?.Params)
+                    : request.Input;
+                var output = await PredictAsync(model, input, deadline).ConfigureAwait(false);
                 PredictionsWriter.Write(writer, output, request.IsTable);
             }
 

@@ -40,6 +40,12 @@ internal static class WorkerFrames
             w.WriteString("op"u8, "predict"u8);
             w.WriteString("kind"u8, table ? "table"u8 : "tensors"u8);
             w.WriteBoolean("single"u8, single);
+            if (input.Params is { Count: > 0 } parameters)
+            {
+                w.WritePropertyName("params"u8);
+                WriteParams(w, parameters);
+            }
+
             w.WriteStartArray("columns"u8);
             foreach (var c in columns)
             {
@@ -86,6 +92,58 @@ internal static class WorkerFrames
             {
                 frame.Write(c.Bytes.Span);
             }
+        }
+    }
+
+    private static void WriteParams(Utf8JsonWriter w, IReadOnlyDictionary<string, object?> parameters)
+    {
+        w.WriteStartObject();
+        foreach (var (name, value) in parameters)
+        {
+            w.WritePropertyName(name);
+            WriteParam(w, value);
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteParam(Utf8JsonWriter w, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                w.WriteNullValue();
+                break;
+            case bool b:
+                w.WriteBooleanValue(b);
+                break;
+            case int i:
+                w.WriteNumberValue(i);
+                break;
+            case long l:
+                w.WriteNumberValue(l);
+                break;
+            case double d:
+                w.WriteNumberValue(d);
+                break;
+            case float f:
+                w.WriteNumberValue(f);
+                break;
+            case string s:
+                w.WriteStringValue(s);
+                break;
+            case System.Collections.IEnumerable list:
+                w.WriteStartArray();
+                foreach (var item in list)
+                {
+                    WriteParam(w, item);
+                }
+
+                w.WriteEndArray();
+                break;
+            default:
+                w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
         }
     }
 

@@ -262,7 +262,19 @@ def _error(header_id, error_code, message, stack_trace):
     return {"id": header_id, "ok": False, "error_code": error_code, "message": message, "stack_trace": stack_trace}
 
 
+def _takes_params(model):
+    """Whether predict accepts params (as MLflow checks before passing them; an old custom model may not)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(model.predict).parameters
+    except (TypeError, ValueError):
+        return True
+    return "params" in parameters or any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
 def serve(model, np, proto_in, proto_out):
+    takes_params = _takes_params(model)
     while True:
         frame = read_frame(proto_in)
         if frame is None:
@@ -283,7 +295,7 @@ def serve(model, np, proto_in, proto_out):
             continue
         params = header.get("params")
         try:
-            predictions = model.predict(data, params=params) if params else model.predict(data)
+            predictions = model.predict(data, params=params) if params and takes_params else model.predict(data)
         except Exception as e:
             code, message = "BAD_REQUEST", MODEL_ERROR
             # MLflow's own errors (schema enforcement) keep their code and message, as mlflow models serve answers.

@@ -79,6 +79,7 @@ public sealed class PythonModelsFixture : IAsyncLifetime
             new ServeModelSpec("tensor", PathOf("tensor")),
             new ServeModelSpec("sklearn", PathOf("sklearn")),
             new ServeModelSpec("raising", PathOf("raising")),
+            new ServeModelSpec("params", PathOf("params")),
         ],
         Batching = new BatchingOptions { Enabled = batching, MaxBatchSize = 64, MaxDelay = TimeSpan.FromMilliseconds(5) },
         Python = Workers(),

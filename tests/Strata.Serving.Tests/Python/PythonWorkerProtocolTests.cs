@@ -146,6 +146,34 @@ public sealed class PythonWorkerProtocolTests(PythonModelsFixture fixture)
         Assert.Equal(0, runtime.WorkerRestarts);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Params_reach_predict_with_the_signatures_defaults(bool batching)
+    {
+        var host = Host(batching);
+        var (status, body, text) = await host.CallAsync("/serving/params/invocations", """{"dataframe_split": {"columns": ["x"], "data": [[1.5], [4.0]]}, "params": {"factor": 10}}""");
+        Assert.True(status == 200, text);
+        AssertNumbers([15.0, 40.0], body.GetProperty("predictions"));
+
+        (status, body, text) = await host.CallAsync("/serving/params/invocations", """{"dataframe_split": {"columns": ["x"], "data": [[1.5]]}}""");
+        Assert.True(status == 200, text);
+        AssertNumbers([3.0], body.GetProperty("predictions"));
+
+        (status, body, text) = await host.CallAsync("/serving/params/invocations", """{"dataframe_split": {"columns": ["x"], "data": [[1.5]]}, "params": {"factor": "big"}}""");
+        Assert.True(status == 400, text);
+        Assert.Contains("'factor'", body.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // Concurrent requests with different params are never scored in one call.
+        var answers = await Task.WhenAll(Enumerable.Range(1, 12).Select(async f =>
+        {
+            var (s, b, t) = await host.CallAsync("/serving/params/invocations", "{\"dataframe_split\": {\"columns\": [\"x\"], \"data\": [[2.0]]}, \"params\": {\"factor\": " + f + "}}");
+            Assert.True(s == 200, t);
+            return (f, Value: Assert.Single(b.GetProperty("predictions").EnumerateArray()).GetDouble());
+        }));
+        Assert.All(answers, a => Assert.Equal(2.0 * a.f, a.Value));
+    }
+
     [Fact]
     public async Task Input_that_breaks_the_signature_is_refused_before_python()
     {

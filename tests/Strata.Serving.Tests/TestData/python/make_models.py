@@ -57,6 +57,8 @@ class Model:
                 time.sleep(120)
             time.sleep(0.02)
             return data["x"].to_numpy() * 2
+        if self.kind == "params":
+            return (data["x"] * params["factor"]).to_numpy() if params else data["x"].to_numpy()
         if self.kind == "picky":
             if (data["x"] < 0).any():
                 raise ValueError("negative x")
@@ -76,7 +78,7 @@ SK_INPUTS = json.dumps([{"type": "double", "name": n, "required": True} for n in
 TENSOR = '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 3]}}]'
 
 
-def write_mlmodel(folder, flavors, inputs, outputs=None):
+def write_mlmodel(folder, flavors, inputs, outputs=None, params=None):
     lines = ["flavors:"]
     for name, conf in flavors.items():
         lines.append("  %s:" % name)
@@ -88,12 +90,14 @@ def write_mlmodel(folder, flavors, inputs, outputs=None):
     lines.append("  inputs: '%s'" % inputs)
     if outputs:
         lines.append("  outputs: '%s'" % outputs)
+    if params:
+        lines.append("  params: '%s'" % params)
     lines.append("utc_time_created: '2026-12-01 00:00:00.000000'")
     with open(os.path.join(folder, "MLmodel"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
-def custom_model(out, name, config, inputs, example):
+def custom_model(out, name, config, inputs, example, params=None):
     folder = os.path.join(out, name)
     os.makedirs(os.path.join(folder, "code"))
     os.makedirs(os.path.join(folder, "data"))
@@ -105,6 +109,7 @@ def custom_model(out, name, config, inputs, example):
         folder,
         {"python_function": {"loader_module": "strata_test_loader", "code": "code", "data": "data", "python_version": "3.11.2"}},
         inputs,
+        params=params,
     )
     if example is not None:
         with open(os.path.join(folder, "serving_input_example.json"), "w") as f:
@@ -163,6 +168,8 @@ def main(out):
     tensor = custom_model(out, "tensor", {"kind": "tensor", "scale": 0.5}, TENSOR, {"inputs": [[1.0, 2.0, 3.0]]})
     custom_model(out, "raising", {"kind": "raise"}, X, None)
     custom_model(out, "slow", {"kind": "slow"}, X, {"dataframe_split": {"columns": ["x"], "data": [[1.0]]}})
+    custom_model(out, "params", {"kind": "params"}, X, None,
+                 params='[{"name": "factor", "type": "double", "default": 2.0, "shape": null}]')
     custom_model(out, "badexample", {"kind": "picky"}, X, {"dataframe_split": {"columns": ["x"], "data": [[-1.0]]}})
     sk_folder, sk_rows = sklearn_model(out)
 
