@@ -80,6 +80,14 @@ public sealed class ServedModel : IAsyncDisposable
         }
 
         await Predictor.DisposeAsync().ConfigureAwait(false);
-        Runtime.Dispose();
+        if (Runtime is IAsyncDisposable runtime)
+        {
+            // Out-of-process runtimes stop their workers without blocking a thread.
+            await runtime.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            Runtime.Dispose();
+        }
     }
 }

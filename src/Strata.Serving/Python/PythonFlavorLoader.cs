@@ -45,7 +45,7 @@ public sealed class PythonFlavorLoader(PythonWorkerOptions options, TimeSpan req
         }
         catch
         {
-            runtime.Dispose();
+            await runtime.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 

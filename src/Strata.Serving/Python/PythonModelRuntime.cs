@@ -9,7 +9,7 @@ namespace Strata.Serving.Python;
 /// per frame. The input reaches the model as MLflow's scoring server gives it: a pandas DataFrame for a column-based
 /// signature, a numpy array (or a dict of them) for a tensor-based one.
 /// </summary>
-public sealed class PythonModelRuntime : IAsyncModelRuntime
+public sealed class PythonModelRuntime : IAsyncModelRuntime, IAsyncDisposable
 {
     public const string FlavorName = "python_function";
 
@@ -60,6 +60,9 @@ public sealed class PythonModelRuntime : IAsyncModelRuntime
 
     /// <summary>For callers that cannot await (the serving path always awaits <see cref="PredictAsync"/>).</summary>
     public ModelOutput Predict(ModelInput input) => PredictAsync(input, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Stops the workers (each gets a moment to exit on its own before it is killed).</summary>
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
 
     public void Dispose() => _pool.DisposeAsync().AsTask().GetAwaiter().GetResult();
 }
