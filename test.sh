@@ -7,6 +7,8 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# The Python worker tests serve python_function models (a custom loader, a pickled scikit-learn pipeline) with Debian's python3.
+/usr/bin/python3 -c 'import numpy, pandas, sklearn' >/dev/null 2>&1 || need_apt+=(python3 python3-numpy python3-pandas python3-sklearn)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

@@ -12,7 +12,14 @@ using Strata.Serving.PredictionLog;
 // Serving throughput and latency: one-row /invocations at 1, 16 and 64 connections for an ML.NET and an ONNX model,
 // batching off and on, prediction log on (SQLite), against a bare Kestrel endpoint returning constant JSON (the
 // ceiling), all in one run. Usage: dotnet run -c Release --project bench/Strata.Bench.Serving [-- seconds-per-point]
+// `python [seconds] [rounds] [workers]`: the python_function bench instead (PythonBench.cs).
 // With --deployments first: the deployments bench (two-version route plus shadow vs one version; cost per 1,000).
+if (args.Length > 0 && args[0] == "python")
+{
+    await PythonBench.RunAsync(args[1..]);
+    return;
+}
+
 var deployments = args.Length > 0 && args[0] == "--deployments";
 if (deployments)
 {

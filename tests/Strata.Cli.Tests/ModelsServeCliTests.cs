@@ -25,6 +25,8 @@ public sealed class ModelsServeCliTests
     [InlineData("--max-batch-size", "server", "--enable-batching", "--max-batch-size", "0")]
     [InlineData("--log-flush-interval-ms", "server", "--log-flush-interval-ms", "-5")]
     [InlineData("--poll-interval-seconds", "server", "--poll-interval-seconds", "0")]
+    [InlineData("--env-manager conda", "models", "serve", "-m", "/tmp/x", "--env-manager", "conda")]
+    [InlineData("--workers", "server", "--workers", "0")]
     public async Task Bad_flags_exit_with_code_2_and_one_line(string mentions, params string[] args)
     {
         var (exitCode, _, stderr) = await CliProcess.RunAsync(args);

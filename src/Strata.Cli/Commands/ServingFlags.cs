@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Strata.Serving.Hosting;
+using Strata.Serving.Python;
 
 namespace Strata.Cli.Commands;
 
@@ -19,7 +20,12 @@ internal sealed class ServingFlags
 
     private readonly Option<int?> _deploymentPoll = new("--deployment-poll-interval-ms") { Description = "How often deployments' revisions are re-read, in ms (default 2000)." };
 
-    public IEnumerable<Option> All => [_batching, _maxBatch, _maxDelay, _sample, _flush, _poll, _timeout, _deploymentPoll];
+    private readonly Option<string?> _python = new("--python") { Description = "The Python interpreter that runs python_function models (default python3 on PATH); point it at a virtualenv's or conda env's python to use its packages." };
+    private readonly Option<int?> _workers = new("--workers") { Description = "Python worker processes per python_function model (default the core count)." };
+    private readonly Option<string?> _envManager = new("--env-manager") { Description = "How the model's Python environment is provided; only 'local' (the --python interpreter as it is, MLflow's --env-manager local)." };
+    private readonly Option<bool> _usePython = new("--use-python-worker") { Description = "Serve through the python_function flavor even when the model also has a flavor Strata runs natively (mlnet, onnx)." };
+
+    public IEnumerable<Option> All => [_batching, _maxBatch, _maxDelay, _sample, _flush, _poll, _timeout, _deploymentPoll, _python, _workers, _envManager, _usePython];
 
     /// <summary>
     /// <paramref name="options"/> with every flag given on the command line applied; the timeout falls back to MLflow's
@@ -48,6 +54,13 @@ internal sealed class ServingFlags
                 SampleRate = parse.GetValue(_sample) ?? options.PredictionLog.SampleRate,
                 FlushInterval = parse.GetValue(_flush) is { } flush ? TimeSpan.FromMilliseconds(flush) : options.PredictionLog.FlushInterval,
             },
+            Python = options.Python with
+            {
+                Python = parse.GetValue(_python) ?? options.Python.Python,
+                Workers = parse.GetValue(_workers) ?? options.Python.Workers,
+                EnvManager = parse.GetValue(_envManager) ?? options.Python.EnvManager,
+                PreferPythonFunction = parse.GetValue(_usePython) || options.Python.PreferPythonFunction,
+            },
         };
         // The rest (models, tracking server) is checked where it is filled in; a tuning flag is wrong on its own.
         if (applied.PollInterval <= TimeSpan.Zero)
@@ -62,6 +75,7 @@ internal sealed class ServingFlags
 
         applied.Batching.Validate();
         applied.PredictionLog.Validate();
+        applied.Python.Validate();
         return applied;
     }
 }

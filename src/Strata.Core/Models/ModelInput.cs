@@ -19,6 +19,12 @@ public sealed class ModelInput
 
     public IReadOnlyList<ModelTensor> Tensors { get; }
 
+    /// <summary>
+    /// Inference params for the model's <c>predict(data, params)</c> (the request's, checked against the signature,
+    /// with the signature's defaults for the rest); null when the model declares none and the request sent none.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?>? Params { get; init; }
+
     /// <summary>Rows in the input: the first dimension of the first tensor (all must agree for tabular models).</summary>
     public int RowCount => Tensors.Count == 0 ? 0 : Tensors[0].Rows;
 
@@ -46,10 +52,32 @@ public sealed class ModelOutput
 
     public IReadOnlyList<ModelTensor> Tensors { get; }
 
+    /// <summary>
+    /// What the model itself returned, when it says (a Python model's DataFrame, array or dict); MLflow's response
+    /// follows it rather than the request's form.
+    /// </summary>
+    public OutputForm Form { get; init; }
+
     public int RowCount => Tensors.Count == 0 ? 0 : Tensors[0].Rows;
 
     public ModelTensor? Find(string name) => Tensors.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal));
 
     public ModelTensor this[string name] =>
         Find(name) ?? throw new KeyNotFoundException($"The model output has no '{name}'; it has {string.Join(", ", Tensors.Select(t => t.Name))}");
+}
+
+/// <summary>The shape of a model's own return value, where the runtime knows it.</summary>
+public enum OutputForm
+{
+    /// <summary>Unknown: the response follows the request (a table request gets a table answer).</summary>
+    Default,
+
+    /// <summary>A DataFrame: records <c>[{"column": value}, ...]</c>, whatever the request's form.</summary>
+    Records,
+
+    /// <summary>One array: nested by its shape.</summary>
+    Array,
+
+    /// <summary>A dict of arrays: <c>{"name": [...]}</c>.</summary>
+    Columns,
 }

@@ -20,6 +20,12 @@ public sealed class MicroBatcher : IPredictor
     private readonly IModelRuntime _runtime;
     private readonly BatchingOptions _options;
     private readonly Func<int> _inFlight;
+    private readonly IAsyncModelRuntime? _async;
+
+    // Out-of-process runtimes (Python workers) score several batches at once: one slot per worker, and the requests of
+    // batches already sent are not waited for when deciding whether a new batch is complete.
+    private readonly SemaphoreSlim? _slots;
+    private int _running;
     private readonly Action<int>? _onModelCall;
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
@@ -41,6 +47,8 @@ public sealed class MicroBatcher : IPredictor
         _options = options;
         _inFlight = inFlight;
         _onModelCall = onModelCall;
+        _async = runtime as IAsyncModelRuntime;
+        _slots = _async is null ? null : new SemaphoreSlim(Math.Max(1, _async.Concurrency));
         _loop = Task.Run(RunAsync);
     }
 
@@ -72,13 +80,27 @@ public sealed class MicroBatcher : IPredictor
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        if (_slots is not null)
+        {
+            // Wait for the batches still with the workers.
+            for (var i = 0; i < _async!.Concurrency; i++)
+            {
+                await _slots.WaitAsync().ConfigureAwait(false);
+            }
+
+            _slots.Dispose();
+        }
+
         _complete.Dispose();
     }
 
     /// <summary>Whether the batch being gathered plus the queue hold every request in flight, or the most rows a call takes.</summary>
     private bool BatchComplete() =>
-        Volatile.Read(ref _gatheredRequests) + Volatile.Read(ref _queuedRequests) >= _inFlight()
+        Volatile.Read(ref _gatheredRequests) + Volatile.Read(ref _queuedRequests) >= Pending()
         || Volatile.Read(ref _gatheredRows) + Volatile.Read(ref _queuedRows) >= _options.MaxBatchSize;
+
+    /// <summary>Requests in flight for this model that are not already in a batch being scored.</summary>
+    private int Pending() => _inFlight() - Volatile.Read(ref _running);
 
     private void Taken(Work work)
     {
@@ -92,8 +114,15 @@ public sealed class MicroBatcher : IPredictor
         var batch = new List<Work>(_options.MaxBatchSize);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (_slots is not null)
+            {
+                // Requests keep queueing while every worker is busy, so the next batch is fuller.
+                await _slots.WaitAsync().ConfigureAwait(false);
+            }
+
             if (!reader.TryRead(out var first))
             {
+                _slots?.Release();
                 continue;
             }
 
@@ -112,7 +141,7 @@ public sealed class MicroBatcher : IPredictor
                 }
 
                 var remaining = _options.MaxDelay - Stopwatch.GetElapsedTime(started);
-                if (remaining <= TimeSpan.Zero || batch.Count >= _inFlight())
+                if (remaining <= TimeSpan.Zero || batch.Count >= Pending())
                 {
                     break;
                 }
@@ -120,8 +149,100 @@ public sealed class MicroBatcher : IPredictor
                 await GatherAsync(batch.Count, rows, remaining).ConfigureAwait(false);
             }
 
+            if (_async is not null)
+            {
+                var sent = batch.ToArray();
+                batch.Clear();
+                Interlocked.Add(ref _running, sent.Length);
+                _ = RunOutOfProcessAsync(sent);
+                continue;
+            }
+
             Run(batch);
             batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// One batch on an out-of-process runtime, holding a worker slot until it is answered. As with <see cref="Run"/>, a
+    /// joint call the model rejects is repeated per request; a worker that crashed or timed out fails its requests
+    /// instead (repeating them would only multiply the wait).
+    /// </summary>
+    private async Task RunOutOfProcessAsync(Work[] batch)
+    {
+        try
+        {
+            if (batch.Length == 1)
+            {
+                await RunAloneAsync(batch[0]).ConfigureAwait(false);
+                return;
+            }
+
+            var joint = new List<Work>(batch.Length);
+            var inputs = new List<ModelInput>(batch.Length);
+            foreach (var work in batch)
+            {
+                if (TensorRows.Compatible(batch[0].Input, work.Input))
+                {
+                    joint.Add(work);
+                    inputs.Add(work.Input);
+                }
+                else
+                {
+                    await RunAloneAsync(work).ConfigureAwait(false);
+                }
+            }
+
+            ModelOutput output;
+            try
+            {
+                var input = TensorRows.Concat(inputs);
+                output = await _async!.PredictAsync(input, CancellationToken.None).ConfigureAwait(false);
+                _onModelCall?.Invoke(input.RowCount);
+                if (output.RowCount != input.RowCount || !output.Tensors.All(TensorRows.CanSlice))
+                {
+                    throw new InvalidOperationException("The batch output is not row-aligned with its input.");
+                }
+            }
+            catch (MlflowException e) when (e.Code is ErrorCode.INTERNAL_ERROR or ErrorCode.DEADLINE_EXCEEDED or ErrorCode.TEMPORARILY_UNAVAILABLE)
+            {
+                foreach (var work in joint)
+                {
+                    work.SetException(e);
+                }
+
+                return;
+            }
+            catch (Exception)
+            {
+                foreach (var work in joint)
+                {
+                    await RunAloneAsync(work).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            Answer(joint, output);
+        }
+        finally
+        {
+            Interlocked.Add(ref _running, -batch.Length);
+            _slots!.Release();
+        }
+    }
+
+    private async Task RunAloneAsync(Work work)
+    {
+        try
+        {
+            var output = await _async!.PredictAsync(work.Input, CancellationToken.None).ConfigureAwait(false);
+            _onModelCall?.Invoke(work.Input.RowCount);
+            work.SetResult(output);
+        }
+        catch (Exception e)
+        {
+            work.SetException(e);
         }
     }
 
@@ -189,6 +310,12 @@ public sealed class MicroBatcher : IPredictor
             return;
         }
 
+        Answer(joint, output);
+    }
+
+    /// <summary>Completes each request of a joint call with its rows of the output.</summary>
+    private static void Answer(List<Work> joint, ModelOutput output)
+    {
         var offset = 0;
         foreach (var work in joint)
         {
@@ -200,7 +327,7 @@ public sealed class MicroBatcher : IPredictor
             }
 
             offset += n;
-            work.SetResult(new ModelOutput(tensors));
+            work.SetResult(new ModelOutput(tensors) { Form = output.Form });
         }
     }
 

@@ -8,7 +8,7 @@ internal static class TensorRows
     /// <summary>Can these inputs become one batch? Same tensors (names, element types, per-row shape) in the same order.</summary>
     public static bool Compatible(ModelInput a, ModelInput b)
     {
-        if (a.Tensors.Count != b.Tensors.Count)
+        if (a.Tensors.Count != b.Tensors.Count || !Protocols.InferenceParams.Same(a.Params, b.Params))
         {
             return false;
         }
@@ -55,7 +55,7 @@ internal static class TensorRows
             };
         }
 
-        return new ModelInput(tensors);
+        return new ModelInput(tensors) { Params = inputs[0].Params };
     }
 
     /// <summary>The rows [start, start + rows) of a batch output; the buffer is shared, not copied.</summary>

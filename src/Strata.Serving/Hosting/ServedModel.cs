@@ -47,7 +47,12 @@ public sealed class ServedModel : IAsyncDisposable
     public ServingMetrics.ModelMetrics Metrics { get; }
 
     /// <summary>The Open Inference Protocol platform string.</summary>
-    public string Platform => Runtime.Flavor == "onnx" ? "onnx_onnxv1" : "mlflow_" + Runtime.Flavor;
+    public string Platform => Runtime.Flavor switch
+    {
+        "onnx" => "onnx_onnxv1",
+        "python_function" => "mlflow_pyfunc",
+        var flavor => "mlflow_" + flavor,
+    };
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -75,6 +80,14 @@ public sealed class ServedModel : IAsyncDisposable
         }
 
         await Predictor.DisposeAsync().ConfigureAwait(false);
-        Runtime.Dispose();
+        if (Runtime is IAsyncDisposable runtime)
+        {
+            // Out-of-process runtimes stop their workers without blocking a thread.
+            await runtime.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            Runtime.Dispose();
+        }
     }
 }

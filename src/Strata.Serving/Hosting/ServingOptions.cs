@@ -1,5 +1,6 @@
 using Strata.Serving.Batching;
 using Strata.Serving.PredictionLog;
+using Strata.Serving.Python;
 
 namespace Strata.Serving.Hosting;
 
@@ -94,6 +95,9 @@ public sealed record ServingOptions
 
     public PredictionLogOptions PredictionLog { get; init; } = new();
 
+    /// <summary>How <c>python_function</c> models are run (interpreter, worker count).</summary>
+    public PythonWorkerOptions Python { get; init; } = new();
+
     public void Validate()
     {
         if (Models.Count == 0)
@@ -148,5 +152,6 @@ public sealed record ServingOptions
 
         Batching.Validate();
         PredictionLog.Validate();
+        Python.Validate();
     }
 }

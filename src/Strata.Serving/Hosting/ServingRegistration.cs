@@ -69,7 +69,8 @@ public static class ServingRegistration
                     : new HttpClient { BaseAddress = new Uri(baseUri.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(100) };
             },
             options.CacheDirectory));
-        services.TryAddSingleton(new ModelRuntimeLoader());
+        services.TryAddSingleton(sp => ModelRuntimeLoader.ForServing(
+            options.Python, options.RequestTimeout, sp.GetRequiredService<ILoggerFactory>(), Path.Combine(options.CacheDirectory, "python")));
         return services;
     }
 

@@ -125,6 +125,13 @@ public sealed partial class ServingRequestHandler(
             error = e.Message;
             WriteError(response, protocol, e.Code, e.Message, null);
         }
+        catch (Runtimes.ModelFailedException e)
+        {
+            // The model raised inside its Python worker: MLflow's body, with the model's own traceback.
+            status = StatusFor(e.Code);
+            error = e.Message;
+            WriteError(response, protocol, e.Code, e.Message, e.ModelStackTrace);
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             status = 499;
@@ -164,7 +171,7 @@ public sealed partial class ServingRequestHandler(
                 var http = context.Response;
                 http.StatusCode = status;
                 http.Headers[ModelVersionHeader] = model.Version;
-                http.ContentType = IsPlainText(status, protocol) ? "text/plain; charset=utf-8" : "application/json";
+                http.ContentType = IsPlainText(status, protocol, error) ? "text/plain; charset=utf-8" : "application/json";
                 http.ContentLength = response.WrittenCount;
                 await http.Body.WriteAsync(response.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
             }
@@ -220,21 +227,29 @@ public sealed partial class ServingRequestHandler(
         else
         {
             // request.Params is checked against signature.params (a wrong type is the same 400 mlflow models serve
-            // gives) and then dropped on purpose: the flavors Strata serves have no inference-time params. An ML.NET
+            // gives). Python models get them (with the signature's defaults), as MLflow's pyfunc predict does;
+            // for the native flavors they are dropped on purpose: those have no inference-time params. An ML.NET
             // transformer chain is fixed when trained and its engines take only rows; ONNX Runtime's RunOptions are
             // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
             // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
             var request = InvocationParser.Parse(body.Span, contentType, model.Layout, model.Runtime.Model.Signature?.Params);
-            var output = await PredictAsync(model, request.Input, deadline).ConfigureAwait(false);
+            var input = model.Runtime is Runtimes.IAsyncModelRuntime
+                ? InferenceParams.Attach(request.Input, request.Params, model.Runtime.Model.Signature?.Params)
+                : request.Input;
+            var output = await PredictAsync(model, input, deadline).ConfigureAwait(false);
             PredictionsWriter.Write(writer, output, request.IsTable);
         }
 
         writer.Flush();
     }
 
-    /// <summary>415s (both protocols) and the scoring protocol's 504 are plain text, as MLflow answers them.</summary>
-    private static bool IsPlainText(int status, string protocol) =>
-        status == StatusCodes.Status415UnsupportedMediaType || (status == StatusCodes.Status504GatewayTimeout && protocol == InvocationsProtocol);
+    /// <summary>
+    /// 415s (both protocols) and the scoring protocol's request timeout are plain text, as MLflow answers them; a 504
+    /// raised by the model's runtime (a Python worker past its own timeout) carries MLflow's JSON error body.
+    /// </summary>
+    private static bool IsPlainText(int status, string protocol, string? error) =>
+        status == StatusCodes.Status415UnsupportedMediaType
+        || (status == StatusCodes.Status504GatewayTimeout && protocol == InvocationsProtocol && error == TimeoutMessage);
 
     /// <summary>Inline prediction needs no token (nothing can interrupt it); a micro-batch waits with the deadline's.</summary>
     internal static ValueTask<Core.Models.ModelOutput> PredictAsync(ServedModel model, Core.Models.ModelInput input, RequestDeadline deadline) =>

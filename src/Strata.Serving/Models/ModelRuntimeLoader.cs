@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging;
 using Strata.Core.Errors;
 using Strata.Core.Models;
+using Strata.Serving.Python;
 using Strata.Serving.Runtimes;
 
 namespace Strata.Serving.Models;
@@ -10,6 +12,12 @@ public interface IModelFlavorLoader
     string Flavor { get; }
 
     IModelRuntime Load(string folder, MlModel model);
+}
+
+/// <summary>A flavor whose load is asynchronous (it starts processes); <see cref="ModelRuntimeLoader.LoadAsync"/> awaits it.</summary>
+public interface IAsyncModelFlavorLoader : IModelFlavorLoader
+{
+    Task<IModelRuntime> LoadAsync(string folder, MlModel model, CancellationToken ct);
 }
 
 public sealed class MlnetFlavorLoader : IModelFlavorLoader
@@ -39,22 +47,42 @@ public sealed class ModelRuntimeLoader(IEnumerable<IModelFlavorLoader> loaders)
     {
     }
 
+    /// <summary>
+    /// The loaders of a serving process: the native flavors, then <c>python_function</c> through Python workers (first
+    /// instead, when <see cref="PythonWorkerOptions.PreferPythonFunction"/> is set).
+    /// </summary>
+    public static ModelRuntimeLoader ForServing(PythonWorkerOptions python, TimeSpan requestTimeout, ILoggerFactory loggerFactory, string? scriptDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(python);
+        var pythonLoader = scriptDirectory is null
+            ? new PythonFlavorLoader(python, requestTimeout, loggerFactory)
+            : new PythonFlavorLoader(python, requestTimeout, loggerFactory) { ScriptDirectory = scriptDirectory };
+
+        IModelFlavorLoader[] native = [new MlnetFlavorLoader(), new OnnxFlavorLoader()];
+        return new ModelRuntimeLoader(python.PreferPythonFunction ? [pythonLoader, .. native] : [.. native, pythonLoader]);
+    }
+
     /// <summary>The flavors this loader serves, in order of preference.</summary>
     public IReadOnlyList<string> ServableFlavors => _loaders.Select(l => l.Flavor).ToList();
 
     public async Task<IModelRuntime> LoadAsync(string folder, CancellationToken cancellationToken = default)
     {
         var model = await ModelFolder.ReadMlModelAsync(folder, cancellationToken).ConfigureAwait(false);
-        return Load(folder, model);
+        var loader = Choose(folder, model);
+        return loader is IAsyncModelFlavorLoader async
+            ? await async.LoadAsync(folder, model, cancellationToken).ConfigureAwait(false)
+            : loader.Load(folder, model);
     }
 
-    public IModelRuntime Load(string folder, MlModel model)
+    public IModelRuntime Load(string folder, MlModel model) => Choose(folder, model).Load(folder, model);
+
+    private IModelFlavorLoader Choose(string folder, MlModel model)
     {
         foreach (var loader in _loaders)
         {
             if (model.HasFlavor(loader.Flavor))
             {
-                return loader.Load(folder, model);
+                return loader;
             }
         }
 

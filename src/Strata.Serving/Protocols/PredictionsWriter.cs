@@ -17,7 +17,19 @@ public static class PredictionsWriter
         writer.WriteStartObject();
         writer.WritePropertyName("predictions"u8);
         var tensors = output.Tensors;
-        if (tensors.Count == 1)
+        if (output.Form == OutputForm.Records && tensors.All(t => t.Rows == tensors[0].Rows))
+        {
+            WriteRecords(writer, tensors);
+        }
+        else if (output.Form == OutputForm.Array && tensors.Count == 1)
+        {
+            TensorJson.WriteNested(writer, tensors[0], tensors[0].Shape, 0);
+        }
+        else if (output.Form == OutputForm.Columns)
+        {
+            WriteColumns(writer, tensors);
+        }
+        else if (tensors.Count == 1)
         {
             var t = tensors[0];
             if (table && t.RowWidth == 1)
@@ -35,14 +47,19 @@ public static class PredictionsWriter
         }
         else
         {
-            writer.WriteStartObject();
-            foreach (var t in tensors)
-            {
-                writer.WritePropertyName(t.Name);
-                TensorJson.WriteNested(writer, t, t.Shape, 0);
-            }
+            WriteColumns(writer, tensors);
+        }
 
-            writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteColumns(Utf8JsonWriter writer, IReadOnlyList<ModelTensor> tensors)
+    {
+        writer.WriteStartObject();
+        foreach (var t in tensors)
+        {
+            writer.WritePropertyName(t.Name);
+            TensorJson.WriteNested(writer, t, t.Shape, 0);
         }
 
         writer.WriteEndObject();
