@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Strata.Client;
 using Strata.Client.Datasets;
 using Strata.Client.Models;
+using Strata.Models;
 using Strata.Serving.Runtimes;
 using Strata.Core.Tracking;
 using Strata.Examples.Training;

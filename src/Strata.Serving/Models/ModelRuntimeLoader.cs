@@ -28,14 +28,14 @@ public sealed class OnnxFlavorLoader : IModelFlavorLoader
 
 /// <summary>
 /// Turns a local MLflow model folder into an <see cref="IModelRuntime"/>, choosing the first flavor it has in the
-/// order of the loaders given (by default <c>mlnet</c>, then <c>onnx</c>).
+/// order of the loaders given (by default <c>mlnet</c>, then <c>onnx</c>, then <c>dotnet_function</c>).
 /// </summary>
 public sealed class ModelRuntimeLoader(IEnumerable<IModelFlavorLoader> loaders)
 {
     private readonly IReadOnlyList<IModelFlavorLoader> _loaders = loaders.ToList();
 
     public ModelRuntimeLoader()
-        : this([new MlnetFlavorLoader(), new OnnxFlavorLoader()])
+        : this([new MlnetFlavorLoader(), new OnnxFlavorLoader(), new DotnetFunctionFlavorLoader()])
     {
     }
 
