@@ -30,7 +30,7 @@ public static class CodeModelLogging
                     : await run.Client.DownloadModelAsync(source, Path.Combine(downloads.FullName, name), ct).ConfigureAwait(false);
             }
 
-            var packed = code with { Artifacts = artifacts };
+            var packed = code with { Artifacts = artifacts, ArtifactUris = code.Artifacts };
             return await run.Client.LogModelFolderAsync(ModelLogging.Request(run, options, DotnetFunctionFlavor.Name), (logged, folder, c) =>
                 DotnetFunctionFlavor.SaveAsync(folder, packed, ModelLogging.SaveOptions(run, logged, options), c), ct).ConfigureAwait(false);
         }

@@ -24,6 +24,9 @@ public sealed record CodeModel
     /// <summary>Settings handed to the model as <see cref="Strata.Models.ModelContext.ModelConfig"/>.</summary>
     public IReadOnlyDictionary<string, object?>? ModelConfig { get; init; }
 
+    /// <summary>Where artifacts given as model URIs came from (the SDK downloads them first), recorded as their <c>uri</c>.</summary>
+    internal IReadOnlyDictionary<string, string>? ArtifactUris { get; init; }
+
     public static CodeModel For<TModel>()
         where TModel : class => new() { ModelType = typeof(TModel) };
 }

@@ -80,7 +80,7 @@ public static partial class DotnetFunctionFlavor
                     throw new FileNotFoundException($"Artifact '{name}' points to '{source}', which does not exist.", source);
                 }
 
-                artifacts[name] = new Dictionary<string, object?> { ["path"] = relative, ["uri"] = source };
+                artifacts[name] = new Dictionary<string, object?> { ["path"] = relative, ["uri"] = code.ArtifactUris?.GetValueOrDefault(name) ?? source };
             }
 
             var flavor = new Dictionary<string, object?>

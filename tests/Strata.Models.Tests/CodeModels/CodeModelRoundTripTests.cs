@@ -71,6 +71,8 @@ public sealed class CodeModelRoundTripTests(CodeModelBuilds builds) : IClassFixt
         Assert.False(mlmodel.HasFlavor("python_function"));
         Assert.Equal("serving_input_example.json", mlmodel.SavedInputExampleInfo!.ServingInputPath);
         Assert.True(File.Exists(Path.Combine(folder, "artifacts", "classifier", "MLmodel")));
+        var artifacts = (IReadOnlyDictionary<string, object?>)mlmodel.Flavor(DotnetFunctionFlavor.Name)!["artifacts"]!;
+        Assert.Equal("models:/regressor/1", ((IReadOnlyDictionary<string, object?>)artifacts["classifier"]!)["uri"]);
         using (var example = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, "serving_input_example.json"))))
         {
             Assert.Equal("x1", example.RootElement.GetProperty("dataframe_split").GetProperty("columns")[0].GetString());
