@@ -57,7 +57,7 @@ internal sealed class BenchModels
         await MlnetFlavor.SaveAsync(models.MlnetPath, ml, model, data.Schema);
         var inputs = ml.Data.LoadFromEnumerable(rows.Take(10).Select(r => new HouseInput { Size = r.Size, Rooms = r.Rooms, Age = r.Age }));
         await MlnetOnnxExport.SaveAsOnnxAsync(models.OnnxPath, ml, model, inputs);
-        await DotnetFunctionFlavor.SaveAsync(models.CodePath, new CodeModel
+        await DotnetFunctionFlavor.SaveAsync(models.CodePath, new Strata.Serving.Models.CodeModel
         {
             ModelType = typeof(Strata.Bench.CodeModel.HousePriceModel),
             Artifacts = new Dictionary<string, string> { ["regressor"] = models.MlnetPath },

@@ -6,7 +6,7 @@ using Strata.Serving.Runtimes;
 namespace Strata.Bench.Serving;
 
 /// <summary>Model load time per flavor: folder to ready runtime (what a route swap waits for), median of several loads.</summary>
-public static class LoadTimes
+internal static class LoadTimes
 {
     public static async Task PrintAsync(BenchModels models, int loads = 7)
     {
