@@ -40,6 +40,51 @@ internal static class LoadTimes
 
         Console.WriteLine($"  code model load context unloaded after dispose: {!context.IsAlive} ({collections} collection(s))");
         Console.WriteLine();
+        PrintPredictCost(loader, models);
+    }
+
+    /// <summary>
+    /// In-process cost of one Predict call, code model against the ML.NET model it wraps, interleaved in blocks so
+    /// load from elsewhere hits both alike: the code flavor's own overhead without HTTP in the way.
+    /// </summary>
+    private static void PrintPredictCost(ModelRuntimeLoader loader, BenchModels models)
+    {
+        using var mlnet = loader.LoadAsync(models.MlnetPath).GetAwaiter().GetResult();
+        using var code = loader.LoadAsync(models.CodePath).GetAwaiter().GetResult();
+        Console.WriteLine("in-process Predict, µs per call (median of 21 interleaved blocks):");
+        foreach (var rows in new[] { 1, 64 })
+        {
+            var input = new Strata.Core.Models.ModelInput(
+                Strata.Core.Models.ModelTensor.Column("Size", Enumerable.Repeat(120.5f, rows).ToArray()),
+                Strata.Core.Models.ModelTensor.Column("Rooms", Enumerable.Repeat(3f, rows).ToArray()),
+                Strata.Core.Models.ModelTensor.Column("Age", Enumerable.Repeat(12f, rows).ToArray()));
+            var iterations = rows == 1 ? 20_000 : 1_000;
+            var mlnetTimes = new List<double>();
+            var codeTimes = new List<double>();
+            for (var block = 0; block < 22; block++)
+            {
+                foreach (var (runtime, times) in new[] { (mlnet, mlnetTimes), (code, codeTimes) })
+                {
+                    var watch = Stopwatch.StartNew();
+                    for (var i = 0; i < iterations; i++)
+                    {
+                        runtime.Predict(input);
+                    }
+
+                    if (block > 0)
+                    {
+                        times.Add(watch.Elapsed.TotalMicroseconds / iterations);
+                    }
+                }
+            }
+
+            var m = mlnetTimes.Order().ElementAt(10);
+            var c = codeTimes.Order().ElementAt(10);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {rows} row(s): mlnet {m:0.00}, code (wraps mlnet) {c:0.00}, code overhead {c - m:0.00} µs a call ({m / c:0.00} of mlnet's calls per second)"));
+        }
+
+        Console.WriteLine();
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
