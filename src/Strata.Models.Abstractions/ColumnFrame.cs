@@ -12,7 +12,11 @@ namespace Strata.Models;
 public static class ColumnFrame
 {
     /// <summary>The column-based schema of <typeparamref name="T"/>: one column per public property.</summary>
-    public static ModelSchema SchemaOf<T>() => RowColumns<T>.Schema;
+    public static ModelSchema SchemaOf<T>()
+    {
+        ColumnsOf<T>();
+        return RowColumns<T>.Schema;
+    }
 
     /// <summary>The column-based schema of <paramref name="type"/>: one column per public property.</summary>
     public static ModelSchema SchemaOf(Type type)
@@ -41,10 +45,23 @@ public static class ColumnFrame
         return Scatter<T>(output.Tensors, output.RowCount);
     }
 
+    /// <summary>The columns of <typeparamref name="T"/>; a property type with no column type is reported as itself.</summary>
+    private static RowColumn<T>[] ColumnsOf<T>()
+    {
+        try
+        {
+            return RowColumns<T>.Columns;
+        }
+        catch (TypeInitializationException e) when (e.InnerException is NotSupportedException inner)
+        {
+            throw new NotSupportedException(inner.Message, inner);
+        }
+    }
+
     private static ModelTensor[] Gather<T>(IReadOnlyList<T> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var columns = RowColumns<T>.Columns;
+        var columns = ColumnsOf<T>();
         var tensors = new ModelTensor[columns.Length];
         for (var i = 0; i < columns.Length; i++)
         {
@@ -63,7 +80,7 @@ public static class ColumnFrame
             rows[r] = new T();
         }
 
-        foreach (var column in RowColumns<T>.Columns)
+        foreach (var column in ColumnsOf<T>())
         {
             ModelTensor? tensor = null;
             foreach (var t in tensors)
