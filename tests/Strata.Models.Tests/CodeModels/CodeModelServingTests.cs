@@ -41,6 +41,22 @@ public sealed class CodeModelServingTests(CodeModelBuilds builds) : IClassFixtur
         Assert.Equal(200, v2Status);
         var total = v2Body.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "Total");
         Assert.Equal(6.0, total.GetProperty("data")[0].GetDouble());
+
+        // Metrics and the prediction log see the code model like any other flavor.
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("model=\"pricing-v1\"", metrics, StringComparison.Ordinal);
+        var logged = 0;
+        for (var attempt = 0; attempt < 200 && logged < 2; attempt++)
+        {
+            using var page = JsonDocument.Parse(await server.Client.GetStringAsync("/api/2.0/strata/predictions?model=pricing-v2"));
+            logged = page.RootElement.TryGetProperty("predictions", out var predictions) ? predictions.GetArrayLength() : 0;
+            if (logged < 2)
+            {
+                await Task.Delay(50); // the log is written by a background batch writer
+            }
+        }
+
+        Assert.Equal(2, logged);
     }
 
     [Fact]
