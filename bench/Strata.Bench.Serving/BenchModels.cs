@@ -30,6 +30,9 @@ internal sealed class BenchModels
 
     public required string OnnxPath { get; init; }
 
+    /// <summary>A code model (dotnet_function) wrapping the ML.NET model.</summary>
+    public required string CodePath { get; init; }
+
     public static async Task<BenchModels> CreateAsync(string root)
     {
         var ml = new MLContext(seed: 1);
@@ -45,10 +48,20 @@ internal sealed class BenchModels
         var model = ml.Transforms.Concatenate("Features", nameof(House.Size), nameof(House.Rooms), nameof(House.Age))
             .Append(ml.Regression.Trainers.FastTree(numberOfLeaves: 16, numberOfTrees: 50))
             .Fit(data);
-        var models = new BenchModels { MlnetPath = Path.Combine(root, "houses-mlnet"), OnnxPath = Path.Combine(root, "houses-onnx") };
+        var models = new BenchModels
+        {
+            MlnetPath = Path.Combine(root, "houses-mlnet"),
+            OnnxPath = Path.Combine(root, "houses-onnx"),
+            CodePath = Path.Combine(root, "houses-code"),
+        };
         await MlnetFlavor.SaveAsync(models.MlnetPath, ml, model, data.Schema);
         var inputs = ml.Data.LoadFromEnumerable(rows.Take(10).Select(r => new HouseInput { Size = r.Size, Rooms = r.Rooms, Age = r.Age }));
         await MlnetOnnxExport.SaveAsOnnxAsync(models.OnnxPath, ml, model, inputs);
+        await DotnetFunctionFlavor.SaveAsync(models.CodePath, new Strata.Serving.Models.CodeModel
+        {
+            ModelType = typeof(Strata.Bench.CodeModel.HousePriceModel),
+            Artifacts = new Dictionary<string, string> { ["regressor"] = models.MlnetPath },
+        });
         return models;
     }
 }

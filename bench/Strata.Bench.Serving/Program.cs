@@ -58,7 +58,12 @@ try
         ("onnx, batching off", Address(plain) + "/serving/onnx/invocations"),
         ("onnx, batching on", Address(batched) + "/serving/onnx/invocations"),
         ("mlnet, batching off, log off", Address(unlogged) + "/serving/mlnet/invocations"),
+        ("code (wraps mlnet), batching off", Address(plain) + "/serving/code/invocations"),
+        ("code (wraps mlnet), batching on", Address(batched) + "/serving/code/invocations"),
     };
+    // The code flavor against the model it wraps, same server and round: (code target, mlnet target).
+    (int Code, int Mlnet)[] codeRatios = [(6, 1), (7, 2)];
+    await LoadTimes.PrintAsync(models);
 
     // Warm up every endpoint (JIT, pools, first SQLite writes).
     foreach (var (_, url) in targets)
@@ -68,6 +73,7 @@ try
 
     Console.WriteLine($"{seconds} s per point, median of {rounds} interleaved rounds, one-row dataframe_split bodies, prediction log on (SQLite) unless noted, wrk on the same machine");
     Console.WriteLine();
+    var codeSummary = new List<string>();
     Console.WriteLine("| target | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx |");
     Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
     foreach (var connections in connectionCounts)
@@ -81,6 +87,13 @@ try
             }
         }
 
+        foreach (var (code, mlnet) in codeRatios)
+        {
+            // Per round (the two ran back to back), then the median: code-flavor throughput as a share of ML.NET's.
+            var ratio = Median(results[code].Zip(results[mlnet]).Select(p => p.First.RequestsPerSecond / p.Second.RequestsPerSecond));
+            codeSummary.Add(string.Create(CultureInfo.InvariantCulture, $"{targets[code].Name} / {targets[mlnet].Name}, {connections} conns: {ratio:0.00}"));
+        }
+
         var ceilingRps = Median(results[0].Select(r => r.RequestsPerSecond));
         for (var t = 0; t < targets.Length; t++)
         {
@@ -91,6 +104,9 @@ try
         }
     }
 
+    Console.WriteLine();
+    Console.WriteLine("code flavor throughput as a ratio of the ML.NET flavor it wraps (median of per-round ratios; target >= 0.9):");
+    codeSummary.ForEach(Console.WriteLine);
     Console.WriteLine();
     foreach (var (name, app) in new[] { ("batching off", plain), ("batching on", batched) })
     {
@@ -138,7 +154,7 @@ static async Task<WebApplication> StartServingAsync(string root, string name, Be
             BackendStoreUri = predictionLog ? "sqlite:///" + Path.Combine(root, name + ".db") : null,
             Serving = new ServingOptions
             {
-                Models = [new ServeModelSpec("mlnet", models.MlnetPath), new ServeModelSpec("onnx", models.OnnxPath)],
+                Models = [new ServeModelSpec("mlnet", models.MlnetPath), new ServeModelSpec("onnx", models.OnnxPath), new ServeModelSpec("code", models.CodePath)],
                 CacheDirectory = Path.Combine(root, "cache"),
                 Batching = new BatchingOptions { Enabled = batching, MaxBatchSize = 64, MaxDelay = TimeSpan.FromMilliseconds(1) },
                 PredictionLog = new PredictionLogOptions { SampleRate = 1.0 },

@@ -1,6 +1,8 @@
 using System.Globalization;
+using Microsoft.ML;
 using Microsoft.ML.Data;
 using Strata.Client.Datasets;
+using Strata.Core.Models;
 
 namespace Strata.Examples.Training;
 
@@ -55,6 +57,25 @@ public static class BreastCancerData
         new Random(seed).Shuffle(shuffled);
         var cut = (int)Math.Round(shuffled.Length * trainFraction);
         return (shuffled[..cut], shuffled[cut..]);
+    }
+
+    /// <summary>
+    /// The file as an ML.NET data view with one float column per feature, named as scikit-learn names them: what the
+    /// served model takes, so a client sends <c>{"dataframe_split": {"columns": ["mean radius", ...]}}</c>.
+    /// </summary>
+    public static IDataView LoadNamed(MLContext ml, string path) =>
+        ml.Data.LoadFromTextFile(path, new TextLoader.Options
+        {
+            HasHeader = true, // the first line is the row count, feature count and class names
+            Separators = [','],
+            Columns = [.. FeatureNames.Select((name, i) => new TextLoader.Column(name, DataKind.Single, i))],
+        });
+
+    /// <summary>Rows as the named columns the served model takes.</summary>
+    public static ModelInput ToInput(IEnumerable<Sample> samples)
+    {
+        var rows = samples.ToList();
+        return new ModelInput(FeatureNames.Select((name, i) => (ModelTensor)ModelTensor.Column(name, rows.Select(r => r.Features[i]).ToArray())).ToList());
     }
 
     /// <summary>The dataset's schema as MLflow records it: 30 double features and the integer target.</summary>

@@ -3,14 +3,17 @@ using Microsoft.ML;
 using Strata.Client;
 using Strata.Client.Datasets;
 using Strata.Client.Models;
-using Strata.Serving.Runtimes;
+using Strata.Models;
+using Strata.Core.Models;
 using Strata.Core.Tracking;
 using Strata.Examples.Training;
 
 // Trains a breast-cancer classifier with a small hyperparameter search, tracked in Strata:
 // one parent run, one nested run per trial with per-epoch metrics, the dataset as a run input,
 // the best model logged (mlnet flavor), registered as "breast-cancer-classifier" and given the alias "champion",
-// then loaded back through models:/breast-cancer-classifier@champion and checked on the validation rows.
+// then loaded back through models:/breast-cancer-classifier@champion and checked on the validation rows;
+// an ML engineer's code model wraps it (validation, a referral rule), is logged and registered as
+// "breast-cancer-triage", and is served and queried as `strata models serve` would serve it.
 // Point it at a server with STRATA_TRACKING_URI (or MLFLOW_TRACKING_URI); with neither set it starts a Strata
 // server in-process (127.0.0.1, a free port, SQLite and artifacts in a temporary folder removed at the end).
 
@@ -89,11 +92,16 @@ var best = await client.RunAsync(experimentName, async parent =>
         ["best_l2_regularization"] = w.Hp.L2Regularization.ToString(CultureInfo.InvariantCulture),
     });
 
-    // The best model: logged from the parent run (MLflow 3 logged-model flow) and registered in one call.
-    var logged = await parent.LogModelAsync(ml, w.Model, train.Schema, new LogModelOptions
+    // The best model: logged from the parent run (MLflow 3 logged-model flow) and registered in one call. It takes
+    // the data set's 30 named columns (a Concatenate in front of the trained chain), so the signature names them and
+    // a client can send {"dataframe_split": {"columns": ["mean radius", ...], ...}}; two validation rows are its example.
+    var named = BreastCancerData.LoadNamed(ml, dataPath);
+    var servable = ml.Transforms.Concatenate("Features", [.. BreastCancerData.FeatureNames]).Fit(named).Append(w.Model);
+    var logged = await parent.LogModelAsync(ml, servable, named.Schema, new LogModelOptions
     {
         Name = "breast-cancer-perceptron",
         RegisteredModelName = RegisteredName,
+        InputExample = BreastCancerData.ToInput(validationRows.Take(2)),
         Params = [new("learning_rate", w.Hp.LearningRate.ToString(CultureInfo.InvariantCulture)),
                   new("l2_regularization", w.Hp.L2Regularization.ToString(CultureInfo.InvariantCulture))],
     });
@@ -105,12 +113,19 @@ var best = await client.RunAsync(experimentName, async parent =>
 Console.WriteLine(FormattableString.Invariant(
     $"best: lr={best.Hp.LearningRate} l2={best.Hp.L2Regularization} val_auc={best.Auc:F4}; parent run {best.RunId}"));
 
-// Load the champion back the way a serving process would, and check it agrees with the in-memory model.
+// Load the champion back the way a serving process would (named columns in), and check it agrees with the in-memory model.
 using var champion = await client.LoadModelAsync($"models:/{RegisteredName}@champion");
-var loaded = ((MlnetModelRuntime)champion).PredictMany<Sample, Prediction>(validationRows);
+var loaded = ((ModelTensor<bool>)champion.Predict(BreastCancerData.ToInput(validationRows))["PredictedLabel"]).Span.ToArray();
 var original = ml.Data.CreateEnumerable<Prediction>(best.Model.Transform(validation), reuseRowObject: false).ToList();
-var agree = loaded.Zip(original).Count(p => p.First.PredictedLabel == p.Second.PredictedLabel);
-var accuracy = loaded.Zip(validationRows).Count(p => p.First.PredictedLabel == p.Second.Label) / (double)validationRows.Count;
+var agree = loaded.Zip(original).Count(p => p.First == p.Second.PredictedLabel);
+var accuracy = loaded.Zip(validationRows).Count(p => p.First == p.Second.Label) / (double)validationRows.Count;
 Console.WriteLine(FormattableString.Invariant(
     $"champion loaded ({champion.Flavor}): agrees with the trained model on {agree}/{validationRows.Count} rows, validation accuracy {accuracy:F4}"));
-return agree == validationRows.Count ? 0 : 1;
+
+// The ML engineer: a code model around the champion (validation, a referral rule), logged, registered, @champion.
+var triage = await TriageModel.LogAsync(client, experimentName, RegisteredName, validationRows);
+Console.WriteLine($"logged code model {triage.ModelId}, registered {TriageModel.RegisteredName} version {triage.RegisteredVersion!.Version} as @champion");
+
+// Serving: what `strata models serve -m models:/breast-cancer-triage@champion` runs, queried over HTTP.
+var served = await TriageServing.ServeAndQueryAsync(client.Options.TrackingUri!, validationRows);
+return agree == validationRows.Count && served ? 0 : 1;

@@ -36,19 +36,20 @@ public sealed class OnnxFlavorLoader : IModelFlavorLoader
 
 /// <summary>
 /// Turns a local MLflow model folder into an <see cref="IModelRuntime"/>, choosing the first flavor it has in the
-/// order of the loaders given (by default <c>mlnet</c>, then <c>onnx</c>).
+/// order of the loaders given (by default <c>mlnet</c>, then <c>onnx</c>, then <c>dotnet_function</c>).
 /// </summary>
 public sealed class ModelRuntimeLoader(IEnumerable<IModelFlavorLoader> loaders)
 {
     private readonly IReadOnlyList<IModelFlavorLoader> _loaders = loaders.ToList();
 
     public ModelRuntimeLoader()
-        : this([new MlnetFlavorLoader(), new OnnxFlavorLoader()])
+        : this([new MlnetFlavorLoader(), new OnnxFlavorLoader(), new DotnetFunctionFlavorLoader()])
     {
     }
 
     /// <summary>
-    /// The loaders of a serving process: the native flavors, then <c>python_function</c> through Python workers (first
+    /// The loaders of a serving process: the native flavors (<c>mlnet</c>, <c>onnx</c>, <c>dotnet_function</c>), then
+    /// <c>python_function</c> through Python workers (first
     /// instead, when <see cref="PythonWorkerOptions.PreferPythonFunction"/> is set).
     /// </summary>
     public static ModelRuntimeLoader ForServing(PythonWorkerOptions python, TimeSpan requestTimeout, ILoggerFactory loggerFactory, string? scriptDirectory = null)
@@ -58,7 +59,7 @@ public sealed class ModelRuntimeLoader(IEnumerable<IModelFlavorLoader> loaders)
             ? new PythonFlavorLoader(python, requestTimeout, loggerFactory)
             : new PythonFlavorLoader(python, requestTimeout, loggerFactory) { ScriptDirectory = scriptDirectory };
 
-        IModelFlavorLoader[] native = [new MlnetFlavorLoader(), new OnnxFlavorLoader()];
+        IModelFlavorLoader[] native = [new MlnetFlavorLoader(), new OnnxFlavorLoader(), new DotnetFunctionFlavorLoader()];
         return new ModelRuntimeLoader(python.PreferPythonFunction ? [pythonLoader, .. native] : [.. native, pythonLoader]);
     }
 

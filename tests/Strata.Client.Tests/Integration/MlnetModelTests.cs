@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Strata.Client.Models;
+using Strata.Models;
 using Strata.Core.Models;
 using Strata.Core.Tracking;
 

@@ -1,4 +1,5 @@
 using Strata.Client.Models;
+using Strata.Models;
 using Strata.Core.Models;
 using Strata.Serving.Runtimes;
 

@@ -44,7 +44,7 @@ public class ModelRuntimeLoaderTests(TrainedModels models) : IClassFixture<Train
         var e = await Assert.ThrowsAsync<MlflowException>(() => new ModelRuntimeLoader().LoadAsync(path));
         Assert.Equal(ErrorCode.INVALID_PARAMETER_VALUE, e.Code);
         Assert.Contains("has the flavors [python_function, sklearn]", e.Message, StringComparison.Ordinal);
-        Assert.Contains("one of the flavors [mlnet, onnx]", e.Message, StringComparison.Ordinal);
+        Assert.Contains("one of the flavors [mlnet, onnx, dotnet_function]", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -35,9 +35,9 @@ public sealed class PythonWorkerOptionsTests
     public void Native_flavors_come_first_unless_python_is_preferred()
     {
         var native = ModelRuntimeLoader.ForServing(new PythonWorkerOptions(), TimeSpan.FromSeconds(60), NullLoggerFactory.Instance);
-        Assert.Equal(["mlnet", "onnx", "python_function"], native.ServableFlavors);
+        Assert.Equal(["mlnet", "onnx", "dotnet_function", "python_function"], native.ServableFlavors);
         var python = ModelRuntimeLoader.ForServing(new PythonWorkerOptions { PreferPythonFunction = true }, TimeSpan.FromSeconds(60), NullLoggerFactory.Instance);
-        Assert.Equal(["python_function", "mlnet", "onnx"], python.ServableFlavors);
+        Assert.Equal(["python_function", "mlnet", "onnx", "dotnet_function"], python.ServableFlavors);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Strata.Client;
 using Strata.Client.Models;
+using Strata.Models;
 using Strata.Core.Models;
 using Strata.Serving.Models;
 

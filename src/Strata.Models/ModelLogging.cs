@@ -1,10 +1,12 @@
 using Microsoft.ML;
+using Strata.Client;
+using Strata.Client.Models;
 using Strata.Core.Tracking;
 using Strata.Serving.Models;
 using Strata.Serving.Runtimes;
 using CoreModelInput = Strata.Core.Models.ModelInput;
 
-namespace Strata.Client.Models;
+namespace Strata.Models;
 
 /// <summary>Options of <see cref="ModelLogging.LogModelAsync"/> beyond the model itself.</summary>
 public sealed record LogModelOptions
@@ -62,7 +64,7 @@ public static class ModelLogging
     /// Loads a model for scoring from <c>models:/name@alias</c>, <c>models:/name/3</c>, <c>models:/name/Staging</c>,
     /// <c>models:/name/latest</c>, <c>models:/m-...</c>, <c>runs:/run_id/path</c> or a local folder: resolves it,
     /// downloads the folder (to a temporary directory removed after loading, unless <paramref name="downloadDirectory"/>
-    /// is given) and loads its first supported flavor (mlnet, then onnx).
+    /// is given) and loads its first supported flavor (mlnet, then onnx, then dotnet_function).
     /// </summary>
     public static async Task<IModelRuntime> LoadModelAsync(
         this StrataClient client, string modelUri, string? downloadDirectory = null, CancellationToken ct = default)
@@ -76,8 +78,16 @@ public static class ModelLogging
         try
         {
             var folder = await client.DownloadModelAsync(modelUri, downloadDirectory ?? temp!.FullName, ct).ConfigureAwait(false);
-            // Both runtimes read the model files into memory while loading, so the temporary copy can go afterwards.
-            return await loader.LoadAsync(folder, ct).ConfigureAwait(false);
+            // The ML.NET and ONNX runtimes read the model files into memory while loading, so the temporary copy can go
+            // afterwards; a code model loads its dependencies on first use, so its copy goes when the runtime is disposed.
+            var runtime = await loader.LoadAsync(folder, ct).ConfigureAwait(false);
+            if (runtime is CodeModelRuntime code && temp is not null)
+            {
+                code.DeleteOnDispose(temp.FullName);
+                temp = null;
+            }
+
+            return runtime;
         }
         finally
         {
@@ -85,7 +95,7 @@ public static class ModelLogging
         }
     }
 
-    private static LogModelRequest Request(StrataRun run, LogModelOptions options, string modelType) => new()
+    internal static LogModelRequest Request(StrataRun run, LogModelOptions options, string modelType) => new()
     {
         ExperimentId = run.ExperimentId,
         SourceRunId = run.RunId,
@@ -98,7 +108,7 @@ public static class ModelLogging
     };
 
     // MLflow 3 writes the logged model's artifact URI as artifact_path and its id as model_id and model_uuid.
-    private static ModelSaveOptions SaveOptions(StrataRun run, LoggedModel logged, LogModelOptions options) => new()
+    internal static ModelSaveOptions SaveOptions(StrataRun run, LoggedModel logged, LogModelOptions options) => new()
     {
         RunId = run.RunId,
         ArtifactPath = logged.Info.ArtifactUri,
