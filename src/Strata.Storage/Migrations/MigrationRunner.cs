@@ -44,8 +44,11 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
             throw new SchemaTooNewException(current, latest);
         }
 
+        // Every migration not yet recorded runs, not only those above the highest: a database that ran a branch with
+        // a higher number still gets a lower one that arrived later.
+        var done = await AppliedVersionsAsync(ct).ConfigureAwait(false);
         var applied = 0;
-        foreach (var migration in _migrations.Where(m => m.Version > current))
+        foreach (var migration in _migrations.Where(m => !done.Contains(m.Version)))
         {
             ct.ThrowIfCancellationRequested();
             var appliedNow = await database.WriteAsync(
@@ -81,6 +84,12 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
         return applied;
     }
 
+    private Task<HashSet<int>> AppliedVersionsAsync(CancellationToken ct) =>
+        database.ReadAsync(
+            async (DbConnection c, CancellationToken token) =>
+                (await c.QueryAsync<int>(new CommandDefinition("SELECT version FROM schema_migrations", cancellationToken: token)).ConfigureAwait(false)).ToHashSet(),
+            ct);
+
     public Task<int> CurrentVersionAsync(CancellationToken ct) =>
         database.ReadAsync(
             async (DbConnection c, CancellationToken token) =>
@@ -98,11 +107,13 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
             .Select(t => (IMigration)Activator.CreateInstance(t)!)
             .OrderBy(m => m.Version)
             .ToList();
-        for (var i = 0; i < migrations.Count; i++)
+        // Numbers are handed out per capability ahead of time, so a branch may lack a number between two it has; what
+        // must hold is that each number is used once.
+        for (var i = 1; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version == migrations[i - 1].Version)
             {
-                throw new InvalidOperationException($"Migration versions must be 1..N without gaps; found {migrations[i].Version} at position {i + 1}.");
+                throw new InvalidOperationException($"Migration version {migrations[i].Version} is used twice.");
             }
         }
 
