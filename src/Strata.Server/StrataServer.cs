@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
 using Strata.Server.Hosting;
+using Strata.Server.Monitoring;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
 using Strata.Server.Tracking;
@@ -74,6 +75,7 @@ public static class StrataServer
         services.AddStrataTracking();
         services.AddStrataArtifacts();
         services.AddStrataRegistry();
+        services.AddStrataMonitoring();
         return services;
     }
 
@@ -94,6 +96,7 @@ public static class StrataServer
             }
         });
         app.MapRegistryApi();
+        app.MapMonitoringApi();
         app.MapStrataServing();
         return app;
     }

@@ -36,6 +36,9 @@ public sealed class StrataServerOptions
     /// </summary>
     public ServingOptions Serving { get; set; } = new();
 
+    /// <summary>Scheduled drift and profiling of newly registered versions (<c>--drift-interval</c>, <c>--profile-on-register</c>).</summary>
+    public Monitoring.MonitoringOptions Monitoring { get; set; } = new();
+
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
         new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)
@@ -47,6 +50,8 @@ public sealed class StrataServerOptions
             ["STRATA_ARTIFACTS_DESTINATION"] = (o, v) => o.ArtifactsDestination = v,
             ["STRATA_SERVE_ARTIFACTS"] = (o, v) => o.ServeArtifacts = ParseBool(v, "STRATA_SERVE_ARTIFACTS"),
             ["STRATA_ARTIFACTS_ONLY"] = (o, v) => o.ArtifactsOnly = ParseBool(v, "STRATA_ARTIFACTS_ONLY"),
+            ["STRATA_DRIFT_INTERVAL"] = (o, v) => o.Monitoring.DriftInterval = ParseDuration(v, "STRATA_DRIFT_INTERVAL"),
+            ["STRATA_PROFILE_ON_REGISTER"] = (o, v) => o.Monitoring.ProfileOnRegister = ParseBool(v, "STRATA_PROFILE_ON_REGISTER"),
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -95,7 +100,21 @@ public sealed class StrataServerOptions
         {
             throw new StrataConfigurationException("--artifacts-destination must not be empty when artifacts are served.");
         }
+
+        try
+        {
+            Monitoring.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new StrataConfigurationException(e.Message);
+        }
     }
+
+    private static TimeSpan ParseDuration(string value, string name) =>
+        Strata.Server.Monitoring.MonitoringOptions.TryParseDuration(value, out var duration)
+            ? duration
+            : throw new StrataConfigurationException($"{name} must be a duration such as 30s, 15m, 1h or 0, got '{value}'.");
 
     private static int ParsePort(string value, string name) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
