@@ -266,12 +266,17 @@ public sealed class MonitoringService(
         }
 
         RegistryValidation.Require(version, "version");
-        var found = long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-            ? await registry.GetModelVersionAsync(name!, number, ct).ConfigureAwait(false)
-            : await registry.GetModelVersionByAliasAsync(name!, version!, ct).ConfigureAwait(false);
-        return found is null
-            ? throw MlflowException.NotFound($"Model Version (name={name}, version={version}) not found")
-            : (found.Name, found.Version);
+        if (long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            var found = await registry.GetModelVersionAsync(name!, number, ct).ConfigureAwait(false);
+            return found is null ? throw MlflowException.NotFound($"Model Version (name={name}, version={version}) not found") : (found.Name, found.Version);
+        }
+
+        // A version that is not a number is an alias; an unknown alias is a bad parameter, as the registry answers it.
+        var aliased = await registry.GetModelVersionByAliasAsync(name!, version!, ct).ConfigureAwait(false);
+        return aliased is null
+            ? throw MlflowException.InvalidParameter($"version '{version}' is neither a version number nor an alias of model '{name}'.")
+            : (aliased.Name, aliased.Version);
     }
 
     private static long? ParseTime(string? value, string field)
