@@ -56,7 +56,8 @@ public static class DriftCalculator
         var small = referenceRows <= options.SmallReferenceRows;
         if (reference.Kind == FeatureKind.Numeric)
         {
-            var (sorted, unreadable) = current.IsCategorical ? current.AllAsNumbers() : (current.SortedNumbers().ToArray(), 0L);
+            var (memory, unreadable) = current.IsCategorical ? current.AllAsNumbers() : (current.SortedNumbersMemory(), 0L);
+            var sorted = memory.Span;
             var referenceSample = reference.Sample is { } s ? s.ToArray() : [];
             if (sorted.Length == 0 || referenceSample.Length == 0)
             {
@@ -72,7 +73,7 @@ public static class DriftCalculator
             {
                 DriftMethod.KolmogorovSmirnov => DriftStatistics.KolmogorovSmirnov(referenceSample, sorted).PValue,
                 DriftMethod.Wasserstein => DriftStatistics.Wasserstein(referenceSample, sorted) / Math.Max(reference.Std ?? 0, 0.001),
-                _ => BinnedNumeric(method, referenceSample, reference.Distinct, sorted, options.Bins),
+                _ => BinnedNumeric(method, referenceSample, reference.Distinct, memory, options.Bins),
             };
             return Verdict(reference.Name, isPrediction, FeatureKind.Numeric, method, score, options, sorted.Length, current.Missing + unreadable);
         }
@@ -124,8 +125,9 @@ public static class DriftCalculator
     /// Jensen–Shannon, PSI or chi-squared on numbers: 30 equal-width bins over both samples' range when the reference
     /// has more distinct values than bins (Evidently's rule), else the values themselves as categories.
     /// </summary>
-    private static double BinnedNumeric(string method, double[] referenceSorted, long referenceDistinct, double[] currentSorted, int bins)
+    private static double BinnedNumeric(string method, double[] referenceSorted, long referenceDistinct, ReadOnlyMemory<double> current, int bins)
     {
+        var currentSorted = current.Span;
         if (method != DriftMethod.ChiSquared && referenceDistinct > bins)
         {
             var edges = DriftStatistics.BinEdges(
@@ -142,9 +144,20 @@ public static class DriftCalculator
     }
 
     /// <summary>Counts per distinct value over the union of both sorted samples, in ascending value order.</summary>
-    internal static (double[] Reference, double[] Current) AlignValues(double[] referenceSorted, double[] currentSorted)
+    internal static (double[] Reference, double[] Current) AlignValues(ReadOnlySpan<double> referenceSorted, ReadOnlySpan<double> currentSorted)
     {
-        var values = referenceSorted.Concat(currentSorted).Distinct().Order().ToArray();
+        var distinct = new SortedSet<double>();
+        foreach (var v in referenceSorted)
+        {
+            distinct.Add(v);
+        }
+
+        foreach (var v in currentSorted)
+        {
+            distinct.Add(v);
+        }
+
+        var values = distinct.ToArray();
         var r = new double[values.Length];
         var c = new double[values.Length];
         foreach (var v in referenceSorted)
@@ -207,7 +220,7 @@ public static class DriftCalculator
         return counts.Select(x => total > 0 ? x / total : 0).ToArray();
     }
 
-    private static int CountDistinctUpTo(double[] sorted, int limit)
+    private static int CountDistinctUpTo(ReadOnlySpan<double> sorted, int limit)
     {
         var distinct = sorted.Length == 0 ? 0 : 1;
         for (var i = 1; i < sorted.Length && distinct < limit; i++)
@@ -221,5 +234,25 @@ public static class DriftCalculator
         return distinct;
     }
 
-    private static int UnionDistinct(double[] a, double[] b) => a.Concat(b).Distinct().Take(FewValues + 1).Count();
+    private static int UnionDistinct(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var seen = new HashSet<double>();
+        foreach (var v in a)
+        {
+            if (seen.Add(v) && seen.Count > FewValues)
+            {
+                return seen.Count;
+            }
+        }
+
+        foreach (var v in b)
+        {
+            if (seen.Add(v) && seen.Count > FewValues)
+            {
+                return seen.Count;
+            }
+        }
+
+        return seen.Count;
+    }
 }

@@ -54,6 +54,24 @@ public sealed class FeatureColumn(string name)
         CategoryTotal++;
     }
 
+    /// <summary>Counts a category given as UTF-8, without a string for a value already seen.</summary>
+    public void AddCategory(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > 256)
+        {
+            AddCategory(System.Text.Encoding.UTF8.GetString(utf8));
+            return;
+        }
+
+        Span<char> chars = stackalloc char[256];
+        var length = System.Text.Encoding.UTF8.GetChars(utf8, chars);
+        _categories ??= new Dictionary<string, long>(StringComparer.Ordinal);
+        var lookup = _categories.GetAlternateLookup<ReadOnlySpan<char>>();
+        ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(lookup, chars[..length], out _);
+        count++;
+        CategoryTotal++;
+    }
+
     public void AddMissing(long count = 1) => Missing += count;
 
     /// <summary>The numbers, sorted ascending (sorted once, in place).</summary>
@@ -66,6 +84,13 @@ public sealed class FeatureColumn(string name)
         }
 
         return _numbers.AsSpan(0, NumberCount);
+    }
+
+    /// <summary>The numbers, sorted ascending, as memory over the column's own array (no copy).</summary>
+    public ReadOnlyMemory<double> SortedNumbersMemory()
+    {
+        SortedNumbers();
+        return _numbers.AsMemory(0, NumberCount);
     }
 
     /// <summary>The numbers in the order they were added (until <see cref="SortedNumbers"/> sorts them).</summary>
@@ -85,7 +110,7 @@ public sealed class FeatureColumn(string name)
     }
 
     /// <summary>The numbers plus every category that reads as a number; the other categories count as missing.</summary>
-    public (double[] Sorted, long Unreadable) AllAsNumbers()
+    public (ReadOnlyMemory<double> Sorted, long Unreadable) AllAsNumbers()
     {
         var values = new List<double>(NumberCount + (int)Math.Min(CategoryTotal, int.MaxValue));
         values.AddRange(Numbers);

@@ -35,6 +35,11 @@ public static class ScoringPayloadReader
             return true;
         }
 
+        if (protocol != V2Protocol && DataframeSplitReader.TryRead(body.Span, table))
+        {
+            return true;
+        }
+
         using var document = Parse(body);
         if (document is null)
         {

@@ -136,6 +136,19 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
         /// <summary>Copies the current row's entries column (text on both dialects) into <see cref="Segment"/> as UTF-8.</summary>
         public int LoadSegment(DbDataReader reader)
         {
+            if (reader is Microsoft.Data.Sqlite.SqliteDataReader)
+            {
+                // SQLite hands over a TEXT value's UTF-8 bytes as they are stored: no UTF-16 string in between.
+                var length = (int)reader.GetBytes(2, 0, null, 0, 0);
+                if (length > Segment.Length)
+                {
+                    ArrayPool<byte>.Shared.Return(Segment);
+                    Segment = ArrayPool<byte>.Shared.Rent(length);
+                }
+
+                return (int)reader.GetBytes(2, 0, Segment, 0, length);
+            }
+
             var text = reader.GetString(2);
             var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
             if (needed > Segment.Length)

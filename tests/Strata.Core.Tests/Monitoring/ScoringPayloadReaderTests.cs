@@ -60,3 +60,46 @@ public sealed class ScoringPayloadReaderTests
         Assert.Equal(0, table.RowCount);
     }
 }
+
+public sealed class DataframeSplitFastPathTests
+{
+    [Theory]
+    [InlineData("""{"dataframe_split": {"index": [0, 1, 2], "columns": ["a", "b", "c"], "data": [[1, "x", [5]], [null, "y\u00e9", [1, 2]], [2.5, "", {"k": 1}]]}, "params": {}}""")]
+    [InlineData("""{"params": {"p": [1]}, "dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, "x", [5]], [null, "y\u00e9", [1, 2]], [2.5, "", {"k": 1}]]}}""")]
+    public void The_fast_path_reads_what_the_general_reader_reads(string body)
+    {
+        var fast = new FeatureTable();
+        Assert.True(DataframeSplitReader.TryRead(System.Text.Encoding.UTF8.GetBytes(body), fast));
+        var general = new FeatureTable();
+        using (var doc = System.Text.Json.JsonDocument.Parse(body))
+        {
+            JsonTableReader.ReadTable(doc.RootElement.GetProperty("dataframe_split"), general);
+        }
+
+        Assert.Equal(general.RowCount, fast.RowCount);
+        foreach (var column in general.Columns)
+        {
+            var other = fast.Find(column.Name)!;
+            Assert.Equal(column.Numbers.ToArray(), other.Numbers.ToArray());
+            Assert.Equal(column.Categories.OrderBy(k => k.Key), other.Categories.OrderBy(k => k.Key));
+            Assert.Equal(column.Missing, other.Missing);
+        }
+
+        Assert.Equal(1, fast.Find("b")!.Categories["y\u00e9"]);
+        Assert.Equal([1, 2.5], fast.Find("a")!.Numbers.ToArray());
+        Assert.Equal([5], fast.Find("c")!.Numbers.ToArray());
+    }
+
+    [Theory]
+    [InlineData("""{"dataframe_split": {"data": [[1]], "columns": ["a"]}}""")]
+    [InlineData("""{"dataframe_records": [{"a": 1}]}""")]
+    [InlineData("""[1, 2]""")]
+    [InlineData("""{"dataframe_split": """)]
+    public void Other_forms_fall_back_without_adding_anything(string body)
+    {
+        var table = new FeatureTable();
+        Assert.False(DataframeSplitReader.TryRead(System.Text.Encoding.UTF8.GetBytes(body), table));
+        Assert.Equal(0, table.RowCount);
+        Assert.All(table.Columns, c => Assert.Equal(0, c.Total));
+    }
+}
