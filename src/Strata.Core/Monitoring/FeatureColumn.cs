@@ -74,6 +74,28 @@ public sealed class FeatureColumn(string name)
 
     public void AddMissing(long count = 1) => Missing += count;
 
+    /// <summary>Adds every value of <paramref name="other"/> (numbers, categories, missing) to this column.</summary>
+    public void AddAll(FeatureColumn other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (NumberCount + other.NumberCount > _numbers.Length)
+        {
+            Array.Resize(ref _numbers, Math.Max(_numbers.Length * 2, NumberCount + other.NumberCount));
+        }
+
+        other.Numbers.CopyTo(_numbers.AsSpan(NumberCount));
+        NumberCount += other.NumberCount;
+        _sorted = false;
+        foreach (var (value, count) in other.Categories)
+        {
+            _categories ??= new Dictionary<string, long>(StringComparer.Ordinal);
+            _categories[value] = _categories.GetValueOrDefault(value) + count;
+            CategoryTotal += count;
+        }
+
+        Missing += other.Missing;
+    }
+
     /// <summary>The numbers, sorted ascending (sorted once, in place).</summary>
     public ReadOnlySpan<double> SortedNumbers()
     {
@@ -165,6 +187,18 @@ public sealed class FeatureTable
     }
 
     public FeatureColumn? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Appends the rows of <paramref name="other"/> (a part read separately) to this table.</summary>
+    public void AddAll(FeatureTable other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var column in other.Columns)
+        {
+            Column(column.Name).AddAll(column);
+        }
+
+        EndRows(other.RowCount);
+    }
 
     /// <summary>Closes <paramref name="rows"/> rows: columns that got fewer values count the rest as missing.</summary>
     public void EndRows(long rows)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Data.Common;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Dapper;
 using Strata.Core.Monitoring;
 using Strata.Storage.Database;
@@ -12,8 +13,9 @@ namespace Strata.Storage.Monitoring;
 /// <summary>
 /// Reads a window of the prediction log for drift: the segments of one model version whose time bounds overlap the
 /// window (chosen from the segments' index), streamed one row at a time, and from each entry in the window that
-/// succeeded (status 200) the request's inputs and the response's outputs into feature tables. The bodies are
-/// unescaped into one pooled buffer and parsed from there; no entry becomes a record or a string.
+/// succeeded (status 200) the request's inputs and the response's outputs into feature tables. Segments are parsed
+/// on every core, each worker into its own tables, merged at the end (drift does not depend on row order). The
+/// bodies are unescaped into pooled buffers and parsed from there; no entry becomes a record or a string.
 /// </summary>
 public sealed class PredictionWindowReader(IDatabase database) : IPredictionWindowSource
 {
@@ -24,18 +26,51 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
         return database.ReadAsync(
             async (c, token) =>
             {
-                await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                    """
-                    SELECT segment_id, format, entries FROM prediction_log_segments
-                    WHERE model_name = @modelName AND model_version = @version AND max_timestamp_ms >= @fromMs AND min_timestamp_ms <= @toMs
-                    ORDER BY segment_id
-                    """,
-                    new { modelName, version, fromMs, toMs },
-                    cancellationToken: token)).ConfigureAwait(false);
-                var buffer = new ScratchBuffers();
+                var workers = Math.Max(1, Environment.ProcessorCount);
+                var segments = Channel.CreateBounded<(byte[] Buffer, int Length)>(workers * 2);
+                var parts = Enumerable.Range(0, workers).Select(_ => (Inputs: new FeatureTable(), Outputs: new FeatureTable())).ToArray();
+                var counts = new long[workers];
+                var parsing = Enumerable.Range(0, workers).Select(w => Task.Run(
+                    async () =>
+                    {
+                        var bodies = new BodyBuffers();
+                        try
+                        {
+                            await foreach (var (buffer, length) in segments.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                            {
+                                try
+                                {
+                                    counts[w] += ReadSegment(buffer.AsSpan(0, length), bodies, fromMs, toMs, parts[w].Inputs, parts[w].Outputs);
+                                }
+                                finally
+                                {
+                                    ArrayPool<byte>.Shared.Return(buffer);
+                                }
+                            }
+                        }
+                        catch (Exception e)
+                        {
+                            // Stop the reader too: with no one draining the channel its next write would wait forever.
+                            segments.Writer.TryComplete(e);
+                            throw;
+                        }
+                        finally
+                        {
+                            bodies.Return();
+                        }
+                    },
+                    token)).ToArray();
+
                 try
                 {
-                    long entries = 0;
+                    await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(
+                        """
+                        SELECT segment_id, format, entries FROM prediction_log_segments
+                        WHERE model_name = @modelName AND model_version = @version AND max_timestamp_ms >= @fromMs AND min_timestamp_ms <= @toMs
+                        ORDER BY segment_id
+                        """,
+                        new { modelName, version, fromMs, toMs },
+                        cancellationToken: token)).ConfigureAwait(false);
                     while (await reader.ReadAsync(token).ConfigureAwait(false))
                     {
                         var segmentId = reader.GetInt64(0);
@@ -46,30 +81,52 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                                 $"Prediction log segment {segmentId} is in format {format}; this server reads format {PredictionLogSegment.Format}.");
                         }
 
-                        var length = buffer.LoadSegment(reader);
-                        entries += ReadSegment(buffer, length, fromMs, toMs, inputs, outputs);
+                        await segments.Writer.WriteAsync(LoadSegment(reader), token).ConfigureAwait(false);
                     }
-
-                    return entries;
                 }
                 finally
                 {
-                    buffer.Return();
+                    segments.Writer.TryComplete();
+                    await Task.WhenAll(parsing).ConfigureAwait(false);
                 }
+
+                foreach (var (partInputs, partOutputs) in parts)
+                {
+                    inputs.AddAll(partInputs);
+                    outputs.AddAll(partOutputs);
+                }
+
+                return counts.Sum();
             },
             ct);
     }
 
-    /// <summary>The entries of one segment (UTF-8 JSON in <see cref="ScratchBuffers.Segment"/>) that fall in the window.</summary>
-    internal static long ReadSegment(ScratchBuffers buffers, int length, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs)
+    /// <summary>The current row's entries column (text on both dialects) as UTF-8 in a pooled buffer.</summary>
+    private static (byte[] Buffer, int Length) LoadSegment(DbDataReader reader)
     {
-        var json = new Utf8JsonReader(buffers.Segment.AsSpan(0, length));
+        if (reader is Microsoft.Data.Sqlite.SqliteDataReader)
+        {
+            // SQLite hands over a TEXT value's UTF-8 bytes as they are stored: no UTF-16 string in between.
+            var length = (int)reader.GetBytes(2, 0, null, 0, 0);
+            var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+            return (bytes, (int)reader.GetBytes(2, 0, bytes, 0, length));
+        }
+
+        var text = reader.GetString(2);
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        return (buffer, Encoding.UTF8.GetBytes(text, buffer));
+    }
+
+    /// <summary>The entries of one segment (UTF-8 JSON) that fall in the window, added to the tables; returns how many.</summary>
+    internal static long ReadSegment(ReadOnlySpan<byte> segment, BodyBuffers bodies, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs)
+    {
+        var json = new Utf8JsonReader(segment);
         long read = 0;
         Next(ref json);
         while (Next(ref json) == JsonTokenType.StartArray)
         {
+            // [request_id, timestamp_ms, latency_us, status_code, protocol, inputs, outputs, error_message]
             Next(ref json);
-            json.Skip();
             Next(ref json);
             var timestamp = json.GetInt64();
             Next(ref json);
@@ -79,10 +136,9 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             var protocol = json.ValueTextEquals("v2"u8) ? ScoringPayloadReader.V2Protocol : "mlflow";
             var wanted = status == 200 && timestamp >= fromMs && timestamp <= toMs;
             Next(ref json);
-            var inputLength = wanted ? buffers.CopyBody(ref json, 0) : 0;
+            var inputLength = wanted ? bodies.CopyBody(ref json, 0) : 0;
             Next(ref json);
-            var outputLength = wanted ? buffers.CopyBody(ref json, 1) : 0;
-            Next(ref json);
+            var outputLength = wanted ? bodies.CopyBody(ref json, 1) : 0;
             while (Next(ref json) != JsonTokenType.EndArray)
             {
                 json.Skip();
@@ -96,12 +152,12 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             read++;
             if (inputLength > 0)
             {
-                ScoringPayloadReader.ReadInputs(protocol, buffers.Body(0, inputLength), inputs);
+                ScoringPayloadReader.ReadInputs(protocol, bodies.Body(0, inputLength), inputs);
             }
 
             if (outputLength > 0)
             {
-                ScoringPayloadReader.ReadOutputs(protocol, buffers.Body(1, outputLength), outputs);
+                ScoringPayloadReader.ReadOutputs(protocol, bodies.Body(1, outputLength), outputs);
             }
 
             // Keep the two tables row-aligned when one side could not be read.
@@ -115,7 +171,6 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             {
                 outputs.EndRows(rows - outputs.RowCount);
             }
-
         }
 
         return read;
@@ -124,41 +179,12 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
     private static JsonTokenType Next(ref Utf8JsonReader json) =>
         json.Read() ? json.TokenType : throw new JsonException("A prediction log segment ends early.");
 
-    /// <summary>Pooled buffers: one for the segment's JSON, two for the unescaped request and response bodies.</summary>
-    internal sealed class ScratchBuffers
+    /// <summary>One parser's pooled buffers for the unescaped request and response bodies.</summary>
+    internal sealed class BodyBuffers
     {
         private readonly byte[][] _bodies = [ArrayPool<byte>.Shared.Rent(64 * 1024), ArrayPool<byte>.Shared.Rent(64 * 1024)];
 
-        public byte[] Segment { get; private set; } = ArrayPool<byte>.Shared.Rent(256 * 1024);
-
         public ReadOnlyMemory<byte> Body(int which, int length) => _bodies[which].AsMemory(0, length);
-
-        /// <summary>Copies the current row's entries column (text on both dialects) into <see cref="Segment"/> as UTF-8.</summary>
-        public int LoadSegment(DbDataReader reader)
-        {
-            if (reader is Microsoft.Data.Sqlite.SqliteDataReader)
-            {
-                // SQLite hands over a TEXT value's UTF-8 bytes as they are stored: no UTF-16 string in between.
-                var length = (int)reader.GetBytes(2, 0, null, 0, 0);
-                if (length > Segment.Length)
-                {
-                    ArrayPool<byte>.Shared.Return(Segment);
-                    Segment = ArrayPool<byte>.Shared.Rent(length);
-                }
-
-                return (int)reader.GetBytes(2, 0, Segment, 0, length);
-            }
-
-            var text = reader.GetString(2);
-            var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
-            if (needed > Segment.Length)
-            {
-                ArrayPool<byte>.Shared.Return(Segment);
-                Segment = ArrayPool<byte>.Shared.Rent(needed);
-            }
-
-            return Encoding.UTF8.GetBytes(text, Segment);
-        }
 
         /// <summary>The current string token, unescaped, into body buffer <paramref name="which"/>; 0 for null.</summary>
         public int CopyBody(ref Utf8JsonReader json, int which)
@@ -180,7 +206,6 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
 
         public void Return()
         {
-            ArrayPool<byte>.Shared.Return(Segment);
             ArrayPool<byte>.Shared.Return(_bodies[0]);
             ArrayPool<byte>.Shared.Return(_bodies[1]);
         }
