@@ -5,6 +5,7 @@ using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
 using Strata.Server.Deployments;
 using Strata.Server.Hosting;
+using Strata.Server.Monitoring;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
 using Strata.Server.Tracking;
@@ -78,6 +79,7 @@ public static class StrataServer
         services.AddStrataRegistry();
         services.AddStrataWebhooks();
         services.AddStrataDeployments();
+        services.AddStrataMonitoring();
         return services;
     }
 
@@ -100,6 +102,7 @@ public static class StrataServer
         app.MapRegistryApi();
         app.MapWebhooksApi();
         app.MapDeploymentsApi();
+        app.MapMonitoringApi();
         app.MapStrataServing();
         return app;
     }

@@ -39,11 +39,21 @@ internal static class ServerCommand
         {
             Description = "Keep this much prediction log, deleting older entries in the background: an age (7d), a size (2GB) or both (7d,2GB) (env STRATA_LOG_RETENTION).",
         };
+        var driftInterval = new Option<string?>("--drift-interval")
+        {
+            Description = "How often drift is computed for every monitored model version, over the interval just ended: 30s, 15m, 1h (default), 0 for never (env STRATA_DRIFT_INTERVAL).",
+        };
+        var noProfileOnRegister = new Option<bool>("--no-profile-on-register")
+        {
+            Description = "Do not compute a reference profile when a model version is registered (env STRATA_PROFILE_ON_REGISTER=false).",
+        };
+
         var tuning = new ServingFlags();
 
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
             host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
+            driftInterval, noProfileOnRegister,
         };
         foreach (var option in tuning.All)
         {
@@ -91,6 +101,18 @@ internal static class ServerCommand
                 foreach (var model in parse.GetValue(serveModel) ?? [])
                 {
                     options.ServeModels.Add(model);
+                }
+
+                if (parse.GetValue(driftInterval) is { } interval)
+                {
+                    options.Monitoring.DriftInterval = Strata.Server.Monitoring.MonitoringOptions.TryParseDuration(interval, out var d)
+                        ? d
+                        : throw new StrataConfigurationException($"--drift-interval must be a duration such as 30s, 15m, 1h or 0, got '{interval}'.");
+                }
+
+                if (parse.GetValue(noProfileOnRegister))
+                {
+                    options.Monitoring.ProfileOnRegister = false;
                 }
 
                 options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);

@@ -44,6 +44,8 @@ public sealed class StrataServerOptions
 
     /// <summary>How often the server applies <see cref="LogRetention"/>.</summary>
     public TimeSpan LogRetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>Scheduled drift and profiling of newly registered versions (<c>--drift-interval</c>, <c>--profile-on-register</c>).</summary>
+    public Monitoring.MonitoringOptions Monitoring { get; set; } = new();
 
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
@@ -59,6 +61,8 @@ public sealed class StrataServerOptions
             ["STRATA_WEBHOOK_ALLOWED_HOSTS"] = (o, v) => Replace(o.Webhooks.AllowedHosts, List(v)),
             ["STRATA_WEBHOOK_DENIED_NETWORKS"] = (o, v) => Replace(o.Webhooks.DeniedNetworks, List(v).Select(n => ParseNetwork(n, "STRATA_WEBHOOK_DENIED_NETWORKS"))),
             ["STRATA_LOG_RETENTION"] = (o, v) => o.LogRetention = ParseRetention(v, "STRATA_LOG_RETENTION"),
+            ["STRATA_DRIFT_INTERVAL"] = (o, v) => o.Monitoring.DriftInterval = ParseDuration(v, "STRATA_DRIFT_INTERVAL"),
+            ["STRATA_PROFILE_ON_REGISTER"] = (o, v) => o.Monitoring.ProfileOnRegister = ParseBool(v, "STRATA_PROFILE_ON_REGISTER"),
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -107,7 +111,21 @@ public sealed class StrataServerOptions
         {
             throw new StrataConfigurationException("--artifacts-destination must not be empty when artifacts are served.");
         }
+
+        try
+        {
+            Monitoring.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new StrataConfigurationException(e.Message);
+        }
     }
+
+    private static TimeSpan ParseDuration(string value, string name) =>
+        Strata.Server.Monitoring.MonitoringOptions.TryParseDuration(value, out var duration)
+            ? duration
+            : throw new StrataConfigurationException($"{name} must be a duration such as 30s, 15m, 1h or 0, got '{value}'.");
 
     private static int ParsePort(string value, string name) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
