@@ -6,6 +6,7 @@ using Strata.Server.Artifacts;
 using Strata.Server.Hosting;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
+using Strata.Server.Traces;
 using Strata.Server.Tracking;
 using Strata.Server.Wire;
 using Strata.Serving.Hosting;
@@ -74,6 +75,7 @@ public static class StrataServer
         services.AddStrataTracking();
         services.AddStrataArtifacts();
         services.AddStrataRegistry();
+        services.AddStrataTraces();
         return services;
     }
 
@@ -94,6 +96,7 @@ public static class StrataServer
             }
         });
         app.MapRegistryApi();
+        app.MapTracesApi();
         app.MapStrataServing();
         return app;
     }
