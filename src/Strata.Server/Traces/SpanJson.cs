@@ -46,7 +46,7 @@ public static class SpanJson
     private static JsonElement ToOtlpSpan(JsonElement span)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Wire.WireResults.WriterOptions))
         {
             w.WriteStartObject();
             CopyString(w, span, "trace_id");

@@ -68,6 +68,7 @@ public static class TracesApi
             g.MapGet("get-trace-artifact", GetTraceArtifact);
         }
 
+        app.MapOtlpApi();
         return app;
     }
 
