@@ -4,6 +4,7 @@ using Strata.Server.Hosting;
 using Strata.Storage.Artifacts;
 using Strata.Storage.Database;
 using Strata.Storage.Migrations;
+using Strata.Storage.Traces;
 using Strata.Storage.Tracking;
 
 namespace Strata.Cli.Commands;
@@ -26,7 +27,7 @@ internal static class GcCommand
         };
         var olderThan = new Option<string?>("--older-than")
         {
-            Description = "Only purge what was deleted at least this long ago, e.g. 30d, 1h30m, 1d2h3m4s.",
+            Description = "Only purge what was deleted at least this long ago, e.g. 30d, 1h30m, 1d2h3m4s; traces that started this long ago are deleted too.",
         };
         var runIds = new Option<string?>("--run-ids") { Description = "Comma-separated ids of deleted runs to purge (only these)." };
         var experimentIds = new Option<string?>("--experiment-ids")
@@ -34,7 +35,7 @@ internal static class GcCommand
             Description = "Comma-separated ids of deleted experiments to purge, with all their runs (only these).",
         };
 
-        var command = new Command("gc", "Permanently delete runs and experiments in the deleted stage, with their artifacts.")
+        var command = new Command("gc", "Permanently delete runs and experiments in the deleted stage, with their artifacts, and traces older than --older-than.")
         {
             backend, artifactsDestination, olderThan, runIds, experimentIds,
         };
@@ -85,9 +86,9 @@ internal static class GcCommand
                 var proxyStore = factory.Create(destination);
                 using var ownedStore = proxyStore as IDisposable; // an S3 destination holds a client
                 var collector = new GarbageCollector(
-                    new TrackingStore(database), new ArtifactLocationResolver(proxyStore, factory), TimeProvider.System, Console.Out);
+                    new TrackingStore(database), new ArtifactLocationResolver(proxyStore, factory), TimeProvider.System, Console.Out, new TraceStore(database));
                 var result = await collector.RunAsync(request, ct).ConfigureAwait(false);
-                Console.WriteLine($"Purged {result.PurgedRuns.Count} runs and {result.PurgedExperiments.Count} experiments.");
+                Console.WriteLine($"Purged {result.PurgedRuns.Count} runs, {result.PurgedExperiments.Count} experiments and {result.PurgedTraces} traces.");
                 return ExitCodes.Success;
             }
             catch (MlflowException ex)
