@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Strata.Server;
 using Strata.Server.Hosting;
@@ -17,6 +18,8 @@ using Strata.Server.Hosting;
 var traces = IntArg("--traces", 100_000);
 var clients = IntArg("--clients", 16);
 var spansPerTrace = IntArg("--spans", 5);
+// Without the traces.json PUT: what the trace store alone sustains.
+var upload = !args.Contains("--no-upload");
 const int SearchIterations = 500;
 
 var dir = Directory.CreateTempSubdirectory("strata-bench-traces-").FullName;
@@ -35,6 +38,8 @@ try
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = address };
 
     var experimentId = await CreateExperimentAsync("traces");
+
+
     var spanDocument = SpanDocument(spansPerTrace);
     Console.WriteLine($"server {address}; {traces} traces of {spansPerTrace} spans ({spanDocument.Length} bytes of span data) from {clients} clients");
 
@@ -45,7 +50,10 @@ try
     {
         var run = await PostAsync("/api/2.0/mlflow/runs/create", $"{{\"experiment_id\": \"{baselineExperiment}\", \"start_time\": {i}}}");
         var runId = run.GetProperty("run").GetProperty("info").GetProperty("run_id").GetString();
-        await PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{baselineExperiment}/{runId}/artifacts/spans.json", spanDocument);
+        if (upload)
+        {
+            await PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{baselineExperiment}/{runId}/artifacts/spans.json", spanDocument);
+        }
     });
     Console.WriteLine($"baseline runs/create + artifact PUT: {baselineCount / baseline.TotalSeconds,8:F0} runs/s   ({baselineCount} in {baseline.TotalSeconds:F1} s)");
 
@@ -55,18 +63,31 @@ try
         var traceId = "tr-" + Guid.NewGuid().ToString("N");
         var info = (await PostAsync("/api/3.0/mlflow/traces", StartTrace(traceId, experimentId, start + i, i))).GetProperty("trace").GetProperty("trace_info");
         var location = info.GetProperty("tags").GetProperty("mlflow.artifactLocation").GetString()!;
-        await PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{location["mlflow-artifacts:/".Length..]}/traces.json", spanDocument);
+        if (upload)
+        {
+            await PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{location["mlflow-artifacts:/".Length..]}/traces.json", spanDocument);
+        }
     });
-    Console.WriteLine($"ingest StartTraceV3 + traces.json PUT:  {traces / ingest.TotalSeconds,8:F0} traces/s ({traces} in {ingest.TotalSeconds:F1} s; " +
+    Console.WriteLine($"ingest{(upload ? "" : " (no upload)")} StartTraceV3 + traces.json PUT:  {traces / ingest.TotalSeconds,8:F0} traces/s ({traces} in {ingest.TotalSeconds:F1} s; " +
                       $"{traces / ingest.TotalSeconds / (baselineCount / baseline.TotalSeconds):F2}x baseline)");
 
     // Tokens for a deep page: walk 50 pages once.
     string? deepToken = null;
-    for (var page = 0; page < 50; page++)
+    var deepPages = Math.Min(50, (traces / 100) - 1);
+    for (var page = 0; page < deepPages; page++)
     {
         deepToken = (await PostAsync("/api/3.0/mlflow/traces/search", Search(experimentId, null, deepToken))).GetProperty("next_page_token").GetString();
     }
 
+    var storeExperiment = await CreateExperimentAsync("store");
+    // The store alone (no HTTP, no JSON) on the server's database: where the ceiling of the write path is.
+    var store = new Strata.Storage.Traces.TraceStore(app.Services.GetRequiredService<Strata.Storage.Database.IDatabase>());
+    var storeCount = Math.Min(traces, 5_000);
+    var storeOnly = await RunConcurrentAsync(storeCount, i => store.StartTraceAsync(new Strata.Core.Traces.NewTrace(
+        "tr-" + Guid.NewGuid().ToString("N"), storeExperiment, null, i, 5, Strata.Core.Traces.TraceState.OK, "{}", "\"a\"",
+        [new("mlflow.user", "bench"), new("mlflow.sourceRun", "run-x")], [new("mlflow.traceName", "predict"), new("team", "t")], []), i, default));
+    Console.WriteLine($"store only TraceStore.StartTraceAsync:   {storeCount / storeOnly.TotalSeconds,8:F0} traces/s ({storeCount} in {storeOnly.TotalSeconds:F1} s)");
+    await store.DeleteTracesAsync(storeExperiment, long.MaxValue, null, [], default);
     var random = new Random(42);
     await ReportAsync("newest 100 (no filter)", () => Search(experimentId, null, null));
     await ReportAsync("tags.team = '<one of 10>'", () => Search(experimentId, $"tags.team = 'team-{random.Next(10)}'", null));
@@ -76,7 +97,7 @@ try
         var from = start + random.Next(traces);
         return Search(experimentId, $"attributes.timestamp_ms >= {from} AND attributes.timestamp_ms < {from + 1000} AND attributes.status = 'OK'", null);
     });
-    await ReportAsync("page 51 by keyset token", () => Search(experimentId, null, deepToken));
+    await ReportAsync($"page {deepPages + 1} by keyset token", () => Search(experimentId, null, deepToken));
     await ReportAsync("order_by execution_time_ms DESC", () => Search(experimentId, null, null, "execution_time_ms DESC"));
     return 0;
 

@@ -72,23 +72,30 @@ public sealed partial class TraceStore(IDatabase database) : ITraceStore
         database.WriteAsync(async (c, tx, token) =>
         {
             var (experimentId, experimentArtifacts) = await RequireActiveExperimentAsync(c, tx, trace.ExperimentId, token).ConfigureAwait(false);
-            var existed = await c.ExecuteScalarAsync<long?>(Cmd(
-                "SELECT 1 FROM trace_info WHERE trace_id = @TraceId", new { trace.TraceId }, tx, token)).ConfigureAwait(false) is not null;
-
-            // A trace that span logging created first is completed in place: its spans and tags stay.
-            await c.ExecuteAsync(Cmd(
+            // Insert-or-nothing tells a new trace from one that span logging created first in one statement;
+            // such a trace is then completed in place (its spans and tags stay).
+            var parameters = new
+            {
+                trace.TraceId, experimentId, trace.ClientRequestId, trace.RequestTimeMs, trace.ExecutionDurationMs,
+                state = trace.State.ToString(), trace.RequestPreview, trace.ResponsePreview,
+            };
+            var existed = await c.ExecuteScalarAsync<string?>(Cmd(
                 """
                 INSERT INTO trace_info (trace_id, experiment_id, client_request_id, timestamp_ms, execution_time_ms, state, request_preview, response_preview)
                 VALUES (@TraceId, @experimentId, @ClientRequestId, @RequestTimeMs, @ExecutionDurationMs, @state, @RequestPreview, @ResponsePreview)
-                ON CONFLICT (trace_id) DO UPDATE SET experiment_id = excluded.experiment_id, client_request_id = excluded.client_request_id,
-                    timestamp_ms = excluded.timestamp_ms, execution_time_ms = excluded.execution_time_ms, state = excluded.state,
-                    request_preview = excluded.request_preview, response_preview = excluded.response_preview
+                ON CONFLICT (trace_id) DO NOTHING RETURNING trace_id
                 """,
-                new
-                {
-                    trace.TraceId, experimentId, trace.ClientRequestId, trace.RequestTimeMs, trace.ExecutionDurationMs,
-                    state = trace.State.ToString(), trace.RequestPreview, trace.ResponsePreview,
-                }, tx, token)).ConfigureAwait(false);
+                parameters, tx, token)).ConfigureAwait(false) is null;
+            if (existed)
+            {
+                await c.ExecuteAsync(Cmd(
+                    """
+                    UPDATE trace_info SET experiment_id = @experimentId, client_request_id = @ClientRequestId, timestamp_ms = @RequestTimeMs,
+                        execution_time_ms = @ExecutionDurationMs, state = @state, request_preview = @RequestPreview, response_preview = @ResponsePreview
+                    WHERE trace_id = @TraceId
+                    """,
+                    parameters, tx, token)).ConfigureAwait(false);
+            }
 
             var location = ArtifactLocationFor(experimentArtifacts, trace.TraceId);
             var tags = Merge(trace.Tags, [new KeyValue(TraceKeys.ArtifactLocation, location)]);
@@ -328,17 +335,27 @@ public sealed partial class TraceStore(IDatabase database) : ITraceStore
         return map.Select(p => new KeyValue(p.Key, p.Value)).ToList();
     }
 
+    /// <summary>One multi-row upsert: a trace's tags or metadata are written by one statement, not one per pair.</summary>
     private static async Task UpsertPairsAsync(DbConnection c, DbTransaction tx, string table, string traceId, IReadOnlyList<KeyValue> pairs, CancellationToken ct)
     {
-        if (pairs.Count == 0)
+        foreach (var chunk in pairs.Chunk(200))
         {
-            return;
-        }
+            var parameters = new DynamicParameters();
+            parameters.Add("t", traceId);
+            var rows = new System.Text.StringBuilder();
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                rows.Append(i == 0 ? "" : ", ").Append("(@t, @k").Append(n).Append(", @v").Append(n).Append(')');
+                parameters.Add("k" + n, chunk[i].Key);
+                parameters.Add("v" + n, chunk[i].Value);
+            }
 
-        // The table name is one of this class's constants, never input.
-        await c.ExecuteAsync(Cmd(
-            $"INSERT INTO {table} (trace_id, key, value) VALUES (@traceId, @Key, @Value) ON CONFLICT (trace_id, key) DO UPDATE SET value = excluded.value",
-            pairs.Select(p => new { traceId, p.Key, p.Value }), tx, ct)).ConfigureAwait(false);
+            // The table name is one of this class's constants, never input.
+            await c.ExecuteAsync(Cmd(
+                $"INSERT INTO {table} (trace_id, key, value) VALUES {rows} ON CONFLICT (trace_id, key) DO UPDATE SET value = excluded.value",
+                parameters, tx, ct)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Fills tags, metadata and assessments for trace rows: one query per child table over the rows' ids.</summary>
