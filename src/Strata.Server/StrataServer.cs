@@ -8,6 +8,7 @@ using Strata.Server.Hosting;
 using Strata.Server.Monitoring;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
+using Strata.Server.Traces;
 using Strata.Server.Tracking;
 using Strata.Server.Webhooks;
 using Strata.Server.Wire;
@@ -80,6 +81,7 @@ public static class StrataServer
         services.AddStrataWebhooks();
         services.AddStrataDeployments();
         services.AddStrataMonitoring();
+        services.AddStrataTraces();
         return services;
     }
 
@@ -103,6 +105,7 @@ public static class StrataServer
         app.MapWebhooksApi();
         app.MapDeploymentsApi();
         app.MapMonitoringApi();
+        app.MapTracesApi();
         app.MapStrataServing();
         return app;
     }

@@ -1,4 +1,5 @@
 using Strata.Core.Errors;
+using Strata.Core.Traces;
 using Strata.Core.Tracking;
 using Strata.Storage.Artifacts;
 
@@ -7,16 +8,21 @@ namespace Strata.Cli.Commands;
 /// <summary>What <c>strata gc</c> should purge: everything deleted (optionally older than an age), or only the named runs and experiments.</summary>
 public sealed record GcRequest(TimeSpan? OlderThan, IReadOnlyList<string> RunIds, IReadOnlyList<string> ExperimentIds);
 
-public sealed record GcResult(IReadOnlyList<string> PurgedRuns, IReadOnlyList<string> PurgedExperiments);
+public sealed record GcResult(IReadOnlyList<string> PurgedRuns, IReadOnlyList<string> PurgedExperiments, int PurgedTraces = 0);
 
 /// <summary>
 /// Permanently deletes runs and experiments in the <c>deleted</c> stage (like <c>mlflow gc</c>): first
 /// every argument is checked, then, per run, its artifacts and then its rows; experiments go last,
 /// after their runs and their logged models' artifacts. A crash anywhere leaves rows still marked
 /// deleted whose artifacts may already be gone, so running gc again finishes the job.
+/// Traces are kept for as long as asked: with an age, every trace that started at least that long ago goes with its
+/// span data (retention), and a purged experiment takes its traces with it.
 /// </summary>
-public sealed class GarbageCollector(ITrackingPurgeStore store, ArtifactLocationResolver artifacts, TimeProvider time, TextWriter log)
+public sealed class GarbageCollector(ITrackingPurgeStore store, ArtifactLocationResolver artifacts, TimeProvider time, TextWriter log, ITraceStore? traces = null)
 {
+    /// <summary>Traces deleted per round: the artifacts of a batch go first, then its rows in one write.</summary>
+    private const int TraceBatch = 500;
+
     public async Task<GcResult> RunAsync(GcRequest request, CancellationToken ct)
     {
         long? cutoff = request.OlderThan is { } age ? time.GetUtcNow().ToUnixTimeMilliseconds() - (long)age.TotalMilliseconds : null;
@@ -85,6 +91,7 @@ public sealed class GarbageCollector(ITrackingPurgeStore store, ArtifactLocation
             await log.WriteLineAsync($"Run with ID {run.RunId} has been permanently deleted.");
         }
 
+        var purgedTraces = 0;
         foreach (var experiment in experiments)
         {
             foreach (var model in await store.GetLoggedModelsOfExperimentAsync(experiment.ExperimentId, ct))
@@ -92,11 +99,41 @@ public sealed class GarbageCollector(ITrackingPurgeStore store, ArtifactLocation
                 await DeleteArtifactsAsync(model.ArtifactUri, $"logged model {model.ModelId}", ct);
             }
 
+            if (traces is not null)
+            {
+                purgedTraces += await PurgeTracesAsync(await traces.GetTracesOfExperimentAsync(experiment.ExperimentId, ct), ct);
+            }
+
             await store.PurgeExperimentAsync(experiment.ExperimentId, ct);
             await log.WriteLineAsync($"Experiment with ID {experiment.ExperimentId} has been permanently deleted.");
         }
 
-        return new GcResult(runs.Select(r => r.RunId).ToList(), experiments.Select(e => e.ExperimentId).ToList());
+        if (traces is not null && cutoff is { } before && request.RunIds.Count == 0 && request.ExperimentIds.Count == 0)
+        {
+            IReadOnlyList<TraceRef> batch;
+            while ((batch = await traces.GetTracesBeforeAsync(before, TraceBatch, ct)).Count > 0)
+            {
+                purgedTraces += await PurgeTracesAsync(batch, ct);
+            }
+
+            await log.WriteLineAsync($"Deleted {purgedTraces} traces that started before {DateTimeOffset.FromUnixTimeMilliseconds(before):u}.");
+        }
+
+        return new GcResult(runs.Select(r => r.RunId).ToList(), experiments.Select(e => e.ExperimentId).ToList(), purgedTraces);
+    }
+
+    /// <summary>Span data first, then the rows: a crash in between leaves rows a rerun deletes again.</summary>
+    private async Task<int> PurgeTracesAsync(IReadOnlyList<TraceRef> batch, CancellationToken ct)
+    {
+        foreach (var trace in batch)
+        {
+            if (!string.IsNullOrEmpty(trace.ArtifactLocation))
+            {
+                await DeleteArtifactsAsync(trace.ArtifactLocation, $"trace {trace.TraceId}", ct);
+            }
+        }
+
+        return await traces!.PurgeTracesAsync(batch.Select(t => t.TraceId).ToList(), ct);
     }
 
     private async Task DeleteArtifactsAsync(string artifactUri, string owner, CancellationToken ct)

@@ -5,6 +5,7 @@ using Strata.Storage.Artifacts;
 using Strata.Storage.Database;
 using Strata.Storage.Migrations;
 using Strata.Storage.Serving;
+using Strata.Storage.Traces;
 using Strata.Storage.Tracking;
 
 namespace Strata.Cli.Commands;
@@ -27,7 +28,7 @@ internal static class GcCommand
         };
         var olderThan = new Option<string?>("--older-than")
         {
-            Description = "Only purge what was deleted at least this long ago, e.g. 30d, 1h30m, 1d2h3m4s.",
+            Description = "Only purge what was deleted at least this long ago, e.g. 30d, 1h30m, 1d2h3m4s; traces that started this long ago are deleted too.",
         };
         var runIds = new Option<string?>("--run-ids") { Description = "Comma-separated ids of deleted runs to purge (only these)." };
         var experimentIds = new Option<string?>("--experiment-ids")
@@ -40,7 +41,7 @@ internal static class GcCommand
             Description = "Also delete prediction log entries past this age and/or beyond this size, oldest first: 7d, 2GB or 7d,2GB.",
         };
 
-        var command = new Command("gc", "Permanently delete runs and experiments in the deleted stage, with their artifacts.")
+        var command = new Command("gc", "Permanently delete runs and experiments in the deleted stage, with their artifacts, and traces older than --older-than.")
         {
             backend, artifactsDestination, olderThan, runIds, experimentIds, retention,
         };
@@ -106,9 +107,9 @@ internal static class GcCommand
                 var proxyStore = factory.Create(destination);
                 using var ownedStore = proxyStore as IDisposable; // an S3 destination holds a client
                 var collector = new GarbageCollector(
-                    new TrackingStore(database), new ArtifactLocationResolver(proxyStore, factory), TimeProvider.System, Console.Out);
+                    new TrackingStore(database), new ArtifactLocationResolver(proxyStore, factory), TimeProvider.System, Console.Out, new TraceStore(database));
                 var result = await collector.RunAsync(request, ct).ConfigureAwait(false);
-                Console.WriteLine($"Purged {result.PurgedRuns.Count} runs and {result.PurgedExperiments.Count} experiments.");
+                Console.WriteLine($"Purged {result.PurgedRuns.Count} runs, {result.PurgedExperiments.Count} experiments and {result.PurgedTraces} traces.");
                 if (retention is not null)
                 {
                     var deleted = await database.RunExclusiveAsync(

@@ -8,6 +8,10 @@ public enum KeyKind
     Param,
     Tag,
     Dataset,
+    /// <summary>Trace request metadata (<c>metadata.</c>, <c>request_metadata.</c>).</summary>
+    Metadata,
+    /// <summary>A field of any span of a trace (<c>span.name</c>).</summary>
+    Span,
 }
 
 public enum Comparator
@@ -55,4 +59,5 @@ public enum SearchTarget
     RegisteredModels,
     ModelVersions,
     LoggedModels,
+    Traces,
 }

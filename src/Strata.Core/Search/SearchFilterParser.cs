@@ -93,9 +93,16 @@ public static class SearchFilterParser
                     throw cursor.Error(
                         $"invalid dataset key '{id.Key}' at position {id.Position}; valid keys: {grammar.ValidDatasetKeys}");
                 }
-                return SearchGrammar.RuleFor(kind, id.Key);
+                return grammar.RuleForKey(kind, id.Key);
+            case KeyKind.Span:
+                if (!grammar.IsSpanKey(id.Key))
+                {
+                    throw cursor.Error(
+                        $"invalid span key '{id.Key}' at position {id.Position}; valid keys: {grammar.ValidSpanKeys}");
+                }
+                return grammar.RuleForKey(kind, id.Key);
             default:
-                return SearchGrammar.RuleFor(kind, id.Key);
+                return grammar.RuleForKey(kind, id.Key);
         }
     }
 

@@ -158,11 +158,72 @@ internal sealed class SearchGrammar
         orderAttributes: null,
         orderKinds: [KeyKind.Metric]);
 
+    private static readonly IReadOnlySet<Comparator> EqualityOrList = Set(Comparator.Equal, Comparator.NotEqual, Comparator.In, Comparator.NotIn);
+
+    private static readonly IReadOnlySet<Comparator> Equality = Set(Comparator.Equal, Comparator.NotEqual);
+
+    /// <summary>
+    /// MLflow 3's trace search: <c>trace.</c>/<c>attribute(s).</c> attributes, <c>tag(s).</c> and
+    /// <c>metadata.</c>/<c>request_metadata.</c> keys compared with = and != only, and <c>span.name</c>.
+    /// <c>name</c> and <c>run_id</c> stand for the tag <c>mlflow.traceName</c> and the metadata
+    /// <c>mlflow.sourceRun</c>; the trace service rewrites them (see <c>TraceSearch</c>).
+    /// </summary>
+    public static readonly SearchGrammar Traces = new(
+        SearchTarget.Traces,
+        new Dictionary<string, KeyKind>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["attribute"] = KeyKind.Attribute,
+            ["attributes"] = KeyKind.Attribute,
+            ["trace"] = KeyKind.Attribute,
+            ["tag"] = KeyKind.Tag,
+            ["tags"] = KeyKind.Tag,
+            ["metadata"] = KeyKind.Metadata,
+            ["request_metadata"] = KeyKind.Metadata,
+            ["span"] = KeyKind.Span,
+        },
+        new Dictionary<string, (string, ValueKind, IReadOnlySet<Comparator>)>
+        {
+            ["request_id"] = ("request_id", ValueKind.String, EqualityOrList),
+            ["trace_id"] = ("request_id", ValueKind.String, EqualityOrList),
+            ["status"] = ("status", ValueKind.String, EqualityOrList),
+            ["state"] = ("status", ValueKind.String, EqualityOrList),
+            ["timestamp"] = ("timestamp_ms", ValueKind.Integer, Numeric),
+            ["timestamp_ms"] = ("timestamp_ms", ValueKind.Integer, Numeric),
+            ["execution_time"] = ("execution_time_ms", ValueKind.Integer, Numeric),
+            ["execution_time_ms"] = ("execution_time_ms", ValueKind.Integer, Numeric),
+            ["name"] = ("name", ValueKind.String, EqualityOrList),
+            ["run_id"] = ("run_id", ValueKind.String, EqualityOrList),
+        },
+        orderAttributes: new Dictionary<string, string>
+        {
+            ["experiment_id"] = "experiment_id",
+            ["request_id"] = "request_id",
+            ["trace_id"] = "request_id",
+            ["status"] = "status",
+            ["state"] = "status",
+            ["timestamp"] = "timestamp_ms",
+            ["timestamp_ms"] = "timestamp_ms",
+            ["execution_time"] = "execution_time_ms",
+            ["execution_time_ms"] = "execution_time_ms",
+            ["name"] = "name",
+            ["run_id"] = "run_id",
+        },
+        orderKinds: [KeyKind.Tag, KeyKind.Metadata],
+        kindComparators: new Dictionary<KeyKind, IReadOnlySet<Comparator>>
+        {
+            [KeyKind.Tag] = Equality,
+            [KeyKind.Metadata] = Equality,
+            [KeyKind.Span] = TextOrList,
+        },
+        spanKeys: ["name"]);
+
     private readonly Dictionary<string, KeyKind> _prefixes;
     private readonly Dictionary<string, KeyRule> _attributes;
     private readonly Dictionary<string, string> _orderAttributes;
     private readonly HashSet<KeyKind> _orderKinds;
     private readonly HashSet<string> _datasetKeys;
+    private readonly Dictionary<KeyKind, IReadOnlySet<Comparator>> _kindComparators;
+    private readonly HashSet<string> _spanKeys;
 
     private SearchGrammar(
         SearchTarget target,
@@ -171,8 +232,12 @@ internal sealed class SearchGrammar
         Dictionary<string, string>? orderAttributes,
         KeyKind[] orderKinds,
         string[]? datasetKeys = null,
-        bool lowercaseRunIdList = false)
+        bool lowercaseRunIdList = false,
+        Dictionary<KeyKind, IReadOnlySet<Comparator>>? kindComparators = null,
+        string[]? spanKeys = null)
     {
+        _kindComparators = kindComparators ?? [];
+        _spanKeys = [.. spanKeys ?? []];
         Target = target;
         _prefixes = prefixes;
         _attributes = attributes.ToDictionary(
@@ -196,6 +261,7 @@ internal sealed class SearchGrammar
         SearchTarget.RegisteredModels => RegisteredModels,
         SearchTarget.ModelVersions => ModelVersions,
         SearchTarget.LoggedModels => LoggedModels,
+        SearchTarget.Traces => Traces,
         _ => throw new ArgumentOutOfRangeException(nameof(target), target, "Unknown search target"),
     };
 
@@ -218,6 +284,22 @@ internal sealed class SearchGrammar
     public bool TryOrderAttribute(string key, out string canonical) => _orderAttributes.TryGetValue(key, out canonical!);
 
     public bool IsDatasetKey(string key) => _datasetKeys.Contains(key);
+
+    public bool IsSpanKey(string key) => _spanKeys.Contains(key);
+
+    public string ValidSpanKeys => string.Join(", ", _spanKeys.Order(StringComparer.Ordinal));
+
+    /// <summary>The rule for a non-attribute key: the kind's default, with this grammar's comparators where it narrows them.</summary>
+    public KeyRule RuleForKey(KeyKind kind, string key)
+    {
+        if (kind is KeyKind.Metadata or KeyKind.Span)
+        {
+            return new KeyRule(kind, key, ValueKind.String, _kindComparators.GetValueOrDefault(kind, Text));
+        }
+
+        var rule = RuleFor(kind, key);
+        return _kindComparators.TryGetValue(kind, out var comparators) ? rule with { Comparators = comparators } : rule;
+    }
 
     public bool AllowsOrderBy(KeyKind kind) => _orderKinds.Contains(kind);
 

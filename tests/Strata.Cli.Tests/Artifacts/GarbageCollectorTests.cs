@@ -6,6 +6,8 @@ using Strata.Core.Tracking;
 using Strata.Storage.Artifacts;
 using Strata.Storage.Database.Sqlite;
 using Strata.Storage.Migrations;
+using Strata.Core.Traces;
+using Strata.Storage.Traces;
 using Strata.Storage.Tracking;
 
 namespace Strata.Tests.Artifacts;
@@ -213,6 +215,59 @@ public sealed class GarbageCollectorTests(S3rverServer s3) : IAsyncLifetime, ICl
         var e = await Assert.ThrowsAsync<MlflowException>(() => Collector(new FixedPurge(_store, rootRun)).RunAsync(new GcRequest(null, [], []), Ct));
         Assert.Contains("root of an artifact store", e.Message);
         Assert.True(await HasArtifactsAsync(other.Info.ArtifactUri));
+    }
+
+    private GarbageCollector TraceCollector() =>
+        new(_store, new ArtifactLocationResolver(_proxy, _factory), new FakeTime(Now), TextWriter.Null, new TraceStore(_database));
+
+    /// <summary>A trace that started at <paramref name="startMs"/>, with its span data uploaded where the client puts it.</summary>
+    private async Task<string> TraceAsync(string experimentId, long startMs)
+    {
+        var id = "tr-" + Guid.NewGuid().ToString("N");
+        var info = await new TraceStore(_database).StartTraceAsync(
+            new NewTrace(id, experimentId, null, startMs, 5, TraceState.OK, null, null, [], [], []), startMs, Ct);
+        var location = info.Tag(TraceKeys.ArtifactLocation)!;
+        await _proxy.UploadAsync(location["mlflow-artifacts:/".Length..] + "/traces.json", new MemoryStream("{\"spans\": []}"u8.ToArray()), Ct);
+        return id;
+    }
+
+    private bool SpanDataExists(string experimentId, string traceId) =>
+        File.Exists(Path.Join(_dir, "artifacts", experimentId, "traces", traceId, "artifacts", "traces.json"));
+
+    [Fact]
+    public async Task Older_than_deletes_traces_that_started_before_the_cutoff_with_their_span_data()
+    {
+        var experimentId = await ExperimentAsync();
+        var old = await TraceAsync(experimentId, Now - 10 * Day);
+        var recent = await TraceAsync(experimentId, Now - 1000);
+
+        var result = await TraceCollector().RunAsync(new GcRequest(TimeSpan.FromDays(7), [], []), Ct);
+
+        Assert.Equal(1, result.PurgedTraces);
+        var traces = new TraceStore(_database);
+        Assert.Null(await traces.GetTraceInfoAsync(old, Ct));
+        Assert.NotNull(await traces.GetTraceInfoAsync(recent, Ct));
+        Assert.False(SpanDataExists(experimentId, old));
+        Assert.True(SpanDataExists(experimentId, recent));
+
+        // Without an age nothing is old enough: traces stay.
+        Assert.Equal(0, (await TraceCollector().RunAsync(new GcRequest(null, [], []), Ct)).PurgedTraces);
+        Assert.NotNull(await traces.GetTraceInfoAsync(recent, Ct));
+    }
+
+    [Fact]
+    public async Task A_purged_experiment_takes_its_traces_and_their_span_data()
+    {
+        var experimentId = await ExperimentAsync();
+        var trace = await TraceAsync(experimentId, Now - 1000);
+        await _store.DeleteExperimentAsync(experimentId, Now - 1000, Ct);
+
+        var result = await TraceCollector().RunAsync(new GcRequest(null, [], [experimentId]), Ct);
+
+        Assert.Equal([experimentId], result.PurgedExperiments);
+        Assert.Equal(1, result.PurgedTraces);
+        Assert.Null(await new TraceStore(_database).GetTraceInfoAsync(trace, Ct));
+        Assert.False(SpanDataExists(experimentId, trace));
     }
 
     private sealed class FakeTime(long nowMs) : TimeProvider

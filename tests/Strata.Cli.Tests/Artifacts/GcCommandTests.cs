@@ -42,7 +42,7 @@ public sealed class GcCommandTests : IDisposable
         var (exitCode, stdout, stderr) = await CliProcess.RunAsync("gc", "--backend-store-uri", BackendUri, "--artifacts-destination", Destination, "--older-than", "1h");
         Assert.True(exitCode == 0, stderr);
         Assert.Contains(deletedRun, stdout);
-        Assert.Contains("Purged 1 runs and 0 experiments.", stdout);
+        Assert.Contains("Purged 1 runs, 0 experiments and 0 traces.", stdout);
 
         await using (var database = await BackendStore.OpenAsync(BackendUri))
         {
