@@ -7,6 +7,7 @@ using Strata.Server.Hosting;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
 using Strata.Server.Tracking;
+using Strata.Server.Ui;
 using Strata.Server.Wire;
 using Strata.Serving.Hosting;
 using Strata.Storage.Database;
@@ -74,6 +75,7 @@ public static class StrataServer
         services.AddStrataTracking();
         services.AddStrataArtifacts();
         services.AddStrataRegistry();
+        services.AddStrataUi();
         return services;
     }
 
@@ -95,6 +97,7 @@ public static class StrataServer
         });
         app.MapRegistryApi();
         app.MapStrataServing();
+        app.MapStrataUi();
         return app;
     }
 
