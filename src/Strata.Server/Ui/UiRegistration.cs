@@ -16,6 +16,7 @@ public static class UiRegistration
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddScoped<UiArtifacts>();
+        services.AddScoped<MetricSeriesReader>();
         return services;
     }
 
