@@ -58,7 +58,7 @@ public sealed class UiFixture : IAsyncLifetime
             BaseURL = Server.BaseAddress.ToString().TrimEnd('/'),
             ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
         });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 

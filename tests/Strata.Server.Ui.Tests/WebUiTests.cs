@@ -12,7 +12,8 @@ public sealed class WebUiTests(UiFixture ui) : IClassFixture<UiFixture>
 {
     private const long T0 = 1_700_000_000_000;
 
-    static WebUiTests() => SetDefaultExpectTimeout(15_000);
+    // Generous: the islands load plotly.js and open a circuit, which takes seconds on a loaded 2-core machine.
+    static WebUiTests() => SetDefaultExpectTimeout(30_000);
 
     private async Task<(string ExperimentId, string[] RunIds)> SeedRunsAsync(string experimentName)
     {
@@ -133,6 +134,7 @@ public sealed class WebUiTests(UiFixture ui) : IClassFixture<UiFixture>
         await Expect(page.Locator("h1")).ToHaveTextAsync("Compare 2 runs");
         await Expect(page.Locator("#compare-table tr[data-key='params.`lr`'] .badge.diff")).ToHaveCountAsync(1);
         await Expect(page.Locator("#compare-table tr[data-key='params.`model`'] .badge.diff")).ToHaveCountAsync(0);
+        await UiFixture.ScreenshotAsync(page, "compare-loading");
         await Expect(page.Locator(".chart-card[data-metric=loss] .js-plotly-plot .main-svg").First).ToBeVisibleAsync();
         await Expect(page.Locator(".parcoords .main-svg").First).ToBeVisibleAsync();
         await Expect(page.Locator(".scatter .main-svg").First).ToBeVisibleAsync();

@@ -30,6 +30,17 @@ public sealed class MetricSeriesReader(TrackingService tracking)
         return sink.Points;
     }
 
+    /// <summary>
+    /// A cheap overview of a history for a sparkline: at most <paramref name="maxPoints"/> points at evenly spread
+    /// steps (the bulk-interval read, which picks steps from the index instead of reading every row).
+    /// </summary>
+    public async Task<List<MetricPoint>> ReadSampleAsync(string runId, string key, int maxPoints, CancellationToken ct)
+    {
+        var points = await tracking.GetMetricHistoryBulkIntervalAsync(
+            new MetricHistoryBulkIntervalRequest([runId], key, null, null, maxPoints), ct).ConfigureAwait(false);
+        return points.Select(m => new MetricPoint(m.Step, m.Timestamp, m.Value)).ToList();
+    }
+
     /// <summary>The series to draw: points ordered by x, smoothed when <paramref name="smoothing"/> &gt; 0, downsampled.</summary>
     public static SeriesPoint[] ToSeries(IReadOnlyList<MetricPoint> points, ChartXAxis axis, double smoothing, int maxPoints = ChartPoints)
     {
