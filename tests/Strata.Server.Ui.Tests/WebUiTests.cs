@@ -45,7 +45,14 @@ public sealed class WebUiTests(UiFixture ui) : IClassFixture<UiFixture>
         Assert.Equal("text/html", root.Content.Headers.ContentType?.MediaType);
         (await ui.Server.GetAsync("/api/2.0/mlflow/no-such-endpoint")).IsError(HttpStatusCode.NotFound, "ENDPOINT_NOT_FOUND");
         (await ui.Server.GetAsync("/ajax-api/2.0/mlflow/no-such-endpoint")).IsError(HttpStatusCode.NotFound, "ENDPOINT_NOT_FOUND");
+        var wrongMethod = await ui.Server.GetAsync("/api/2.0/mlflow/runs/create");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.Status);
+        Assert.Equal("ENDPOINT_NOT_FOUND", wrongMethod.ErrorCode);
+        (await ui.Server.GetAsync("/no-such-page.js")).IsError(HttpStatusCode.NotFound, "ENDPOINT_NOT_FOUND");
         (await ui.Server.PostAsync("/api/2.0/mlflow/experiments/search", new { max_results = 1 })).Ok();
+        var script = await ui.Server.Client.GetAsync("/_framework/blazor.web.js");
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ui.Server.Client.GetAsync("/_content/Plotly.Blazor/plotly-basic-3.7.0.min.js")).StatusCode);
         Assert.Equal("OK", await ui.Server.Client.GetStringAsync("/health"));
     }
 

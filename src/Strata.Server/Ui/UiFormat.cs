@@ -50,6 +50,21 @@ public static class UiFormat
 
     public static string? Tag(IReadOnlyList<KeyValue> tags, string key) => tags.FirstOrDefault(t => t.Key == key)?.Value;
 
+    /// <summary>A signature column type as MLflow writes it: double, array&lt;long&gt;, object{a: string}, map&lt;double&gt;.</summary>
+    public static string TypeName(Strata.Core.Models.ColumnType type) => type switch
+    {
+        Strata.Core.Models.ScalarColumnType s => Strata.Core.Models.DataTypeNames.ToWire(s.Type),
+        Strata.Core.Models.ArrayColumnType a => $"array<{TypeName(a.Items)}>",
+        Strata.Core.Models.MapColumnType m => $"map<{TypeName(m.Values)}>",
+        Strata.Core.Models.ObjectColumnType o => "object{" + string.Join(", ", o.Properties.Select(p => $"{p.Name}: {TypeName(p.Type)}")) + "}",
+        Strata.Core.Models.AnyColumnType => "any",
+        Strata.Core.Models.SparkMlVectorColumnType => "sparkml_vector",
+        _ => type.ToString(),
+    };
+
+    /// <summary>"1 point", "2 points".</summary>
+    public static string Count(long n, string noun) => n == 1 ? $"1 {noun}" : $"{n:N0} {noun}s";
+
     /// <summary>A query-string value, escaped.</summary>
     public static string Q(string? value) => Uri.EscapeDataString(value ?? "");
 }

@@ -33,8 +33,11 @@ public static class UiRegistration
         }
 
         StaticWebAssetsLoader.UseStaticWebAssets(env, app.Configuration);
+        // The static files middleware rather than MapStaticAssets: the latter also maps a catch-all GET fallback
+        // ({**path:file}), which would turn the API's 405 for a wrong method into that fallback's 404. The middleware
+        // only looks at requests no endpoint matched, so every API route and its errors stay as they were.
+        app.UseStaticFiles();
         app.UseAntiforgery();
-        app.MapStaticAssets(Path.Combine(AppContext.BaseDirectory, env.ApplicationName + ".staticwebassets.endpoints.json"));
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
