@@ -9,6 +9,7 @@ command -v initdb >/dev/null 2>&1 || [ -x /usr/lib/postgresql/15/bin/initdb ] ||
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # The Python worker tests serve python_function models (a custom loader, a pickled scikit-learn pipeline) with Debian's python3.
 /usr/bin/python3 -c 'import numpy, pandas, sklearn' >/dev/null 2>&1 || need_apt+=(python3 python3-numpy python3-pandas python3-sklearn)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)   # the web UI's browser tests (Playwright drives Debian's chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

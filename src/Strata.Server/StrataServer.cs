@@ -11,6 +11,7 @@ using Strata.Server.Serving;
 using Strata.Server.Traces;
 using Strata.Server.Tracking;
 using Strata.Server.Webhooks;
+using Strata.Server.Ui;
 using Strata.Server.Wire;
 using Strata.Serving.Hosting;
 using Strata.Storage.Database;
@@ -82,6 +83,7 @@ public static class StrataServer
         services.AddStrataDeployments();
         services.AddStrataMonitoring();
         services.AddStrataTraces();
+        services.AddStrataUi();
         return services;
     }
 
@@ -107,6 +109,7 @@ public static class StrataServer
         app.MapMonitoringApi();
         app.MapTracesApi();
         app.MapStrataServing();
+        app.MapStrataUi();
         return app;
     }
 
