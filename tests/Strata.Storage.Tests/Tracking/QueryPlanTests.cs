@@ -101,35 +101,34 @@ public abstract class QueryPlanTests<TFixture>(TFixture fixture) : TrackingTestB
     [Fact]
     public async Task The_scan_check_itself_detects_a_full_scan()
     {
-        var plan = await PlanAsync("SELECT * FROM metrics WHERE value > @v", new { v = 1d });
+        var plan = await PlanAsync("SELECT * FROM latest_metrics WHERE step > @v", new { v = 1L });
         Assert.Throws<Xunit.Sdk.FalseException>(() => AssertNoFullScan(plan, "unindexed filter"));
     }
 
     [Fact]
-    public async Task History_reads_use_the_history_and_step_indexes()
+    public async Task History_reads_use_the_block_index()
     {
         var exp = await CreateExperimentAsync();
         var run = (await CreateRunAsync(exp)).Info.RunId;
         await Store.LogBatchAsync(run, Enumerable.Range(0, 50).Select(i => new Metric("m", i, i, i)).ToList(), [], [], Ct);
         var dialect = Fixture.Database.Dialect;
 
-        var plain = await PlanAsync(TrackingStore.HistorySql(keyset: false, limited: false), new { runId = run, metricKey = "m" });
-        AssertNoFullScan(plain, "history");
-        Assert.DoesNotContain(plain, l => l.Contains("TEMP B-TREE", StringComparison.Ordinal) || l.Contains("Sort", StringComparison.Ordinal));
-
-        var paged = await PlanAsync(TrackingStore.HistorySql(keyset: true, limited: true),
-            new { runId = run, metricKey = "m", t = 5L, s = 5L, v = 5d, n = 0L, take = 10 });
-        AssertNoFullScan(paged, "history page");
-
-        AssertNoFullScan(await PlanAsync(TrackingStore.BulkStepsSql(range: true),
-            new { chunk = new[] { run }, metricKey = "m", startStep = 1L, endStep = 9L }), "bulk steps");
-        var points = await PlanAsync(Store.BulkPointsSql(),
-            new { runChunk = new[] { run }, metricKey = "m", steps = dialect.IntegerListValue([1L, 2L]) });
-        AssertNoFullScan(points, "bulk points");
+        // Headers of one (run, key), with the page's timestamp bound and with a step range: one index range.
+        var headers = await PlanAsync(
+            "SELECT block_id, min_timestamp, max_timestamp, point_count FROM metric_blocks WHERE run_id = @runId AND key = @key AND max_timestamp >= @t",
+            new { runId = run, key = "m", t = 5L });
+        AssertNoFullScan(headers, "history block headers");
         if (dialect.Kind == SqlDialectKind.Sqlite)
         {
-            // Each sampled step must be one lookup on the step index, not a walk of the (run, key) history.
-            Assert.Contains(points, l => l.Contains("ix_metrics_step", StringComparison.Ordinal) && l.Contains("step=?", StringComparison.Ordinal));
+            Assert.Contains(headers, l => l.Contains("ix_metric_blocks_run_key (run_id=? AND key=?)", StringComparison.Ordinal));
+        }
+
+        // Payloads of chosen blocks: one primary-key lookup per bound id.
+        var payloads = await PlanAsync(new Strata.Storage.Tracking.MetricBlockReader(dialect).PayloadSql(), new { ids = dialect.IntegerListValue([1L, 2L]) });
+        AssertNoFullScan(payloads, "history block payloads");
+        if (dialect.Kind == SqlDialectKind.Sqlite)
+        {
+            Assert.Contains(payloads, l => l.Contains("INTEGER PRIMARY KEY (rowid=?)", StringComparison.Ordinal));
         }
     }
 }
