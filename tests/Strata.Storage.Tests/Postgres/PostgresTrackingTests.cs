@@ -37,3 +37,6 @@ public sealed class PostgresQueryPlanTests(PostgresSeededDatabaseFixture fixture
 
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresMetricHistoryCorpusTests(PostgresDatabaseFixture fixture) : MetricHistoryCorpusTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSearchTopKTests(PostgresDatabaseFixture fixture) : SearchTopKTests<PostgresDatabaseFixture>(fixture);
