@@ -13,8 +13,10 @@ public sealed class SqliteQueryPlanTests(SqliteDatabaseFixture fixture) : QueryP
     // SQLite says "SCAN <table or alias>" for a full scan (a covering-index scan included) and
     // "SEARCH ... USING" for an index lookup. Plans name aliases, so any SCAN other than the bound
     // list of integers (json_each, a virtual table) counts: none of these queries should scan a table.
+    // "SCAN c" reads the top-k candidate co-routine, whose rows come from the index search planned for it.
     protected override bool IsFullScan(string planLine) =>
-        planLine.StartsWith("SCAN ", StringComparison.Ordinal) && !planLine.Contains("VIRTUAL TABLE", StringComparison.Ordinal);
+        planLine.StartsWith("SCAN ", StringComparison.Ordinal) && !planLine.Contains("VIRTUAL TABLE", StringComparison.Ordinal)
+        && planLine != "SCAN c";
 }
 
 /// <summary>
@@ -129,6 +131,45 @@ public abstract class QueryPlanTests<TFixture>(TFixture fixture) : TrackingTestB
         if (dialect.Kind == SqlDialectKind.Sqlite)
         {
             Assert.Contains(payloads, l => l.Contains("INTEGER PRIMARY KEY (rowid=?)", StringComparison.Ordinal));
+        }
+    }
+    [Fact]
+    public async Task Top_k_run_search_walks_the_order_index_and_probes_filters_by_key()
+    {
+        var exp = await CreateExperimentAsync();
+        var run = await CreateRunAsync(exp);
+        await Store.LogBatchAsync(run.Info.RunId, [new Metric("m1", 0.7, 1, 0), new Metric("m2", 0.5, 1, 0)], [new("p1", "x")], [], Ct);
+        var query = new RunQuery(
+            [exp],
+            [
+                new Comparison(new SearchKey(KeyKind.Metric, "m1"), Comparator.Greater, new NumberValue(0.5, "0.5")),
+                new Comparison(new SearchKey(KeyKind.Param, "p1"), Comparator.Equal, new StringValue("x")),
+            ],
+            [new OrderTerm(new SearchKey(KeyKind.Metric, "m2"), false)],
+            ViewType.ACTIVE_ONLY,
+            100,
+            null);
+        foreach (var after in new IReadOnlyList<object>?[] { null, [0L, 0.5, 10L, run.Info.RunId] })
+        {
+            var builder = new RunSearchSql(Fixture.Database.Dialect, [long.Parse(exp)], query, 101, after, candidates: 808);
+            builder.Parameters.Add("boundary", 0.1);
+            foreach (var (sql, what) in new[] { (builder.Sql, "top-k"), (builder.SqlBeforeBoundary, "top-k before boundary"), (builder.BoundarySql, "top-k boundary") })
+            {
+                var plan = await PlanAsync(sql, builder.Parameters);
+                AssertNoFullScan(plan, what);
+                if (Fixture.Database.Dialect.Kind == SqlDialectKind.Sqlite)
+                {
+                    // The candidates come off the order key's index in order (no sort of the experiment's runs), and
+                    // no filter builds the list of every run it matches.
+                    Assert.Contains(plan, l => l.Contains("ix_latest_metrics_key_value (key=? AND is_nan=?", StringComparison.Ordinal));
+                    Assert.DoesNotContain(plan, l => l.Contains("LIST SUBQUERY", StringComparison.Ordinal));
+                    if (sql != builder.BoundarySql)
+                    {
+                        Assert.Contains(plan, l => l.Contains("SEARCH r USING INDEX sqlite_autoindex_runs_1 (run_id=?)", StringComparison.Ordinal));
+                        Assert.Contains(plan, l => l.Contains("SEARCH fp USING PRIMARY KEY (run_id=? AND key=?)", StringComparison.Ordinal));
+                    }
+                }
+            }
         }
     }
 }
