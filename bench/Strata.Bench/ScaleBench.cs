@@ -27,11 +27,11 @@ internal static class ScaleBench
 
     public const string Usage = """
         usage: Strata.Bench scale seed --store URI --manifest FILE [--runs N] [--points N] [--min-run-points N] [--max-run-points N]
-               Strata.Bench scale measure --url URL --manifest FILE [--search-queries N] [--history-reads N] [--log-batch-requests N] [--connections N] [--tsv FILE]
+               Strata.Bench scale measure --url URL --manifest FILE [--search-queries N] [--history-reads N] [--log-batch-requests N] [--connections N] [--phases search,history,log-batch] [--tsv FILE]
 
           --store URI            sqlite:////abs/path.db or postgresql://user@host:port/db (migrated if needed)
           --runs N               runs seeded for search, 5 params and 5 metrics each (default 100000)
-          --points N             metric points seeded in long histories (default 10000000); 0 = only the read phases' runs
+          --points N             metric points seeded in long histories besides the read targets' 1,100,100 (default 10000000)
           --min-run-points N     shortest seeded history (default 10000)
           --max-run-points N     longest seeded history (default 1000000)
           --search-queries N     search requests measured (default 200)
@@ -70,8 +70,9 @@ internal static class ScaleBench
             {
                 var url = values.GetValueOrDefault("--url") ?? throw new BenchException("--url URL is required");
                 var manifest = JsonSerializer.Deserialize<ScaleManifest>(await File.ReadAllTextAsync(manifestPath, ct))!;
+                var phases = (values.GetValueOrDefault("--phases") ?? "search,history,log-batch").Split(',').ToHashSet(StringComparer.Ordinal);
                 await MeasureAsync(new Uri(url.EndsWith('/') ? url : url + "/"), manifest, (int)Long("--search-queries", 200), (int)Long("--history-reads", 5),
-                    (int)Long("--log-batch-requests", 3000), (int)Long("--connections", 8), values.GetValueOrDefault("--tsv"), ct);
+                    (int)Long("--log-batch-requests", 3000), (int)Long("--connections", 8), values.GetValueOrDefault("--tsv"), phases, ct);
             }
 
             return 0;
@@ -142,8 +143,8 @@ internal static class ScaleBench
         // Histories: the three read targets, then runs of random length up to the point budget.
         var histories = await store.CreateExperimentAsync(new NewExperiment($"scale-history-{tag}", null, "mlflow-artifacts:/", [], baseTime), ct);
         var random = new Random(42);
-        var lengths = new List<long> { 100, 100_000, Math.Max(100_000, Math.Min(1_000_000, points)) };
-        var remaining = points - lengths[2];
+        var lengths = new List<long> { 100, 100_000, 1_000_000 };
+        var remaining = points;
         while (remaining > 0)
         {
             var length = Math.Min(remaining, (long)Math.Exp(Math.Log(minRunPoints) + (random.NextDouble() * (Math.Log(maxRunPoints) - Math.Log(minRunPoints)))));
@@ -213,7 +214,7 @@ internal static class ScaleBench
             return ((long?)null, points, (pages - free) * pageSize);
         }, ct);
 
-    private static async Task MeasureAsync(Uri url, ScaleManifest manifest, int searchQueries, int historyReads, int logBatchRequests, int connections, string? tsvPath, CancellationToken ct)
+    private static async Task MeasureAsync(Uri url, ScaleManifest manifest, int searchQueries, int historyReads, int logBatchRequests, int connections, string? tsvPath, HashSet<string> phases, CancellationToken ct)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
         using var http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromMinutes(5) };
@@ -231,9 +232,33 @@ internal static class ScaleBench
         for (var i = 0; i < 5; i++)
         {
             using var _ = await client.SearchRunsAsync(manifest.ExperimentId, SearchFilter, SearchOrder, 100, ct);
-            await client.GetHistoryLightAsync(manifest.History100, "loss", 25_000, ct);
         }
 
+        if (phases.Contains("search"))
+        {
+            await MeasureSearchAsync(client, manifest, searchQueries, results, ct);
+        }
+
+        if (phases.Contains("history"))
+        {
+            await MeasureHistoryAsync(client, manifest, historyReads, results, ct);
+        }
+
+        if (phases.Contains("log-batch"))
+        {
+            await MeasureLogBatchAsync(client, manifest, logBatchRequests, connections, results, ct);
+        }
+
+        BenchResult.Print(Console.Out, new BenchOptions { Urls = [url], Connections = connections }, results, notes);
+        if (tsvPath is not null)
+        {
+            await using var tsv = new StreamWriter(tsvPath);
+            BenchResult.WriteTsv(tsv, results);
+        }
+    }
+
+    private static async Task MeasureSearchAsync(TrackingClient client, ScaleManifest manifest, int searchQueries, List<BenchResult> results, CancellationToken ct)
+    {
         var latencies = new Latencies();
         var elapsed = await Workers.RunAsync(1, searchQueries, async (i, _, c) =>
         {
@@ -251,7 +276,11 @@ internal static class ScaleBench
         }, latencies, ct);
         results.Add(new BenchResult($"search-runs ({manifest.Runs:N0} runs)", $"{searchQueries} queries", elapsed, searchQueries / elapsed.TotalSeconds, "queries/s", latencies,
             "1 connection, 100 runs/page, first page checked"));
+    }
 
+    private static async Task MeasureHistoryAsync(TrackingClient client, ScaleManifest manifest, int historyReads, List<BenchResult> results, CancellationToken ct)
+    {
+        await client.GetHistoryLightAsync(manifest.History100, "loss", 25_000, ct);
         foreach (var (name, runId, expectedPoints, reads) in new[]
                  {
                      ("get-history (100 points)", manifest.History100, 100L, historyReads * 20),
@@ -274,7 +303,10 @@ internal static class ScaleBench
             results.Add(new BenchResult(name, $"{reads} reads", took, expectedPoints * reads / took.TotalSeconds, "points/s", history,
                 $"1 connection, {pages} page(s) of 25,000, body read but not parsed"));
         }
+    }
 
+    private static async Task MeasureLogBatchAsync(TrackingClient client, ScaleManifest manifest, int logBatchRequests, int connections, List<BenchResult> results, CancellationToken ct)
+    {
         var runIds = new List<string>();
         for (var i = 0; i < connections * 2; i++)
         {
@@ -291,12 +323,5 @@ internal static class ScaleBench
         }, logLatencies, ct);
         results.Add(new BenchResult("log-batch (100/request)", $"{logBatchRequests * 100:N0} metrics", logTook, logBatchRequests * 100 / logTook.TotalSeconds, "metrics/s",
             logLatencies, $"{connections} connections, {logBatchRequests:N0} requests"));
-
-        BenchResult.Print(Console.Out, new BenchOptions { Urls = [url], Connections = connections }, results, notes);
-        if (tsvPath is not null)
-        {
-            await using var tsv = new StreamWriter(tsvPath);
-            BenchResult.WriteTsv(tsv, results);
-        }
     }
 }
