@@ -6,6 +6,17 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        if (args is ["scale", ..])
+        {
+            using var scaleCts = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                scaleCts.Cancel();
+            };
+            return await ScaleBench.MainAsync(args[1..], scaleCts.Token);
+        }
+
         var options = BenchOptions.Parse(args, out var message);
         if (options is null)
         {

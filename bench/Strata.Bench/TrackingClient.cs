@@ -154,6 +154,54 @@ internal sealed class TrackingClient(HttpClient http)
         return (points, pages, lastStep, ordered);
     }
 
+    /// <summary>
+    /// Reads a whole metric history with as little client work as possible (the body bytes, then a forward-only scan
+    /// for the count and the token), so the time is mostly the server's: the scale bench's "server-side" figure.
+    /// </summary>
+    public async Task<(int Points, int Pages)> GetHistoryLightAsync(string runId, string key, int pageSize, CancellationToken ct)
+    {
+        var points = 0;
+        var pages = 0;
+        string? token = null;
+        do
+        {
+            var query = $"api/2.0/mlflow/metrics/get-history?run_id={Uri.EscapeDataString(runId)}&metric_key={Uri.EscapeDataString(key)}&max_results={pageSize}";
+            if (!string.IsNullOrEmpty(token))
+            {
+                query += $"&page_token={Uri.EscapeDataString(token)}";
+            }
+
+            using var response = await http.GetAsync(query, HttpCompletionOption.ResponseContentRead, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new BenchException($"metrics/get-history answered {(int)response.StatusCode}");
+            }
+
+            pages++;
+            token = null;
+            var reader = new Utf8JsonReader(body);
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                {
+                    if (reader.ValueTextEquals("next_page_token"u8))
+                    {
+                        reader.Read();
+                        token = reader.GetString();
+                    }
+                }
+                else if (reader.TokenType == JsonTokenType.StartObject && reader.CurrentDepth == 2)
+                {
+                    points++;
+                    reader.Skip();
+                }
+            }
+        }
+        while (!string.IsNullOrEmpty(token));
+        return (points, pages);
+    }
+
     private Task<JsonDocument> PostAsync(string path, Action<Utf8JsonWriter> writeFields, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(256);

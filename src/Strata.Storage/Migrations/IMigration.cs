@@ -16,3 +16,14 @@ public interface IMigration
     /// <summary>The DDL/DML for the dialect; statements separated by ';' are fine.</summary>
     string Sql(SqlDialectKind dialect);
 }
+
+/// <summary>
+/// A migration whose data is moved by code after its SQL, in as many transactions as it likes. The runner calls
+/// <see cref="RunAsync"/> right after applying the SQL, and again at every later start (in version order, before
+/// newer migrations), so the work must be idempotent and resumable: it keeps its own progress in the database
+/// and returns at once when there is nothing left.
+/// </summary>
+public interface IDataMigration
+{
+    Task RunAsync(IDatabase database, Microsoft.Extensions.Logging.ILogger logger, CancellationToken ct);
+}

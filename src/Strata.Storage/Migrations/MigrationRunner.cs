@@ -44,12 +44,27 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
             throw new SchemaTooNewException(current, latest);
         }
 
-        // Every migration not recorded yet, not only those above the highest applied: version numbers are handed out
-        // to capabilities built in parallel, so a database can have 7 applied before 6 is first shipped.
-        var recorded = await AppliedVersionsAsync(ct).ConfigureAwait(false);
         var applied = 0;
-        foreach (var migration in _migrations.Where(m => !recorded.Contains(m.Version)))
+        var recorded = (await database.ReadAsync(
+            async (DbConnection c, CancellationToken token) =>
+                await c.QueryAsync<int>(new CommandDefinition("SELECT version FROM schema_migrations", cancellationToken: token)).ConfigureAwait(false),
+            ct).ConfigureAwait(false)).ToHashSet();
+
+        // In version order: an applied migration's data move finishes (or finds nothing left) before anything newer
+        // runs; one not yet applied runs even when a newer one is recorded (versions are handed out per branch, so a
+        // merge can bring in a lower one later).
+        foreach (var migration in _migrations)
         {
+            if (recorded.Contains(migration.Version))
+            {
+                if (migration is IDataMigration data)
+                {
+                    await data.RunAsync(database, _logger, ct).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
             ct.ThrowIfCancellationRequested();
             var appliedNow = await database.WriteAsync(
                 async (c, tx, token) =>
@@ -79,16 +94,15 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
                 _logger.LogInformation("Applied schema migration {Version} {Name}", migration.Version, migration.Name);
                 applied++;
             }
+
+            if (migration is IDataMigration moves)
+            {
+                await moves.RunAsync(database, _logger, ct).ConfigureAwait(false);
+            }
         }
 
         return applied;
     }
-
-    private Task<HashSet<int>> AppliedVersionsAsync(CancellationToken ct) =>
-        database.ReadAsync(
-            async (DbConnection c, CancellationToken token) =>
-                (await c.QueryAsync<int>(new CommandDefinition("SELECT version FROM schema_migrations", cancellationToken: token)).ConfigureAwait(false)).ToHashSet(),
-            ct);
 
     public Task<int> CurrentVersionAsync(CancellationToken ct) =>
         database.ReadAsync(
@@ -107,11 +121,13 @@ public sealed class MigrationRunner(IDatabase database, ILogger? logger = null)
             .Select(t => (IMigration)Activator.CreateInstance(t)!)
             .OrderBy(m => m.Version)
             .ToList();
+        // Versions are handed out ahead, one per branch of work, so a build may lack some (a gap) until they merge;
+        // two migrations claiming one version is the mistake to refuse.
         for (var i = 0; i < migrations.Count; i++)
         {
             if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
             {
-                throw new InvalidOperationException($"Migration versions must be positive and unique; found {migrations[i].Version} at position {i + 1}.");
+                throw new InvalidOperationException($"Migration versions must be positive and unique; found {migrations[i].Version} twice or out of range.");
             }
         }
 

@@ -8,20 +8,20 @@ using Strata.Storage.Database;
 namespace Strata.Storage.Tracking;
 
 /// <summary>
-/// The hot path of log-batch. Metric points go in through prepared INSERTs of
-/// <see cref="SqlDialect.MetricRowsPerInsert"/> rows (duplicates dropped by the history key), and
-/// <c>latest_metrics</c> gets, per key, the greatest (step, timestamp, value) of the batch as an
-/// upsert that only replaces a stored row it beats. Commands are built by hand and their parameters
+/// The hot path of log-batch. Metric points are appended to their (run, key)'s history blocks
+/// (<see cref="MetricBlockWriter"/>), and <c>latest_metrics</c> gets, per key, the greatest
+/// (step, timestamp, value) of the batch as an upsert of <see cref="SqlDialect.MetricRowsPerInsert"/>
+/// rows per statement that only replaces a stored row it beats. Commands are built by hand and their parameters
 /// re-bound in place rather than through Dapper: reflection per parameter would cost more than the
 /// insert. Where the dialect allows it (SQLite's long-lived writer connection) the prepared commands
 /// are kept per connection and reused by every later batch.
 /// </summary>
 internal sealed class MetricBatchWriter(SqlDialect dialect)
 {
-    private const int HistoryColumnsPerRow = 8;
     private const int LatestColumnsPerRow = 5;
 
-    private readonly ConditionalWeakTable<DbConnection, Dictionary<(bool Latest, int Rows), DbCommand>> _prepared = new();
+    private readonly ConditionalWeakTable<DbConnection, Dictionary<int, DbCommand>> _prepared = new();
+    private readonly MetricBlockWriter _blocks = new(dialect);
 
     public async Task WriteAsync(DbConnection c, DbTransaction tx, string runId, IReadOnlyList<Metric> metrics, CancellationToken ct)
     {
@@ -30,8 +30,8 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
             return;
         }
 
-        await InsertAsync(c, tx, runId, metrics, latest: false, ct).ConfigureAwait(false);
-        await InsertAsync(c, tx, runId, LatestPerKey(metrics), latest: true, ct).ConfigureAwait(false);
+        await _blocks.AppendAsync(c, tx, runId, metrics, ct).ConfigureAwait(false);
+        await InsertAsync(c, tx, runId, LatestPerKey(metrics), ct).ConfigureAwait(false);
     }
 
     /// <summary>MLflow's "latest": the greatest (step, timestamp, value); a NaN value ranks below every number.</summary>
@@ -55,9 +55,9 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
         return double.IsNaN(current.Value) || candidate.Value > current.Value;
     }
 
-    private async Task InsertAsync(DbConnection c, DbTransaction tx, string runId, IReadOnlyList<Metric> rows, bool latest, CancellationToken ct)
+    private async Task InsertAsync(DbConnection c, DbTransaction tx, string runId, IReadOnlyList<Metric> rows, CancellationToken ct)
     {
-        var columns = latest ? LatestColumnsPerRow : HistoryColumnsPerRow;
+        var columns = LatestColumnsPerRow;
         var perStatement = Math.Max(1, Math.Min(dialect.MetricRowsPerInsert, (dialect.MaxParametersPerStatement - 1) / columns));
         (DbCommand Command, bool Owned)? full = null;
         try
@@ -68,15 +68,15 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
                 if (count == perStatement)
                 {
                     // One command serves every full chunk; only a shorter tail needs its own.
-                    full ??= GetCommand(c, latest, count);
-                    await ExecuteAsync(full.Value.Command, tx, runId, rows, start, count, columns, latest, ct).ConfigureAwait(false);
+                    full ??= GetCommand(c, count);
+                    await ExecuteAsync(full.Value.Command, tx, runId, rows, start, count, columns, ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    var (tail, owned) = GetCommand(c, latest, count);
+                    var (tail, owned) = GetCommand(c, count);
                     try
                     {
-                        await ExecuteAsync(tail, tx, runId, rows, start, count, columns, latest, ct).ConfigureAwait(false);
+                        await ExecuteAsync(tail, tx, runId, rows, start, count, columns, ct).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -95,7 +95,7 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
     }
 
     private static async Task ExecuteAsync(
-        DbCommand cmd, DbTransaction tx, string runId, IReadOnlyList<Metric> rows, int start, int count, int columns, bool latest, CancellationToken ct)
+        DbCommand cmd, DbTransaction tx, string runId, IReadOnlyList<Metric> rows, int start, int count, int columns, CancellationToken ct)
     {
         cmd.Transaction = tx;
         var p = cmd.Parameters;
@@ -110,12 +110,6 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
             p[o + 2].Value = m.Step;
             p[o + 3].Value = isNan ? 0d : m.Value;
             p[o + 4].Value = isNan ? 1 : 0;
-            if (!latest)
-            {
-                p[o + 5].Value = (object?)m.ModelId ?? DBNull.Value;
-                p[o + 6].Value = (object?)m.DatasetName ?? DBNull.Value;
-                p[o + 7].Value = (object?)m.DatasetDigest ?? DBNull.Value;
-            }
         }
 
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
@@ -135,27 +129,27 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
     }
 
     /// <summary>A command for <paramref name="rows"/> rows; owned = the caller disposes it (not cached).</summary>
-    private (DbCommand Command, bool Owned) GetCommand(DbConnection c, bool latest, int rows)
+    private (DbCommand Command, bool Owned) GetCommand(DbConnection c, int rows)
     {
         if (!dialect.CachePreparedCommandsPerConnection)
         {
-            return (CreateCommand(c, latest, rows, prepare: false), true);
+            return (CreateCommand(c, rows, prepare: false), true);
         }
 
         var cache = _prepared.GetOrCreateValue(c);
-        if (!cache.TryGetValue((latest, rows), out var cmd))
+        if (!cache.TryGetValue(rows, out var cmd))
         {
-            cmd = CreateCommand(c, latest, rows, prepare: true);
-            cache[(latest, rows)] = cmd;
+            cmd = CreateCommand(c, rows, prepare: true);
+            cache[rows] = cmd;
         }
 
         return (cmd, false);
     }
 
-    private static DbCommand CreateCommand(DbConnection c, bool latest, int rows, bool prepare)
+    private static DbCommand CreateCommand(DbConnection c, int rows, bool prepare)
     {
         var cmd = c.CreateCommand();
-        cmd.CommandText = latest ? BuildLatestSql(rows) : BuildHistorySql(rows);
+        cmd.CommandText = BuildLatestSql(rows);
         AddParameter(cmd, "@r", DbType.String);
         for (var i = 0; i < rows; i++)
         {
@@ -164,12 +158,6 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
             AddParameter(cmd, $"@s{i}", DbType.Int64);
             AddParameter(cmd, $"@v{i}", DbType.Double);
             AddParameter(cmd, $"@n{i}", DbType.Int32);
-            if (!latest)
-            {
-                AddParameter(cmd, $"@m{i}", DbType.String);
-                AddParameter(cmd, $"@dn{i}", DbType.String);
-                AddParameter(cmd, $"@dd{i}", DbType.String);
-            }
         }
 
         if (prepare)
@@ -201,18 +189,6 @@ internal sealed class MetricBatchWriter(SqlDialect dialect)
         }
 
         return [.. best.Values];
-    }
-
-    private static string BuildHistorySql(int rows)
-    {
-        var sb = new StringBuilder("INSERT INTO metrics (run_id, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest) VALUES ");
-        for (var i = 0; i < rows; i++)
-        {
-            sb.Append(i == 0 ? "" : ", ")
-              .Append($"(@r, @k{i}, @t{i}, @s{i}, @v{i}, @n{i}, @m{i}, @dn{i}, @dd{i})");
-        }
-
-        return sb.Append(" ON CONFLICT DO NOTHING").ToString();
     }
 
     private static string BuildLatestSql(int rows)

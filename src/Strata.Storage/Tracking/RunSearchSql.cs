@@ -19,10 +19,23 @@ internal sealed class RunSearchSql : SearchSqlBuilder
     private static readonly HashSet<string> NumericAttributes = ["start_time", "end_time"];
 
     private readonly string _sql;
-
     public RunSearchSql(SqlDialect dialect, IReadOnlyList<long> experimentIds, RunQuery query, int limit, IReadOnlyList<object>? after)
+        : this(dialect, experimentIds, query, limit, after, candidates: null)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="candidates"/>, the top-k form (see <see cref="CanWalkOrderIndex"/>): the query reads only
+    /// the first <paramref name="candidates"/> entries of the first order key's (key, value) index, in order, and
+    /// checks each candidate's run and filters by primary-key probes. <see cref="BoundarySql"/> gives the value of the
+    /// last candidate; only rows strictly before it are exact (ties at it may lie beyond the candidates), so
+    /// <see cref="SqlBeforeBoundary"/> keeps just those, and the caller falls back to the full query when they do not
+    /// fill the page.
+    /// </summary>
+    public RunSearchSql(SqlDialect dialect, IReadOnlyList<long> experimentIds, RunQuery query, int limit, IReadOnlyList<object>? after, int? candidates)
         : base(dialect)
     {
+        var topK = candidates is not null && CanWalkOrderIndex(query, after);
         Conditions.Add($"r.experiment_id IN ({string.Join(", ", experimentIds.Select(id => Bind(id)))})");
         Conditions.Add(query.ViewType switch
         {
@@ -32,7 +45,7 @@ internal sealed class RunSearchSql : SearchSqlBuilder
         });
         foreach (var comparison in query.Filter)
         {
-            Conditions.Add(Filter(comparison));
+            Conditions.Add(Filter(comparison, probe: topK));
         }
 
         BuildOrder(query.OrderBy);
@@ -41,19 +54,74 @@ internal sealed class RunSearchSql : SearchSqlBuilder
             Conditions.Add(KeysetPredicate(after));
         }
 
-        _sql = $"SELECT {TrackingStore.RunColumns}{SelectSortColumns()} FROM runs r {string.Join(" ", Joins)} " +
-               $"WHERE {string.Join(" AND ", Conditions)} ORDER BY {OrderByClause()} LIMIT {Bind(limit)}";
+        var select = $"SELECT {TrackingStore.RunColumns}{SelectSortColumns()}";
+        var tail = $"ORDER BY {OrderByClause()} LIMIT {Bind(limit)}";
+        if (!topK)
+        {
+            _sql = $"{select} FROM runs r {string.Join(" ", Joins)} WHERE {string.Join(" AND ", Conditions)} {tail}";
+            return;
+        }
+
+        // The first order key's present values, walked in the page's direction from the token's value on.
+        var first = query.OrderBy[0];
+        var metric = first.Key.Kind == KeyKind.Metric;
+        var table = metric ? "latest_metrics" : first.Key.Kind == KeyKind.Param ? "params" : "tags";
+        var direction = first.Ascending ? "ASC" : "DESC";
+        var candidateWhere = $"ck.key = {Bind(first.Key.Key)}" + (metric ? " AND ck.is_nan = 0" : "");
+        if (after is not null)
+        {
+            candidateWhere += $" AND ck.value {(first.Ascending ? ">=" : "<=")} {Bind(after[1])}";
+        }
+
+        var candidateSql = $"SELECT ck.run_id, ck.value FROM {table} ck WHERE {candidateWhere} ORDER BY ck.value {direction}";
+        _boundarySql = $"SELECT ck.value FROM {table} ck WHERE {candidateWhere} ORDER BY ck.value {direction} LIMIT 1 OFFSET {Bind(candidates!.Value - 1)}";
+        var from = $"FROM ({candidateSql} LIMIT {Bind(candidates.Value)}) c CROSS JOIN runs r {string.Join(" ", Joins)}";
+        var where = $"WHERE r.run_id = c.run_id AND {string.Join(" AND ", Conditions)}";
+        _sql = $"{select} {from} {where} {tail}";
+        _sqlBeforeBoundary = $"{select} {from} {where} AND c.value {(first.Ascending ? "<" : ">")} @boundary {tail}";
     }
+
+    private readonly string? _boundarySql;
+    private readonly string? _sqlBeforeBoundary;
+
+    /// <summary>Top-k form: the last candidate's value (no row when there are fewer candidates than asked).</summary>
+    public string BoundarySql => _boundarySql ?? throw new InvalidOperationException("Not a top-k query.");
+
+    /// <summary>Top-k form with only the rows strictly before <c>@boundary</c> in the walk's direction.</summary>
+    public string SqlBeforeBoundary => _sqlBeforeBoundary ?? throw new InvalidOperationException("Not a top-k query.");
+
+    /// <summary>
+    /// Whether the page can come from walking the first order key's (key, value) index: the first order term is a
+    /// metric, param or tag, and the page starts among runs that have a (non-NaN) value for it. Runs with NaN or
+    /// without the key sort after every value and are left to the full query.
+    /// </summary>
+    public static bool CanWalkOrderIndex(RunQuery query, IReadOnlyList<object>? after) =>
+        query.OrderBy.Count > 0
+        && query.OrderBy[0].Key.Kind is KeyKind.Metric or KeyKind.Param or KeyKind.Tag
+        && (after is null || (after.Count > 1 && after[0] is long l && l == 0));
 
     /// <summary>Number of run columns before the sort columns s0..sN.</summary>
     public const int RunColumnCount = 9;
 
     public string Sql => _sql;
 
-    private string Filter(Comparison comparison)
+    private string Filter(Comparison comparison, bool probe)
     {
         var key = comparison.Key;
         var k = key.Key;
+        if (probe && key.Kind is KeyKind.Metric or KeyKind.Param or KeyKind.Tag)
+        {
+            // One primary-key probe per candidate run: the value or NULL (no such key), and NULL matches nothing,
+            // as a run without the key matches no comparison in the set form below.
+            return key.Kind switch
+            {
+                KeyKind.Metric => NumericComparison(
+                    $"(SELECT fm.value FROM latest_metrics fm WHERE fm.run_id = r.run_id AND fm.key = {Bind(k)} AND fm.is_nan = 0)", comparison, integer: false),
+                KeyKind.Param => StringComparison($"(SELECT fp.value FROM params fp WHERE fp.run_id = r.run_id AND fp.key = {Bind(k)})", comparison, allowLists: false),
+                _ => StringComparison($"(SELECT ft.value FROM tags ft WHERE ft.run_id = r.run_id AND ft.key = {Bind(k)})", comparison, allowLists: false),
+            };
+        }
+
         switch (key.Kind)
         {
             case KeyKind.Metric:

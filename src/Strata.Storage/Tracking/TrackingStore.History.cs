@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Strata.Core.Errors;
 using Strata.Core.Tracking;
@@ -6,9 +7,9 @@ namespace Strata.Storage.Tracking;
 
 public sealed partial class TrackingStore : ITrackingHistoryReader
 {
-    private const string HistoryColumns =
-        "metrics.run_id AS RunId, metrics.key AS Key, metrics.value AS Value, metrics.is_nan AS IsNan, metrics.timestamp AS Timestamp, " +
-        "metrics.step AS Step, metrics.model_id AS ModelId, metrics.dataset_name AS DatasetName, metrics.dataset_digest AS DatasetDigest";
+    private MetricBlockReader? _blockReaderInstance;
+
+    private MetricBlockReader BlockReader => _blockReaderInstance ??= new MetricBlockReader(_dialect);
 
     public async Task<Page<Metric>> GetMetricHistoryAsync(string runId, string metricKey, int? maxResults, string? pageToken, CancellationToken ct)
     {
@@ -29,6 +30,9 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
         }
 
         var limit = maxResults is null or <= 0 ? (int?)null : maxResults.Value;
+        BlockPoint? after = token is null
+            ? null
+            : new BlockPoint((long)token.Keys![0], (long)token.Keys[1], (long)token.Keys[3] != 0 ? double.NaN : (double)token.Keys[2], null);
         return database.ReadAsync(
             async (c, ct2) =>
             {
@@ -38,56 +42,75 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
                     throw RunNotFound(runId);
                 }
 
-                // The history key (run, key, timestamp, step, value, is_nan) is exactly this order, so the
-                // read - and a keyset page after the last row - is one index range scan.
-                var sql = HistorySql(keyset: token is not null, limited: limit is not null);
-                var count = 0;
-                long lastTimestamp = 0, lastStep = 0, lastNan = 0;
-                double lastValue = 0;
-
-                // Read by hand, ordinal and unboxed, and hand each row on as it comes: a 100k-point history
-                // is the common large read, and an object per point would double its cost.
-                await using var reader = await c.ExecuteReaderAsync(Cmd(sql, new
+                var entries = await ReadHistoryPageAsync(c, runId, metricKey, after, limit, ct2).ConfigureAwait(false);
+                var count = limit is { } l ? Math.Min(l, entries.Count) : entries.Count;
+                for (var i = 0; i < count; i++)
                 {
-                    runId,
-                    metricKey,
-                    t = token?.Keys![0],
-                    s = token?.Keys![1],
-                    v = token?.Keys![2],
-                    n = token?.Keys![3],
-                    take = (limit ?? 0) + 1,
-                }, null, ct2)).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct2).ConfigureAwait(false))
-                {
-                    if (count == limit)
-                    {
-                        // One row past the page says there is a next page; the token is the last row's key.
-                        return new PageToken(fingerprint, [lastTimestamp, lastStep, lastValue, lastNan], null).Encode();
-                    }
-
-                    lastValue = reader.GetDouble(0);
-                    lastNan = reader.GetInt64(1);
-                    lastTimestamp = reader.GetInt64(2);
-                    lastStep = reader.GetInt64(3);
-                    count++;
+                    var p = entries[i].Point;
+                    var extras = p.Extras;
                     var pending = sink.WriteAsync(
-                        new MetricHistoryPoint(
-                            lastNan != 0 ? double.NaN : lastValue,
-                            lastTimestamp,
-                            lastStep,
-                            reader.IsDBNull(4) ? null : reader.GetString(4),
-                            reader.IsDBNull(5) ? null : reader.GetString(5),
-                            reader.IsDBNull(6) ? null : reader.GetString(6)),
-                        ct2);
+                        new MetricHistoryPoint(p.Value, p.Timestamp, p.Step, extras?.ModelId, extras?.DatasetName, extras?.DatasetDigest), ct2);
                     if (!pending.IsCompletedSuccessfully)
                     {
                         await pending.ConfigureAwait(false);
                     }
                 }
 
-                return (string?)null;
+                if (count == entries.Count)
+                {
+                    return (string?)null;
+                }
+
+                // A point past the page says there is a next page; the token is the last point's history key.
+                var last = entries[count - 1].Point;
+                return new PageToken(fingerprint, [last.Timestamp, last.Step, last.SortValue, (long)last.NanFlag], null).Encode();
             },
             ct);
+    }
+
+    /// <summary>
+    /// The points of one (run, key) after <paramref name="after"/> in history order, duplicates dropped: all of them,
+    /// or at least the first <paramref name="limit"/> + 1 when there are that many. Blocks are taken in order of
+    /// their first timestamp, and the read stops once the page's next point lies before the next block's first
+    /// timestamp: no later block can hold a point (or a duplicate of one) that sorts earlier.
+    /// </summary>
+    internal async Task<List<HistoryEntry>> ReadHistoryPageAsync(DbConnection c, string runId, string key, BlockPoint? after, int? limit, CancellationToken ct)
+    {
+        var blocks = await MetricBlockReader.HeadersAsync(c, runId, key, after?.Timestamp, null, ct).ConfigureAwait(false);
+        blocks.Sort((a, b) => a.MinTimestamp != b.MinTimestamp ? a.MinTimestamp.CompareTo(b.MinTimestamp) : a.BlockId.CompareTo(b.BlockId));
+        var entries = new List<HistoryEntry>(limit is { } l ? Math.Min(l + MetricBlockWriter.BlockPoints + 1, 100_000) : 1024);
+        Func<BlockPoint, bool>? keep = after is { } a ? p => MetricBlockReader.CompareKey(p, a, byStepFirst: false) > 0 : null;
+        var next = 0;
+        while (next < blocks.Count)
+        {
+            // Enough blocks to fill the rest of the page (by their counts), at least one.
+            var take = 0;
+            long points = entries.Count;
+            while (next + take < blocks.Count && (take == 0 || limit is null || points <= limit.Value))
+            {
+                points += blocks[next + take].PointCount;
+                take++;
+            }
+
+            await BlockReader.DecodeAsync(c, blocks.GetRange(next, take), entries, keep, ct).ConfigureAwait(false);
+            next += take;
+            if (limit is { } max && next < blocks.Count && entries.Count > max)
+            {
+                MetricBlockReader.SortAndDedupe(entries, byStep: false);
+                if (entries.Count > max && entries[max].Point.Timestamp < blocks[next].MinTimestamp)
+                {
+                    break;
+                }
+            }
+        }
+
+        MetricBlockReader.SortAndDedupe(entries, byStep: false);
+        if (limit is { } cap && entries.Count > cap + 1)
+        {
+            entries.RemoveRange(cap + 1, entries.Count - cap - 1);
+        }
+
+        return entries;
     }
 
     /// <summary>Collects a history page as <see cref="Metric"/>s for <see cref="GetMetricHistoryAsync"/>.</summary>
@@ -113,65 +136,67 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
                 }
 
                 var ids = runIds.Distinct(StringComparer.Ordinal).ToList();
+                (long Start, long End)? range = startStep is not null && endStep is not null ? (startStep.Value, endStep.Value) : null;
+                Func<BlockPoint, bool>? inRange = range is { } r ? p => p.Step >= r.Start && p.Step <= r.End : null;
 
-                // Distinct steps per run come off the (run, key, step) index without touching the rows.
-                var stepsPerRun = new Dictionary<string, List<long>>(StringComparer.Ordinal);
-                foreach (var chunk in Chunk(ids, 1))
+                // Pass 1: each run's distinct steps (in range) from the blocks whose step range overlaps it. Points
+                // are not kept, so a sweep of long histories holds one run's points at a time.
+                var blocksPerRun = new Dictionary<string, List<BlockHeader>>(StringComparer.Ordinal);
+                var stepsPerRun = new List<List<long>>();
+                var scratch = new List<HistoryEntry>();
+                foreach (var id in ids)
                 {
-                    var rows = await c.QueryAsync<ModelOutputRow>(Cmd(
-                        BulkStepsSql(range: startStep is not null && endStep is not null),
-                        new { chunk, metricKey, startStep, endStep }, null, token)).ConfigureAwait(false);
-                    foreach (var row in rows)
+                    var blocks = await MetricBlockReader.HeadersAsync(c, id, metricKey, null, range, token).ConfigureAwait(false);
+                    blocks.Sort((a, b) => a.BlockId.CompareTo(b.BlockId));
+                    blocksPerRun[id] = blocks;
+                    scratch.Clear();
+                    await BlockReader.DecodeAsync(c, blocks, scratch, inRange, token).ConfigureAwait(false);
+                    var steps = new SortedSet<long>();
+                    foreach (var e in scratch)
                     {
-                        GetList(stepsPerRun, row.RunId).Add(row.Step);
+                        steps.Add(e.Point.Step);
                     }
+
+                    stepsPerRun.Add([.. steps]);
                 }
 
-                var chosen = SampleSteps(stepsPerRun.Values, maxResults);
+                var chosen = SampleSteps(stepsPerRun, maxResults);
                 if (chosen.Count == 0)
                 {
                     return [];
                 }
 
-                var points = new List<MetricRow>();
-                foreach (var runChunk in Chunk(ids, 1, reserved: 4))
+                // Pass 2: every point at a chosen step, per run in the caller's order, by (step, timestamp, value).
+                var wanted = chosen.ToHashSet();
+                var result = new List<Metric>();
+                foreach (var id in ids)
                 {
-                    points.AddRange(await c.QueryAsync<MetricRow>(Cmd(
-                        BulkPointsSql(),
-                        new { runChunk, metricKey, steps = _dialect.IntegerListValue(chosen) }, null, token)).ConfigureAwait(false));
+                    var blocks = blocksPerRun[id].Where(b => HoldsAny(chosen, b.MinStep, b.MaxStep)).ToList();
+                    scratch.Clear();
+                    await BlockReader.DecodeAsync(c, blocks, scratch, p => wanted.Contains(p.Step), token).ConfigureAwait(false);
+                    MetricBlockReader.SortAndDedupe(scratch, byStep: true);
+                    foreach (var e in scratch)
+                    {
+                        var p = e.Point;
+                        result.Add(new Metric(metricKey, p.Value, p.Timestamp, p.Step, id, p.Extras?.ModelId, p.Extras?.DatasetName, p.Extras?.DatasetDigest));
+                    }
                 }
 
-                var runOrder = ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
-                return points
-                    .OrderBy(p => runOrder[p.RunId])
-                    .ThenBy(p => p.Step)
-                    .ThenBy(p => p.Timestamp)
-                    .ThenBy(p => p.IsNan != 0 ? 0d : p.Value)
-                    .Select(p => p.ToMetric(withRunId: true))
-                    .ToList();
+                return result;
             },
             ct);
 
-    /// <summary>History of one (run, key) in the history key's order; parameters @runId, @metricKey, [@t @s @v @n], [@take].</summary>
-    internal static string HistorySql(bool keyset, bool limited) =>
-        "SELECT value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics " +
-        "WHERE run_id = @runId AND key = @metricKey" +
-        (keyset ? " AND (timestamp, step, value, is_nan) > (@t, @s, @v, @n)" : "") +
-        " ORDER BY timestamp, step, value, is_nan" +
-        (limited ? " LIMIT @take" : "");
+    /// <summary>Does the sorted list hold a value in [lo, hi]?</summary>
+    private static bool HoldsAny(List<long> sorted, long lo, long hi)
+    {
+        var i = sorted.BinarySearch(lo);
+        if (i < 0)
+        {
+            i = ~i;
+        }
 
-    /// <summary>Distinct steps per run for bulk-interval sampling; parameters @chunk (list), @metricKey, [@startStep @endStep].</summary>
-    internal static string BulkStepsSql(bool range) =>
-        "SELECT DISTINCT run_id AS RunId, step AS Step FROM metrics WHERE run_id IN @chunk AND key = @metricKey" +
-        (range ? " AND step BETWEEN @startStep AND @endStep" : "") +
-        " ORDER BY run_id, step";
-
-    /// <summary>Every point at the chosen steps; parameters @runChunk (list), @metricKey, @steps (dialect integer list).</summary>
-    internal string BulkPointsSql() =>
-        // CROSS JOIN keeps the list as the outer loop on SQLite (its planner cannot size json_each and
-        // may otherwise rescan the list per history row); each step is then one (run, key, step) lookup.
-        $"SELECT {HistoryColumns} FROM {_dialect.ListTable("@steps", "s")} CROSS JOIN metrics " +
-        "WHERE metrics.step = s.value AND metrics.run_id IN @runChunk AND metrics.key = @metricKey";
+        return i < sorted.Count && sorted[i] <= hi;
+    }
 
     /// <summary>
     /// Up to <paramref name="maxResults"/> steps spread evenly over the union of the runs' steps,

@@ -134,7 +134,7 @@ public sealed partial class TrackingStore : ITrackingPurgeStore
     }
 
     private static readonly string[] RunChildTables =
-        ["input_tags", "inputs", "params", "tags", "metrics", "latest_metrics", "run_model_inputs", "run_model_outputs"];
+        ["input_tags", "inputs", "params", "tags", "metric_blocks", "latest_metrics", "run_model_inputs", "run_model_outputs"];
 
     private const string PurgeRunColumns =
         "run_id AS RunId, experiment_id AS ExperimentId, artifact_uri AS ArtifactUri, deleted_time AS DeletedTime";

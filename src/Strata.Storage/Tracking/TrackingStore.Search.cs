@@ -9,6 +9,9 @@ public sealed partial class TrackingStore
 {
     private const int MaxSearchResults = 50_000;
 
+    /// <summary>Always run the full search query (tests compare the top-k form against it).</summary>
+    internal bool DisableTopK { get; init; }
+
     public Task<Page<Run>> SearchRunsAsync(RunQuery query, CancellationToken ct)
     {
         var limit = PageSize(query.MaxResults, 1000);
@@ -20,14 +23,59 @@ public sealed partial class TrackingStore
             return Task.FromResult(new Page<Run>([], null));
         }
 
-        var builder = new RunSearchSql(_dialect, experimentIds, query, limit + 1, token?.Keys ?? RequireKeyset(token));
+        var after = token?.Keys ?? RequireKeyset(token);
+        var builder = new RunSearchSql(_dialect, experimentIds, query, limit + 1, after);
         return database.ReadAsync(
             async (c, t) =>
             {
+                if (!DisableTopK && RunSearchSql.CanWalkOrderIndex(query, after))
+                {
+                    foreach (var factor in TopKCandidateFactors)
+                    {
+                        var topK = await TryTopKPageAsync(c, experimentIds, query, limit, after, (limit + 1) * factor, fingerprint, t).ConfigureAwait(false);
+                        if (topK is { } found)
+                        {
+                            return new Page<Run>(await LoadRunsAsync(c, found.Rows, t).ConfigureAwait(false), found.Next);
+                        }
+                    }
+                }
+
                 var (rows, next) = await ReadPageAsync<RunRow>(c, builder.Sql, builder, limit, fingerprint, t).ConfigureAwait(false);
                 return new Page<Run>(await LoadRunsAsync(c, rows, t).ConfigureAwait(false), next);
             },
             ct);
+    }
+
+    /// <summary>
+    /// Candidates walked per page row before giving up on the top-k form: a filter matching one run in 8 fills a
+    /// page from the first try, one in 60 from the second; rarer matches (or a small experiment in a store whose
+    /// key spans many) pay ~70 probes per page row, then the full query, which costs what the filters match.
+    /// </summary>
+    private static readonly int[] TopKCandidateFactors = [8, 64];
+
+    /// <summary>
+    /// A page from the first <paramref name="candidates"/> entries of the order key's index, or null when they do not
+    /// settle it: the page must fill (plus the row that says there is a next page) with rows strictly before the last
+    /// candidate's value, since runs tied with it may lie past the candidates and sort before the ones found.
+    /// </summary>
+    private async Task<(List<RunRow> Rows, string? Next)?> TryTopKPageAsync(
+        DbConnection c, List<long> experimentIds, RunQuery query, int limit, IReadOnlyList<object>? after, int candidates, string fingerprint, CancellationToken ct)
+    {
+        var builder = new RunSearchSql(_dialect, experimentIds, query, limit + 1, after, candidates);
+        var boundary = await c.ExecuteScalarAsync<object?>(Cmd(builder.BoundarySql, builder.Parameters, null, ct)).ConfigureAwait(false);
+        string sql;
+        if (boundary is null or DBNull)
+        {
+            sql = builder.Sql;
+        }
+        else
+        {
+            builder.Parameters.Add("boundary", boundary);
+            sql = builder.SqlBeforeBoundary;
+        }
+
+        var (rows, next) = await ReadPageAsync<RunRow>(c, sql, builder, limit, fingerprint, ct).ConfigureAwait(false);
+        return next is null ? null : (rows, next);
     }
 
     public Task<Page<Experiment>> SearchExperimentsAsync(ExperimentQuery query, CancellationToken ct)

@@ -11,7 +11,7 @@ public abstract class TrackingPurgeStoreTests<TFixture>(TFixture fixture) : Trac
     where TFixture : class, IDatabaseFixture
 {
     private static readonly string[] RunTables =
-        ["runs", "metrics", "latest_metrics", "params", "tags", "inputs", "input_tags", "run_model_inputs", "run_model_outputs"];
+        ["runs", "metric_blocks", "latest_metrics", "params", "tags", "inputs", "input_tags", "run_model_inputs", "run_model_outputs"];
 
     private Task<long> RowsAsync(string table, string column, object value) =>
         Fixture.Database.ReadAsync(

@@ -44,7 +44,7 @@ public class PostgresDatabaseFixture(PostgresCluster cluster) : IDatabaseFixture
 /// <summary>
 /// For plan tests: PostgreSQL's planner costs from statistics, and on a handful of rows a sequential
 /// scan is honestly cheapest. So the tables get a realistic bulk of rows of another experiment
-/// (2k runs with params, tags, 40k metric points, inputs and model links) and fresh statistics before the tests add their own few rows: an
+/// (2k runs with params, tags, latest metrics and history block headers, inputs and model links) and fresh statistics before the tests add their own few rows: an
 /// index the queries can use is then chosen, and a query no index serves shows "Seq Scan".
 /// </summary>
 public sealed class PostgresSeededDatabaseFixture(PostgresCluster cluster) : PostgresDatabaseFixture(cluster)
@@ -60,10 +60,10 @@ public sealed class PostgresSeededDatabaseFixture(PostgresCluster cluster) : Pos
             FROM e, generate_series(1, 2000) AS i;
             INSERT INTO params (run_id, key, value) SELECT run_id, 'p', name FROM runs WHERE user_id = 'filler';
             INSERT INTO tags (run_id, key, value) SELECT run_id, 't', name FROM runs WHERE user_id = 'filler';
-            INSERT INTO metrics (run_id, key, timestamp, step, value, is_nan)
-            SELECT r.run_id, k, s, s, s * 0.1, 0 FROM runs r, unnest(ARRAY['acc', 'loss']) AS k, generate_series(1, 10) AS s WHERE r.user_id = 'filler';
+            INSERT INTO metric_blocks (run_id, key, min_step, max_step, min_timestamp, max_timestamp, point_count, payload)
+            SELECT r.run_id, k, 1, 10, 1, 10, 10, '\x01'::bytea FROM runs r, unnest(ARRAY['acc', 'loss']) AS k WHERE r.user_id = 'filler';
             INSERT INTO latest_metrics (run_id, key, value, timestamp, step, is_nan)
-            SELECT run_id, key, max(value), max(timestamp), max(step), 0 FROM metrics GROUP BY run_id, key;
+            SELECT r.run_id, k, 1.0, 10, 10, 0 FROM runs r, unnest(ARRAY['acc', 'loss']) AS k WHERE r.user_id = 'filler';
             INSERT INTO datasets (experiment_id, name, digest, source_type, source)
             SELECT experiment_id, 'ds-' || i, md5(i::text), 'local', 's3://filler/' || i
             FROM experiments, generate_series(1, 200) AS i WHERE name = 'plan-filler';

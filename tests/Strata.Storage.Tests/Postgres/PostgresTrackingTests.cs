@@ -34,3 +34,9 @@ public sealed class PostgresQueryPlanTests(PostgresSeededDatabaseFixture fixture
     // bound list (unnest) are "Function Scan" and fine.
     protected override bool IsFullScan(string planLine) => planLine.Contains("Seq Scan on ", StringComparison.Ordinal);
 }
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresMetricHistoryCorpusTests(PostgresDatabaseFixture fixture) : MetricHistoryCorpusTests<PostgresDatabaseFixture>(fixture);
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSearchTopKTests(PostgresDatabaseFixture fixture) : SearchTopKTests<PostgresDatabaseFixture>(fixture);

@@ -13,8 +13,10 @@ public sealed class SqliteQueryPlanTests(SqliteDatabaseFixture fixture) : QueryP
     // SQLite says "SCAN <table or alias>" for a full scan (a covering-index scan included) and
     // "SEARCH ... USING" for an index lookup. Plans name aliases, so any SCAN other than the bound
     // list of integers (json_each, a virtual table) counts: none of these queries should scan a table.
+    // "SCAN c" reads the top-k candidate co-routine, whose rows come from the index search planned for it.
     protected override bool IsFullScan(string planLine) =>
-        planLine.StartsWith("SCAN ", StringComparison.Ordinal) && !planLine.Contains("VIRTUAL TABLE", StringComparison.Ordinal);
+        planLine.StartsWith("SCAN ", StringComparison.Ordinal) && !planLine.Contains("VIRTUAL TABLE", StringComparison.Ordinal)
+        && planLine != "SCAN c";
 }
 
 /// <summary>
@@ -101,35 +103,73 @@ public abstract class QueryPlanTests<TFixture>(TFixture fixture) : TrackingTestB
     [Fact]
     public async Task The_scan_check_itself_detects_a_full_scan()
     {
-        var plan = await PlanAsync("SELECT * FROM metrics WHERE value > @v", new { v = 1d });
+        var plan = await PlanAsync("SELECT * FROM latest_metrics WHERE step > @v", new { v = 1L });
         Assert.Throws<Xunit.Sdk.FalseException>(() => AssertNoFullScan(plan, "unindexed filter"));
     }
 
     [Fact]
-    public async Task History_reads_use_the_history_and_step_indexes()
+    public async Task History_reads_use_the_block_index()
     {
         var exp = await CreateExperimentAsync();
         var run = (await CreateRunAsync(exp)).Info.RunId;
         await Store.LogBatchAsync(run, Enumerable.Range(0, 50).Select(i => new Metric("m", i, i, i)).ToList(), [], [], Ct);
         var dialect = Fixture.Database.Dialect;
 
-        var plain = await PlanAsync(TrackingStore.HistorySql(keyset: false, limited: false), new { runId = run, metricKey = "m" });
-        AssertNoFullScan(plain, "history");
-        Assert.DoesNotContain(plain, l => l.Contains("TEMP B-TREE", StringComparison.Ordinal) || l.Contains("Sort", StringComparison.Ordinal));
-
-        var paged = await PlanAsync(TrackingStore.HistorySql(keyset: true, limited: true),
-            new { runId = run, metricKey = "m", t = 5L, s = 5L, v = 5d, n = 0L, take = 10 });
-        AssertNoFullScan(paged, "history page");
-
-        AssertNoFullScan(await PlanAsync(TrackingStore.BulkStepsSql(range: true),
-            new { chunk = new[] { run }, metricKey = "m", startStep = 1L, endStep = 9L }), "bulk steps");
-        var points = await PlanAsync(Store.BulkPointsSql(),
-            new { runChunk = new[] { run }, metricKey = "m", steps = dialect.IntegerListValue([1L, 2L]) });
-        AssertNoFullScan(points, "bulk points");
+        // Headers of one (run, key), with the page's timestamp bound and with a step range: one index range.
+        var headers = await PlanAsync(
+            "SELECT block_id, min_timestamp, max_timestamp, point_count FROM metric_blocks WHERE run_id = @runId AND key = @key AND max_timestamp >= @t",
+            new { runId = run, key = "m", t = 5L });
+        AssertNoFullScan(headers, "history block headers");
         if (dialect.Kind == SqlDialectKind.Sqlite)
         {
-            // Each sampled step must be one lookup on the step index, not a walk of the (run, key) history.
-            Assert.Contains(points, l => l.Contains("ix_metrics_step", StringComparison.Ordinal) && l.Contains("step=?", StringComparison.Ordinal));
+            Assert.Contains(headers, l => l.Contains("ix_metric_blocks_run_key (run_id=? AND key=?)", StringComparison.Ordinal));
+        }
+
+        // Payloads of chosen blocks: one primary-key lookup per bound id.
+        var payloads = await PlanAsync(new Strata.Storage.Tracking.MetricBlockReader(dialect).PayloadSql(), new { ids = dialect.IntegerListValue([1L, 2L]) });
+        AssertNoFullScan(payloads, "history block payloads");
+        if (dialect.Kind == SqlDialectKind.Sqlite)
+        {
+            Assert.Contains(payloads, l => l.Contains("INTEGER PRIMARY KEY (rowid=?)", StringComparison.Ordinal));
+        }
+    }
+    [Fact]
+    public async Task Top_k_run_search_walks_the_order_index_and_probes_filters_by_key()
+    {
+        var exp = await CreateExperimentAsync();
+        var run = await CreateRunAsync(exp);
+        await Store.LogBatchAsync(run.Info.RunId, [new Metric("m1", 0.7, 1, 0), new Metric("m2", 0.5, 1, 0)], [new("p1", "x")], [], Ct);
+        var query = new RunQuery(
+            [exp],
+            [
+                new Comparison(new SearchKey(KeyKind.Metric, "m1"), Comparator.Greater, new NumberValue(0.5, "0.5")),
+                new Comparison(new SearchKey(KeyKind.Param, "p1"), Comparator.Equal, new StringValue("x")),
+            ],
+            [new OrderTerm(new SearchKey(KeyKind.Metric, "m2"), false)],
+            ViewType.ACTIVE_ONLY,
+            100,
+            null);
+        foreach (var after in new IReadOnlyList<object>?[] { null, [0L, 0.5, 10L, run.Info.RunId] })
+        {
+            var builder = new RunSearchSql(Fixture.Database.Dialect, [long.Parse(exp)], query, 101, after, candidates: 808);
+            builder.Parameters.Add("boundary", 0.1);
+            foreach (var (sql, what) in new[] { (builder.Sql, "top-k"), (builder.SqlBeforeBoundary, "top-k before boundary"), (builder.BoundarySql, "top-k boundary") })
+            {
+                var plan = await PlanAsync(sql, builder.Parameters);
+                AssertNoFullScan(plan, what);
+                if (Fixture.Database.Dialect.Kind == SqlDialectKind.Sqlite)
+                {
+                    // The candidates come off the order key's index in order (no sort of the experiment's runs), and
+                    // no filter builds the list of every run it matches.
+                    Assert.Contains(plan, l => l.Contains("ix_latest_metrics_key_value (key=? AND is_nan=?", StringComparison.Ordinal));
+                    Assert.DoesNotContain(plan, l => l.Contains("LIST SUBQUERY", StringComparison.Ordinal));
+                    if (sql != builder.BoundarySql)
+                    {
+                        Assert.Contains(plan, l => l.Contains("SEARCH r USING INDEX sqlite_autoindex_runs_1 (run_id=?)", StringComparison.Ordinal));
+                        Assert.Contains(plan, l => l.Contains("SEARCH fp USING PRIMARY KEY (run_id=? AND key=?)", StringComparison.Ordinal));
+                    }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The scale bench: seeds a store through Strata's own storage code (search runs with 5 params and 5 metrics, long
+# metric histories), starts `strata server` on it, and measures over HTTP (search, get-history of 100 / 100,000 /
+# 1,000,000 points, log-batch of 100 metrics a request). Each backend is measured twice: on a store holding only the
+# search runs and the three read targets ("base"), and on one that also holds the bulk of history points ("full"),
+# so the figures into the full store compare with the same calls into the base store within one run.
+#
+# usage: bench/scale.sh [--runs N] [--points N] [--backends "sqlite postgresql"] [extra `scale measure` options]
+# Defaults are the reduced scale (100,000 runs, 10,000,000 points); the issue's full scale is --runs 1000000 --points 100000000.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+RUNS=100000
+POINTS=10000000
+BACKENDS="sqlite postgresql"
+EXTRA=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --runs) RUNS="$2"; shift 2 ;;
+        --points) POINTS="$2"; shift 2 ;;
+        --backends) BACKENDS="$2"; shift 2 ;;
+        *) EXTRA+=("$1"); shift ;;
+    esac
+done
+
+WORK="$(mktemp -d /tmp/strata-scale-XXXXXX)"
+PG_DIR=""
+PG_PORT=""
+SERVER_PIDS=()
+BENCH="$ROOT/bench/Strata.Bench/bin/Release/net10.0/Strata.Bench.dll"
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+as_pg() {
+    if [[ "$(id -u)" == 0 ]]; then su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; else "$@"; fi
+}
+
+stop_servers() {
+    local pid
+    for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    SERVER_PIDS=()
+}
+
+cleanup() {
+    stop_servers
+    if [[ -n "$PG_DIR" && -f "$PG_DIR/data/postmaster.pid" ]]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    if [[ -n "$PG_DIR" ]]; then rm -rf "$PG_DIR"; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_postgres() {
+    PG_DIR="$(mktemp -d /tmp/strata-scale-pg-XXXXXX)"
+    if [[ "$(id -u)" == 0 ]]; then chown postgres:postgres "$PG_DIR"; fi
+    as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync -E UTF8 --locale=C >/dev/null
+    local attempt
+    for attempt in 1 2 3 4; do
+        PG_PORT="$(free_port)"
+        if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+            -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            start >/dev/null; then
+            log "PostgreSQL on 127.0.0.1:$PG_PORT"
+            return
+        fi
+    done
+    cat "$PG_DIR/server.log" >&2
+    exit 1
+}
+
+create_database() {
+    local name="strata_scale_$1"
+    psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+        -c "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" >&2
+    echo "postgresql://postgres@127.0.0.1:$PG_PORT/$name"
+}
+
+start_server() {
+    local name="$1" store="$2" port attempt
+    mkdir -p "$WORK/$name"
+    for attempt in 1 2 3 4; do
+        port="$(free_port)"
+        Logging__LogLevel__Default=Warning dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll" server \
+            --host 127.0.0.1 --port "$port" --backend-store-uri "$store" \
+            --artifacts-destination "$WORK/$name/artifacts" >"$WORK/$name/server.log" 2>&1 &
+        local pid=$!
+        SERVER_PIDS+=("$pid")
+        local waited
+        for waited in $(seq 1 240); do
+            if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+                SERVER_URL="http://127.0.0.1:$port"
+                return
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    cat "$WORK/$name/server.log" >&2
+    echo "server $name did not become healthy" >&2
+    exit 1
+}
+
+# measure LABEL STORE_URI POINTS: seed, serve, measure, stop.
+measure() {
+    local label="$1" store="$2" points="$3" started=$SECONDS
+    log "== $label: seeding $RUNS runs and $points history points"
+    dotnet "$BENCH" scale seed --store "$store" --manifest "$WORK/$label.json" --runs "$RUNS" --points "$points"
+    log "== $label: seeded in $((SECONDS - started)) s; starting the server"
+    start_server "$label" "$store"
+    dotnet "$BENCH" scale measure --url "$SERVER_URL" --manifest "$WORK/$label.json" --tsv "$WORK/$label.tsv" "${EXTRA[@]}" | tee "$WORK/$label.out" >&2
+    stop_servers
+    LABELS+=("$label")
+}
+
+summary() {
+    printf '\n| store | search p50 | search p99 | history 100 p50 | history 100k p50 | history 100k p99 | history 1M p50 | log-batch 100/req metrics/s |\n'
+    printf '|---|---|---|---|---|---|---|---|\n'
+    local label
+    for label in "${LABELS[@]}"; do
+        awk -F'\t' -v label="$label" '
+            function ms(v) { return v >= 100 ? sprintf("%.0f ms", v) : sprintf("%.2f ms", v) }
+            $1 ~ /^search-runs/ { sp50 = ms($4); sp99 = ms($5) }
+            $1 == "get-history (100 points)" { h1 = ms($4) }
+            $1 == "get-history (100,000 points)" { h2 = ms($4); h2p = ms($5) }
+            $1 ~ /^get-history \([0-9,]+ points\)$/ && $1 != "get-history (100 points)" && $1 != "get-history (100,000 points)" { h3 = ms($4) }
+            $1 ~ /^log-batch/ { lb = sprintf("%.0f", $2) }
+            END { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", label, sp50, sp99, h1, h2, h2p, h3, lb }
+        ' "$WORK/$label.tsv"
+    done
+}
+
+cd "$ROOT"
+log "building the CLI and the bench (Release)"
+dotnet build -c Release -v q -nologo src/Strata.Cli >&2
+dotnet build -c Release -v q -nologo bench/Strata.Bench >&2
+
+LABELS=()
+for backend in $BACKENDS; do
+    case "$backend" in
+        sqlite)
+            measure "sqlite-base" "sqlite:///$WORK/base.db" 0
+            measure "sqlite-full" "sqlite:///$WORK/full.db" "$POINTS"
+            rm -f "$WORK"/base.db* "$WORK"/full.db*
+            ;;
+        postgresql)
+            [[ -n "$PG_PORT" ]] || start_postgres
+            measure "postgresql-base" "$(create_database base)" 0
+            measure "postgresql-full" "$(create_database full)" "$POINTS"
+            ;;
+        *) echo "unknown backend $backend" >&2; exit 2 ;;
+    esac
+done
+log "done; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+summary

@@ -1,0 +1,169 @@
+using System.Data.Common;
+using Dapper;
+using Strata.Storage.Database;
+
+namespace Strata.Storage.Tracking;
+
+/// <summary>A stored point with where it was logged: (block, position) is logging order, which decides duplicates.</summary>
+internal readonly record struct HistoryEntry(BlockPoint Point, long BlockId, int Index);
+
+/// <summary>A block's header: enough to decide whether a read needs its payload.</summary>
+internal sealed class BlockHeader
+{
+    public long BlockId { get; set; }
+    public long MinTimestamp { get; set; }
+    public long MaxTimestamp { get; set; }
+    public long MinStep { get; set; }
+    public long MaxStep { get; set; }
+    public long PointCount { get; set; }
+}
+
+/// <summary>
+/// Reads history blocks: headers of one (run, key), payloads of chosen blocks, and the order every history read
+/// shares, (timestamp, step, value, is_nan) for get-history and (step, timestamp, value, is_nan) for bulk-interval,
+/// with exact duplicates (same timestamp, step, value and NaN-ness) collapsed to the first one logged, which is
+/// what the per-row table's primary key and ON CONFLICT DO NOTHING returned.
+/// </summary>
+internal sealed class MetricBlockReader(SqlDialect dialect)
+{
+    /// <summary>Payloads fetched per statement: one bound list, few round trips, bounded memory.</summary>
+    private const int BlocksPerFetch = 128;
+
+    public static async Task<List<BlockHeader>> HeadersAsync(
+        DbConnection c, string runId, string key, long? minTimestamp, (long Start, long End)? steps, CancellationToken ct)
+    {
+        var sql = "SELECT block_id AS BlockId, min_timestamp AS MinTimestamp, max_timestamp AS MaxTimestamp, min_step AS MinStep, " +
+                  "max_step AS MaxStep, point_count AS PointCount FROM metric_blocks WHERE run_id = @runId AND key = @key" +
+                  (minTimestamp is null ? "" : " AND max_timestamp >= @minTimestamp") +
+                  (steps is null ? "" : " AND min_step <= @end AND max_step >= @start");
+        return (await c.QueryAsync<BlockHeader>(new CommandDefinition(
+            sql, new { runId, key, minTimestamp, start = steps?.Start, end = steps?.End }, cancellationToken: ct)).ConfigureAwait(false)).AsList();
+    }
+
+    /// <summary>The SQL that fetches payloads of a bound list of block ids (@ids).</summary>
+    internal string PayloadSql() =>
+        $"SELECT b.block_id, b.payload FROM {dialect.ListTable("@ids", "s")} CROSS JOIN metric_blocks b WHERE b.block_id = s.value";
+
+    /// <summary>Decodes the given blocks' points, in the order of <paramref name="blocks"/>, into <paramref name="into"/>.</summary>
+    public async Task DecodeAsync(DbConnection c, IReadOnlyList<BlockHeader> blocks, List<HistoryEntry> into, Func<BlockPoint, bool>? keep, CancellationToken ct)
+    {
+        var scratch = new List<BlockPoint>(MetricBlockWriter.BlockPoints);
+        for (var start = 0; start < blocks.Count; start += BlocksPerFetch)
+        {
+            var group = blocks.Skip(start).Take(BlocksPerFetch).ToList();
+            var payloads = new Dictionary<long, byte[]>(group.Count);
+            await using (var reader = await c.ExecuteReaderAsync(new CommandDefinition(
+                             PayloadSql(), new { ids = dialect.IntegerListValue(group.Select(b => b.BlockId).ToList()) }, cancellationToken: ct)).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    payloads[reader.GetInt64(0)] = reader.GetFieldValue<byte[]>(1);
+                }
+            }
+
+            foreach (var block in group)
+            {
+                if (!payloads.TryGetValue(block.BlockId, out var payload))
+                {
+                    continue; // purged between the header read and this one
+                }
+
+                scratch.Clear();
+                MetricBlockCodec.Decode(payload, scratch);
+                for (var i = 0; i < scratch.Count; i++)
+                {
+                    if (keep is null || keep(scratch[i]))
+                    {
+                        into.Add(new HistoryEntry(scratch[i], block.BlockId, i));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>get-history order: timestamp, step, value (NaN as 0), is_nan, then logging order.</summary>
+    public static int CompareByTime(HistoryEntry a, HistoryEntry b)
+    {
+        var c = CompareKey(a.Point, b.Point, byStepFirst: false);
+        return c != 0 ? c : CompareLogged(a, b);
+    }
+
+    /// <summary>bulk-interval order: step, timestamp, value (NaN as 0), is_nan, then logging order.</summary>
+    public static int CompareByStep(HistoryEntry a, HistoryEntry b)
+    {
+        var c = CompareKey(a.Point, b.Point, byStepFirst: true);
+        return c != 0 ? c : CompareLogged(a, b);
+    }
+
+    /// <summary>The history key compared; 0 means the points are duplicates.</summary>
+    public static int CompareKey(in BlockPoint a, in BlockPoint b, bool byStepFirst)
+    {
+        int c;
+        if (byStepFirst)
+        {
+            c = a.Step.CompareTo(b.Step);
+            if (c == 0)
+            {
+                c = a.Timestamp.CompareTo(b.Timestamp);
+            }
+        }
+        else
+        {
+            c = a.Timestamp.CompareTo(b.Timestamp);
+            if (c == 0)
+            {
+                c = a.Step.CompareTo(b.Step);
+            }
+        }
+
+        if (c != 0)
+        {
+            return c;
+        }
+
+        // Never NaN (NaN sorts as 0); -0.0 and 0.0 compare equal, as in SQL.
+        var av = a.SortValue;
+        var bv = b.SortValue;
+        if (av != bv)
+        {
+            return av < bv ? -1 : 1;
+        }
+
+        return a.NanFlag.CompareTo(b.NanFlag);
+    }
+
+    private static int CompareLogged(HistoryEntry a, HistoryEntry b)
+    {
+        var c = a.BlockId.CompareTo(b.BlockId);
+        return c != 0 ? c : a.Index.CompareTo(b.Index);
+    }
+
+    /// <summary>Sorts (skipped when already in order, the common case) and drops later-logged duplicates.</summary>
+    public static void SortAndDedupe(List<HistoryEntry> entries, bool byStep)
+    {
+        Comparison<HistoryEntry> compare = byStep ? CompareByStep : CompareByTime;
+        var sorted = true;
+        for (var i = 1; i < entries.Count && sorted; i++)
+        {
+            sorted = compare(entries[i - 1], entries[i]) <= 0;
+        }
+
+        if (!sorted)
+        {
+            entries.Sort(compare);
+        }
+
+        var kept = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (kept > 0 && CompareKey(entries[kept - 1].Point, entries[i].Point, byStep) == 0)
+            {
+                continue;
+            }
+
+            entries[kept++] = entries[i];
+        }
+
+        entries.RemoveRange(kept, entries.Count - kept);
+    }
+}
