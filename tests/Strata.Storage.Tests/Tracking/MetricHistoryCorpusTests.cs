@@ -136,8 +136,9 @@ public abstract class MetricHistoryCorpusTests<TFixture>(TFixture fixture) : Tra
         var appended = 0;
         var writer = Task.Run(async () =>
         {
+            // Bounded: an unbounded writer appending ahead of the reader could outrun a reader that reads 50 a page.
             var i = 0;
-            while (!stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested && i < 1000)
             {
                 i++;
                 await Store.LogBatchAsync(run, [new Metric("m", -i, 10_000 + (i * 37 % 5000), 100_000 + i), new Metric("m", 1, 20_000 + i, i)], [], [], Ct);
