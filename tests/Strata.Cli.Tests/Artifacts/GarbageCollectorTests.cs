@@ -77,7 +77,7 @@ public sealed class GarbageCollectorTests(S3rverServer s3) : IAsyncLifetime, ICl
         _database.ReadAsync(async (c, token) =>
         {
             long total = 0;
-            foreach (var table in new[] { "runs", "metrics", "latest_metrics", "params", "tags", "inputs", "input_tags", "run_model_inputs", "run_model_outputs" })
+            foreach (var table in new[] { "runs", "metric_blocks", "latest_metrics", "params", "tags", "inputs", "input_tags", "run_model_inputs", "run_model_outputs" })
             {
                 total += await c.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM {table} WHERE run_id = @runId", new { runId }, cancellationToken: token));
             }
