@@ -3,7 +3,7 @@ using Strata.Core.Monitoring;
 namespace Strata.Core.Tests.Monitoring;
 
 /// <summary>
-/// The real scenario on real data (TestData/seattle-weather.csv, vega-datasets): a reference built from 2012–2013
+/// The real scenario on real data (the example's data/seattle-weather.csv, vega-datasets, linked as TestData): a reference built from 2012–2013
 /// (every fifth day held out), compared with 2014–2015 and with the held-out days. Seattle's 2014–2015 were warm
 /// years and the station's labels changed (drizzle vanishes, fog appears): temperatures and the weather label drift,
 /// precipitation and wind do not, and the held-out days drift nowhere. Expected p-values from scipy 1.x
