@@ -3,6 +3,7 @@ using System.Text.Json;
 using Strata.Core.Errors;
 using Strata.Core.Traces;
 using Strata.Core.Tracking;
+using Strata.Server.Tracking;
 using Strata.Server.Wire;
 
 namespace Strata.Server.Traces;
@@ -98,8 +99,8 @@ public static class TraceJson
         }
 
         w.WriteString("status"u8, t.State == TraceState.STATE_UNSPECIFIED ? "TRACE_STATUS_UNSPECIFIED" : t.State.ToString());
-        WritePairs(w, "request_metadata"u8, t.Metadata);
-        WritePairs(w, "tags"u8, t.Tags);
+        TrackingJson.WriteKeyValues(w, "request_metadata"u8, t.Metadata);
+        TrackingJson.WriteKeyValues(w, "tags"u8, t.Tags);
         w.WriteEndObject();
     }
 
@@ -224,25 +225,6 @@ public static class TraceJson
         }
 
         w.WriteEndObject();
-    }
-
-    private static void WritePairs(Utf8JsonWriter w, ReadOnlySpan<byte> name, IReadOnlyList<KeyValue> pairs)
-    {
-        if (pairs.Count == 0)
-        {
-            return;
-        }
-
-        w.WriteStartArray(name);
-        foreach (var pair in pairs)
-        {
-            w.WriteStartObject();
-            w.WriteString("key"u8, pair.Key);
-            w.WriteString("value"u8, pair.Value);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
     }
 
     /// <summary>Protobuf's JSON form of a Timestamp: UTC, with 0 or 3 fractional digits for millisecond times.</summary>
