@@ -7,6 +7,7 @@ using Strata.Server.Deployments;
 using Strata.Server.Hosting;
 using Strata.Server.Monitoring;
 using Strata.Server.Registry;
+using Strata.Server.Security;
 using Strata.Server.Serving;
 using Strata.Server.Traces;
 using Strata.Server.Tracking;
@@ -38,7 +39,8 @@ public static class StrataServer
             StartupChecks.EnsureWritableDirectory(options.ArtifactsDestination, "--artifacts-destination");
         }
 
-        var builder = StrataWebHost.CreateBuilder(typeof(StrataServer).Assembly.GetName().Name, options.Host, options.Port, args);
+        var builder = StrataWebHost.CreateBuilder(
+            typeof(StrataServer).Assembly.GetName().Name, options.Host, options.Port, args, TlsCertificate.Load(options.Security));
         builder.Services.AddSingleton(Options.Create(options));
 
         var database = await BackendStore.OpenAsync(options.BackendStoreUri, null, ct).ConfigureAwait(false);
@@ -84,14 +86,17 @@ public static class StrataServer
         services.AddStrataMonitoring();
         services.AddStrataTraces();
         services.AddStrataUi();
+        services.AddStrataSecurity();
         return services;
     }
 
     /// <summary>The middleware and every capability's endpoints.</summary>
     public static WebApplication MapStrata(this WebApplication app)
     {
+        app.UseStrataSecurity();
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseMiddleware<MlflowErrorMiddleware>();
+        app.UseStrataRateLimiting();
         app.MapSystemApi();
         app.MapTrackingApi();
         app.MapArtifactsApi();

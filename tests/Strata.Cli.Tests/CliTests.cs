@@ -42,6 +42,23 @@ public sealed class CliTests
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--rate-limit", "lots", "--rate-limit must be")]
+    [InlineData("--max-request-body-size", "12XB", "--max-request-body-size must be")]
+    [InlineData("--max-data-body-size", "0", "--max-data-body-size must be")]
+    [InlineData("--cors-allowed-origins", "not an origin", "--cors-allowed-origins:")]
+    [InlineData("--forwarded-allow-ips", "proxy.example", "--forwarded-allow-ips:")]
+    [InlineData("--x-frame-options", "ALLOWALL", "--x-frame-options must be")]
+    [InlineData("--tls-cert", "/etc/hostname", "--tls-cert and --tls-key")]
+    public async Task Bad_security_flags_are_a_one_line_error_with_exit_code_2(string flag, string value, string message)
+    {
+        var (exitCode, _, stderr) = await CliProcess.RunAsync(
+            "server", "--port", "0", "--backend-store-uri", $"sqlite:///{TempPath()}/s.db", "--artifacts-destination", TempPath(), flag, value);
+        Assert.Equal(2, exitCode);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
     [Fact]
     public async Task Unwritable_folder_is_a_one_line_error_with_exit_code_2()
     {

@@ -47,6 +47,9 @@ public sealed class StrataServerOptions
     /// <summary>Scheduled drift and profiling of newly registered versions (<c>--drift-interval</c>, <c>--profile-on-register</c>).</summary>
     public Monitoring.MonitoringOptions Monitoring { get; set; } = new();
 
+    /// <summary>Rate and body size limits, cross-origin rules, response headers, TLS and forwarded headers.</summary>
+    public Security.SecurityOptions Security { get; set; } = new();
+
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
         new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)
@@ -63,6 +66,14 @@ public sealed class StrataServerOptions
             ["STRATA_LOG_RETENTION"] = (o, v) => o.LogRetention = ParseRetention(v, "STRATA_LOG_RETENTION"),
             ["STRATA_DRIFT_INTERVAL"] = (o, v) => o.Monitoring.DriftInterval = ParseDuration(v, "STRATA_DRIFT_INTERVAL"),
             ["STRATA_PROFILE_ON_REGISTER"] = (o, v) => o.Monitoring.ProfileOnRegister = ParseBool(v, "STRATA_PROFILE_ON_REGISTER"),
+            ["STRATA_RATE_LIMIT"] = (o, v) => o.Security.RateLimit = Parse(() => Strata.Server.Security.RateLimitSetting.Parse(v, "STRATA_RATE_LIMIT")),
+            ["STRATA_MAX_REQUEST_BODY_SIZE"] = (o, v) => o.Security.MaxRequestBodyBytes = ParseSize(v, "STRATA_MAX_REQUEST_BODY_SIZE"),
+            ["STRATA_MAX_DATA_BODY_SIZE"] = (o, v) => o.Security.MaxLargeRequestBodyBytes = ParseSize(v, "STRATA_MAX_DATA_BODY_SIZE"),
+            ["STRATA_CORS_ALLOWED_ORIGINS"] = (o, v) => Replace(o.Security.CorsAllowedOrigins, List(v)),
+            ["STRATA_X_FRAME_OPTIONS"] = (o, v) => o.Security.XFrameOptions = v,
+            ["STRATA_TLS_CERT"] = (o, v) => o.Security.TlsCertPath = v,
+            ["STRATA_TLS_KEY"] = (o, v) => o.Security.TlsKeyPath = v,
+            ["STRATA_FORWARDED_ALLOW_IPS"] = (o, v) => Replace(o.Security.ForwardedAllowIps, List(v)),
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -115,6 +126,7 @@ public sealed class StrataServerOptions
         try
         {
             Monitoring.Validate();
+            Security.Validate();
         }
         catch (ArgumentException e)
         {
@@ -137,6 +149,39 @@ public sealed class StrataServerOptions
         try
         {
             return Strata.Storage.Serving.LogRetention.Parse(value, name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StrataConfigurationException(e.Message, e);
+        }
+    }
+
+    /// <summary>A size in bytes: a number with an optional KB, MB or GB suffix (powers of 1024).</summary>
+    public static long ParseSize(string value, string name)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var text = value.Trim().ToUpperInvariant();
+        long unit = 1;
+        foreach (var (suffix, bytes) in new[] { ("GB", 1L << 30), ("MB", 1L << 20), ("KB", 1L << 10), ("B", 1L) })
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                text = text[..^suffix.Length].TrimEnd();
+                unit = bytes;
+                break;
+            }
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 && count <= long.MaxValue / unit
+            ? count * unit
+            : throw new StrataConfigurationException($"{name} must be a size such as 16MB, 512KB or 1GB, got '{value}'.");
+    }
+
+    private static T Parse<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
         }
         catch (ArgumentException e)
         {

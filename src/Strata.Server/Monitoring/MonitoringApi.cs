@@ -34,8 +34,9 @@ public static class MonitoringApi
             d.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
         }
 
-        m.MapPost("profiles", ComputeProfile);
-        m.MapPost("profiles/upload", UploadProfile);
+        // Reference data may be uploaded in the body: the large body limit.
+        m.MapPost("profiles", ComputeProfile).WithMetadata(Security.LargeRequestBody.Instance);
+        m.MapPost("profiles/upload", UploadProfile).WithMetadata(Security.LargeRequestBody.Instance);
         m.MapGet("profiles", GetProfile);
         m.MapGet("drift", ListDrift);
         m.MapPost("drift/compute", ComputeDrift);

@@ -72,11 +72,13 @@ public static class ServingComposition
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapPredictionLogApi();
-        app.MapDeploymentServing();
+        // Model inputs may be large: these endpoints take the large body limit.
+        var data = app.MapGroup(string.Empty).WithMetadata(Security.LargeRequestBody.Instance);
+        data.MapDeploymentServing();
         if (app.Services.GetService<ModelRouteTable>() is not null)
         {
-            app.MapServingRoutes();
-            app.MapOpenInference();
+            data.MapServingRoutes();
+            data.MapOpenInference();
             app.MapServingMetrics();
         }
 

@@ -20,7 +20,7 @@ public static class OtlpApi
 
     public static IEndpointRouteBuilder MapOtlpApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost(Path, ExportAsync).WithTags("Traces");
+        app.MapPost(Path, ExportAsync).WithTags("Traces").WithMetadata(Security.LargeRequestBody.Instance);
         return app;
     }
 

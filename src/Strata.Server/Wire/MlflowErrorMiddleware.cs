@@ -32,7 +32,12 @@ public sealed partial class MlflowErrorMiddleware(RequestDelegate next, ILogger<
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
             LogClientError(logger, context.Request.Method, context.Request.Path, ErrorCode.INVALID_PARAMETER_VALUE, ex.Message);
-            await WireErrors.WriteAsync(context, ErrorCode.INVALID_PARAMETER_VALUE, $"Bad request: {ex.Message}").ConfigureAwait(false);
+            var tooLarge = ex.StatusCode == StatusCodes.Status413PayloadTooLarge;
+            await WireErrors.WriteAsync(
+                context,
+                ErrorCode.INVALID_PARAMETER_VALUE,
+                tooLarge ? "Request body too large: it exceeds this endpoint's limit (see --max-request-body-size)." : $"Bad request: {ex.Message}",
+                tooLarge ? StatusCodes.Status413PayloadTooLarge : null).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

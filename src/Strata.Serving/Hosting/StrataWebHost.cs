@@ -1,6 +1,8 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace Strata.Serving.Hosting;
@@ -15,7 +17,9 @@ public static class StrataWebHost
     /// <param name="host">An IP address, <c>localhost</c> (loopback only), or anything else for every interface.</param>
     /// <param name="port">0 picks a free port.</param>
     /// <param name="args">Extra command-line style configuration, if any.</param>
-    public static WebApplicationBuilder CreateBuilder(string? applicationName, string host, int port, string[]? args = null)
+    /// <param name="certificate">Serve HTTPS with this certificate (and its private key) instead of HTTP.</param>
+    public static WebApplicationBuilder CreateBuilder(
+        string? applicationName, string host, int port, string[]? args = null, X509Certificate2? certificate = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -41,17 +45,18 @@ public static class StrataWebHost
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            Action<ListenOptions> listen = certificate is null ? _ => { } : options => options.UseHttps(certificate);
             if (IPAddress.TryParse(host, out var address))
             {
-                kestrel.Listen(address, port);
+                kestrel.Listen(address, port, listen);
             }
             else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
             {
-                kestrel.ListenLocalhost(port);
+                kestrel.ListenLocalhost(port, listen);
             }
             else
             {
-                kestrel.ListenAnyIP(port);
+                kestrel.ListenAnyIP(port, listen);
             }
         });
         return builder;
