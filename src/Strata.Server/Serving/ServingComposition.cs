@@ -79,8 +79,10 @@ public static class ServingComposition
         {
             data.MapServingRoutes();
             data.MapOpenInference();
-            app.MapServingMetrics();
         }
+
+        // Deployments are served by every strata server, so their Prometheus metrics are too.
+        app.MapServingMetrics();
 
         return app;
     }

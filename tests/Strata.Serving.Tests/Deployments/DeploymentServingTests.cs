@@ -87,6 +87,11 @@ public sealed class DeploymentServingTests(ServingFixture fixture)
         Assert.True(totals[v1].GetProperty("cpu_ms_per_1000_predictions").GetDouble() > 0);
         var hours = await server.SendAsync(HttpMethod.Get, "/api/2.0/strata/deployments/prices/metrics?bucket=hour");
         Assert.Equal(answered.Values.Sum(), hours.GetProperty("totals").EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64()));
+
+        // And in Prometheus' metrics, which a strata server without --serve-model exposes too.
+        var prometheus = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("strata_serving_requests_total{", prometheus, StringComparison.Ordinal);
+        Assert.Contains("\"houses\"", prometheus, StringComparison.Ordinal);
     }
 
     [Fact]
