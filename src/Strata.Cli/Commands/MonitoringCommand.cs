@@ -28,7 +28,7 @@ internal static class MonitoringCommand
     private static Option<string> Model(bool required) => new("--model", "-m") { Description = "The registered model's name.", Required = required };
 
     private static Option<string> Version(bool required) =>
-        new("--version", "-v") { Description = "The model version: a number or an alias (@ is optional).", Required = required };
+        new("--version", "-v") { Description = "The model version: a number or an alias (champion).", Required = required };
 
     private static Option<string> Deployment(bool required) => new("--deployment", "-d") { Description = "The deployment's name.", Required = required };
 
@@ -54,7 +54,7 @@ internal static class MonitoringCommand
         compute.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
         {
             var name = parse.GetValue(model)!;
-            var v = VersionText(parse.GetValue(version)!);
+            var v = parse.GetValue(version)!;
             StoredProfile profile;
             if (parse.GetValue(file) is { } f)
             {
@@ -82,7 +82,7 @@ internal static class MonitoringCommand
         var get = new Command("get", "Show a model version's stored profile.") { getTracking, getModel, getVersion };
         get.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(getTracking), async client =>
         {
-            var profile = await client.GetProfileAsync(parse.GetValue(getModel)!, VersionText(parse.GetValue(getVersion)!), ct).ConfigureAwait(false);
+            var profile = await client.GetProfileAsync(parse.GetValue(getModel)!, parse.GetValue(getVersion)!, ct).ConfigureAwait(false);
             RemoteCommand.Print(w => WriteProfile(w, profile));
         }));
         group.Subcommands.Add(get);
@@ -133,7 +133,7 @@ internal static class MonitoringCommand
                 throw MlflowException.InvalidParameter("Give --deployment or --model (one of them).");
             }
 
-            var v = parse.GetValue(version) is { } text ? VersionText(text) : null;
+            var v = parse.GetValue(version);
             var (start, end) = Window(parse.GetValue(from), parse.GetValue(to), parse.GetValue(since));
             IReadOnlyList<DriftRun> runs;
             if (compute)
@@ -292,9 +292,6 @@ internal static class MonitoringCommand
     }
 
     // ---- shared ----
-
-    /// <summary>The registry's alias form <c>@champion</c> is accepted as the alias itself.</summary>
-    private static string VersionText(string text) => text.StartsWith('@') ? text[1..] : text;
 
     private static (DateTimeOffset? From, DateTimeOffset? To) Window(string? from, string? to, string? since)
     {

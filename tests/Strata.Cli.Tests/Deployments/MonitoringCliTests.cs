@@ -54,7 +54,7 @@ public sealed class MonitoringCliTests
 
             var file = Path.Combine(directory, "train.csv");
             await File.WriteAllTextAsync(file, csv.ToString());
-            var profile = await RunAsync("profile", "compute", "-m", "churn", "-v", "@champion", "--file", file);
+            var profile = await RunAsync("profile", "compute", "-m", "churn", "-v", "champion", "--file", file);
             Assert.Equal(300, profile.GetProperty("reference_profile").GetProperty("profile").GetProperty("row_count").GetInt64());
             Assert.Equal("1", (await RunAsync("profile", "get", "-m", "churn", "-v", "1")).GetProperty("reference_profile").GetProperty("version").GetString());
 
