@@ -112,6 +112,16 @@ try
     var statsSmall = new List<double>();
     var cpuRead = new List<double>();
     var cpuLarge = new List<double>();
+    var sortComparison = new List<double>();
+    var sortRadix = new List<double>();
+    var parseGeneral = new List<double>();
+    var parseShort = new List<double>();
+
+    // 2,000,000 numbers as the bodies hold them (F4), parsed by the general UTF-8 parser (what Utf8JsonReader.GetDouble
+    // uses) and by the short-decimal path the dataframe_split reader now tries first.
+    var numberRandom = new Random(11);
+    var numberTexts = Enumerable.Range(0, 2_000_000)
+        .Select(_ => Encoding.ASCII.GetBytes(Gaussian(numberRandom).ToString("F4", CultureInfo.InvariantCulture))).ToArray();
     var process = Process.GetCurrentProcess();
     double Cpu()
     {
@@ -152,6 +162,47 @@ try
             throw new InvalidOperationException($"read {inputs.RowCount} rows, expected {rows}");
         }
 
+        // The sorts the statistics need, on copies of the window's numeric columns: a comparison sort (what drift used
+        // before) against the radix sort it uses now, one column after another on one core.
+        var numeric = inputs.Columns.Concat(outputsTable.Columns).Where(c => !c.IsCategorical && c.NumberCount > 0).Select(c => c.Numbers.ToArray()).ToList();
+        sw.Restart();
+        foreach (var copy in numeric.Select(c => c.ToArray()))
+        {
+            Array.Sort(copy);
+        }
+
+        sortComparison.Add(sw.Elapsed.TotalSeconds);
+        sw.Restart();
+        foreach (var copy in numeric.Select(c => c.ToArray()))
+        {
+            NumberSort.Sort(copy);
+        }
+
+        sortRadix.Add(sw.Elapsed.TotalSeconds);
+
+        sw.Restart();
+        var check = 0.0;
+        foreach (var text in numberTexts)
+        {
+            System.Buffers.Text.Utf8Parser.TryParse(text, out double v, out _);
+            check += v;
+        }
+
+        parseGeneral.Add(sw.Elapsed.TotalSeconds);
+        sw.Restart();
+        var check2 = 0.0;
+        foreach (var text in numberTexts)
+        {
+            DecimalText.TryParse(text, out var v);
+            check2 += v;
+        }
+
+        parseShort.Add(sw.Elapsed.TotalSeconds);
+        if (check != check2)
+        {
+            throw new InvalidOperationException($"the parsers disagree: {check} vs {check2}");
+        }
+
         sw.Restart();
         cpu = Cpu();
         var large = DriftCalculator.Compute(largeReference, inputs, outputsTable);
@@ -177,6 +228,10 @@ try
     Report("total, small ref", read.Zip(statsSmall, (a, b) => a + b).ToList());
     Report("CPU s: read + parse", cpuRead);
     Report("CPU s: stats, large ref", cpuLarge);
+    Report("sort numeric cols, Array.Sort", sortComparison);
+    Report("sort numeric cols, NumberSort", sortRadix);
+    Report("2M numbers, Utf8Parser", parseGeneral);
+    Report("2M numbers, DecimalText", parseShort);
     Console.WriteLine(FormattableString.Invariant($"load average at the end: {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
 }
 finally

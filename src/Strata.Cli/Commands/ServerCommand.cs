@@ -43,6 +43,10 @@ internal static class ServerCommand
         {
             Description = "How often drift is computed for every monitored model version, over the interval just ended: 30s, 15m, 1h (default), 0 for never (env STRATA_DRIFT_INTERVAL).",
         };
+        var alertInterval = new Option<string?>("--alert-interval")
+        {
+            Description = "How often error-rate and latency-p99 alerts are evaluated against the stored service metrics: 30s (default), 1m, 0 for never (env STRATA_ALERT_INTERVAL).",
+        };
         var noProfileOnRegister = new Option<bool>("--no-profile-on-register")
         {
             Description = "Do not compute a reference profile when a model version is registered (env STRATA_PROFILE_ON_REGISTER=false).",
@@ -80,7 +84,7 @@ internal static class ServerCommand
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
             host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
-            driftInterval, noProfileOnRegister, rateLimit, maxBody, maxDataBody, corsOrigins, frameOptions, tlsCert, tlsKey, forwardedAllowIps,
+            driftInterval, alertInterval, noProfileOnRegister, rateLimit, maxBody, maxDataBody, corsOrigins, frameOptions, tlsCert, tlsKey, forwardedAllowIps,
         };
         foreach (var option in tuning.All)
         {
@@ -135,6 +139,13 @@ internal static class ServerCommand
                     options.Monitoring.DriftInterval = Strata.Server.Monitoring.MonitoringOptions.TryParseDuration(interval, out var d)
                         ? d
                         : throw new StrataConfigurationException($"--drift-interval must be a duration such as 30s, 15m, 1h or 0, got '{interval}'.");
+                }
+
+                if (parse.GetValue(alertInterval) is { } every)
+                {
+                    options.Monitoring.AlertInterval = Strata.Server.Monitoring.MonitoringOptions.TryParseDuration(every, out var a)
+                        ? a
+                        : throw new StrataConfigurationException($"--alert-interval must be a duration such as 30s, 1m or 0, got '{every}'.");
                 }
 
                 if (parse.GetValue(noProfileOnRegister))

@@ -134,7 +134,7 @@ internal static class DataframeSplitReader
         switch (json.TokenType)
         {
             case JsonTokenType.Number:
-                column.AddNumber(json.GetDouble());
+                column.AddNumber(DecimalText.TryParse(json.ValueSpan, out var number) ? number : json.GetDouble());
                 break;
             case JsonTokenType.String when json.ValueSpan.Length == 0:
                 column.AddMissing();

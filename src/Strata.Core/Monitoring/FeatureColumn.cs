@@ -101,7 +101,7 @@ public sealed class FeatureColumn(string name)
     {
         if (!_sorted)
         {
-            Array.Sort(_numbers, 0, NumberCount);
+            NumberSort.Sort(_numbers.AsSpan(0, NumberCount));
             _sorted = true;
         }
 
@@ -153,7 +153,7 @@ public sealed class FeatureColumn(string name)
         }
 
         var sorted = values.ToArray();
-        Array.Sort(sorted);
+        NumberSort.Sort(sorted);
         return (sorted, unreadable);
     }
 

@@ -1,3 +1,6 @@
+using Strata.Core.Registry;
+using Strata.Core.Tracking;
+
 namespace Strata.Core.Monitoring;
 
 /// <summary>Reference profiles, drift runs and alert thresholds in the backend database.</summary>
@@ -25,6 +28,23 @@ public interface IMonitoringStore
     Task<AlertThresholds> SetAlertThresholdsAsync(AlertThresholds thresholds, CancellationToken ct);
 
     Task<AlertThresholds?> GetAlertThresholdsAsync(string deployment, CancellationToken ct);
+
+    /// <summary>Every deployment's thresholds that watch the error rate or latency p99.</summary>
+    Task<IReadOnlyList<AlertThresholds>> ListServiceAlertThresholdsAsync(CancellationToken ct);
+
+    /// <summary>The error-rate and latency states of a deployment's versions, as the last evaluation left them.</summary>
+    Task<IReadOnlyList<AlertState>> ListAlertStatesAsync(string deployment, CancellationToken ct);
+
+    /// <summary>
+    /// Stores one evaluation of a deployment's service alerts: every observation updates its state, and one that
+    /// crosses its threshold (upwards, or back down) flips the state with a conditional update (so replicas evaluating
+    /// together record it once) and appends one registry event in the same transaction. Returns the crossings.
+    /// </summary>
+    Task<IReadOnlyList<AlertCrossing>> RecordServiceAlertsAsync(
+        string deployment, AlertWindow window, IReadOnlyList<AlertObservation> observations, long nowMs, CancellationToken ct);
+
+    /// <summary>The registry events monitoring wrote for a deployment (drift share, error rate, latency), newest first.</summary>
+    Task<Page<RegistryEvent>> ListAlertEventsAsync(string deployment, int maxResults, string? pageToken, CancellationToken ct);
 
     /// <summary>The registry event id up to which new model versions were profiled.</summary>
     Task<long> GetCursorAsync(string name, CancellationToken ct);

@@ -59,8 +59,17 @@ public sealed record AlertThresholds(
     long UpdatedAtMs,
     string? UpdatedBy)
 {
+    public const int DefaultWindowMinutes = 5;
+    public const int MaxWindowMinutes = 24 * 60;
+
     /// <summary>Whether the drift share is above its threshold since the last crossing (so an event is written once per crossing).</summary>
     public bool DriftAlerting { get; init; }
+
+    /// <summary>How many of the latest minute buckets of service metrics the error rate and latency p99 are computed over.</summary>
+    public int WindowMinutes { get; init; } = DefaultWindowMinutes;
+
+    /// <summary>Fewer requests than this in the window leave a version's error-rate and latency alerts as they are.</summary>
+    public long MinRequests { get; init; } = 1;
 }
 
 /// <summary>The event types monitoring writes into the registry's event table.</summary>
@@ -68,6 +77,10 @@ public static class MonitoringEventTypes
 {
     public const string DriftShareExceeded = "deployment.drift_share.exceeded";
     public const string DriftShareRecovered = "deployment.drift_share.recovered";
+    public const string ErrorRateExceeded = "deployment.error_rate.exceeded";
+    public const string ErrorRateRecovered = "deployment.error_rate.recovered";
+    public const string LatencyP99Exceeded = "deployment.latency_p99.exceeded";
+    public const string LatencyP99Recovered = "deployment.latency_p99.recovered";
 }
 
 /// <summary>Which drift runs to read; times (epoch ms) select runs whose window ends within [from, to].</summary>

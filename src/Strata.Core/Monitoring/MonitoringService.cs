@@ -1,6 +1,7 @@
 using System.Globalization;
 using Strata.Core.Errors;
 using Strata.Core.Registry;
+using Strata.Core.Tracking;
 
 namespace Strata.Core.Monitoring;
 
@@ -218,8 +219,9 @@ public sealed class MonitoringService(
 
     // ---- alerts ----
 
+    /// <summary>Sets every threshold of a deployment at once; an absent one is not watched, an absent window or minimum takes its default.</summary>
     public async Task<AlertThresholds> SetAlertThresholdsAsync(
-        string? deployment, double? errorRate, double? latencyP99Ms, double? driftShare, string? user, CancellationToken ct)
+        string? deployment, double? errorRate, double? latencyP99Ms, double? driftShare, long? windowMinutes, long? minRequests, string? user, CancellationToken ct)
     {
         RequireDeployment(deployment);
         CheckShare(errorRate, "error_rate");
@@ -229,7 +231,21 @@ public sealed class MonitoringService(
             throw MlflowException.InvalidParameter($"latency_p99_ms must be a positive number of milliseconds, got {l.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        return await store.SetAlertThresholdsAsync(new AlertThresholds(deployment!, errorRate, latencyP99Ms, driftShare, Now(), user), ct).ConfigureAwait(false);
+        var window = windowMinutes ?? AlertThresholds.DefaultWindowMinutes;
+        if (window is < 1 or > AlertThresholds.MaxWindowMinutes)
+        {
+            throw MlflowException.InvalidParameter($"window_minutes must be between 1 and {AlertThresholds.MaxWindowMinutes}, got {window}.");
+        }
+
+        var minimum = minRequests ?? 1;
+        if (minimum < 1)
+        {
+            throw MlflowException.InvalidParameter($"min_requests must be at least 1, got {minimum}.");
+        }
+
+        return await store.SetAlertThresholdsAsync(
+            new AlertThresholds(deployment!, errorRate, latencyP99Ms, driftShare, Now(), user) { WindowMinutes = (int)window, MinRequests = minimum },
+            ct).ConfigureAwait(false);
     }
 
     public async Task<AlertThresholds> GetAlertThresholdsAsync(string? deployment, CancellationToken ct)
@@ -237,6 +253,25 @@ public sealed class MonitoringService(
         RequireDeployment(deployment);
         return await store.GetAlertThresholdsAsync(deployment!, ct).ConfigureAwait(false)
             ?? throw MlflowException.NotFound($"Deployment '{deployment}' has no alert thresholds.");
+    }
+
+    /// <summary>The thresholds of a deployment with the state of each watched version's error rate and latency.</summary>
+    public async Task<(AlertThresholds Thresholds, IReadOnlyList<AlertState> States)> GetAlertsAsync(string? deployment, CancellationToken ct)
+    {
+        var thresholds = await GetAlertThresholdsAsync(deployment, ct).ConfigureAwait(false);
+        return (thresholds, await store.ListAlertStatesAsync(deployment!, ct).ConfigureAwait(false));
+    }
+
+    public async Task<Page<RegistryEvent>> ListAlertEventsAsync(string? deployment, long? maxResults, string? pageToken, CancellationToken ct)
+    {
+        RequireDeployment(deployment);
+        var max = maxResults ?? DefaultDriftRunsPageSize;
+        if (max is < 1 or > MaxDriftRunsPageSize)
+        {
+            throw MlflowException.InvalidParameter($"max_results must be between 1 and {MaxDriftRunsPageSize}, got {max}.");
+        }
+
+        return await store.ListAlertEventsAsync(deployment!, (int)max, pageToken, ct).ConfigureAwait(false);
     }
 
     private static void RequireDeployment(string? deployment)

@@ -65,6 +65,7 @@ public sealed class StrataServerOptions
             ["STRATA_WEBHOOK_DENIED_NETWORKS"] = (o, v) => Replace(o.Webhooks.DeniedNetworks, List(v).Select(n => ParseNetwork(n, "STRATA_WEBHOOK_DENIED_NETWORKS"))),
             ["STRATA_LOG_RETENTION"] = (o, v) => o.LogRetention = ParseRetention(v, "STRATA_LOG_RETENTION"),
             ["STRATA_DRIFT_INTERVAL"] = (o, v) => o.Monitoring.DriftInterval = ParseDuration(v, "STRATA_DRIFT_INTERVAL"),
+            ["STRATA_ALERT_INTERVAL"] = (o, v) => o.Monitoring.AlertInterval = ParseDuration(v, "STRATA_ALERT_INTERVAL"),
             ["STRATA_PROFILE_ON_REGISTER"] = (o, v) => o.Monitoring.ProfileOnRegister = ParseBool(v, "STRATA_PROFILE_ON_REGISTER"),
             ["STRATA_RATE_LIMIT"] = (o, v) => o.Security.RateLimit = Parse(() => Strata.Server.Security.RateLimitSetting.Parse(v, "STRATA_RATE_LIMIT")),
             ["STRATA_MAX_REQUEST_BODY_SIZE"] = (o, v) => o.Security.MaxRequestBodyBytes = ParseSize(v, "STRATA_MAX_REQUEST_BODY_SIZE"),

@@ -45,6 +45,7 @@ public static class MonitoringApi
         d.MapPost("{name}/drift/compute", ComputeDeploymentDrift);
         d.MapGet("{name}/alerts", GetAlerts);
         d.MapMethods("{name}/alerts", [HttpMethods.Put, HttpMethods.Post], SetAlerts);
+        d.MapGet("{name}/alerts/events", ListAlertEvents);
         return app;
     }
 
@@ -120,16 +121,33 @@ public static class MonitoringApi
         return WireResults.Object(runs, MonitoringJsonWriter.WriteRuns);
     }
 
-    private static async Task<IResult> GetAlerts(HttpContext ctx, string name, MonitoringService service) =>
-        WireResults.Object(await service.GetAlertThresholdsAsync(name, ctx.RequestAborted), MonitoringJsonWriter.WriteThresholds);
+    /// <summary>The thresholds with the state of every watched version's error rate and latency p99.</summary>
+    private static async Task<IResult> GetAlerts(HttpContext ctx, string name, MonitoringService service)
+    {
+        var (thresholds, states) = await service.GetAlertsAsync(name, ctx.RequestAborted);
+        return WireResults.Object((thresholds, states), static (w, a) => MonitoringJsonWriter.WriteThresholds(w, a.thresholds, a.states));
+    }
 
-    /// <summary>JSON <c>{error_rate?, latency_p99_ms?, drift_share?}</c>; an absent field clears that threshold.</summary>
+    /// <summary>
+    /// JSON <c>{error_rate?, latency_p99_ms?, drift_share?, window_minutes?, min_requests?}</c>; an absent threshold is
+    /// not watched, an absent window or minimum takes its default.
+    /// </summary>
     private static async Task<IResult> SetAlerts(HttpContext ctx, string name, MonitoringService service)
     {
         using var r = await WireRequest.ReadAsync(ctx);
         var thresholds = await service.SetAlertThresholdsAsync(
-            name, r.Double("error_rate"), r.Double("latency_p99_ms"), r.Double("drift_share"), User(ctx), ctx.RequestAborted);
-        return WireResults.Object(thresholds, MonitoringJsonWriter.WriteThresholds);
+            name, r.Double("error_rate"), r.Double("latency_p99_ms"), r.Double("drift_share"), r.Int64("window_minutes"), r.Int64("min_requests"),
+            User(ctx), ctx.RequestAborted);
+        var states = await service.Store.ListAlertStatesAsync(name, ctx.RequestAborted);
+        return WireResults.Object((thresholds, states), static (w, a) => MonitoringJsonWriter.WriteThresholds(w, a.thresholds, a.states));
+    }
+
+    /// <summary>The alert events (drift share, error rate, latency p99) of the deployment, newest first.</summary>
+    private static async Task<IResult> ListAlertEvents(HttpContext ctx, string name, MonitoringService service)
+    {
+        using var r = await WireRequest.ReadAsync(ctx);
+        var page = await service.ListAlertEventsAsync(name, r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+        return WireResults.Page(page, MonitoringJsonWriter.EventsName, Strata.Server.Registry.RegistryJson.WriteEvent);
     }
 
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken ct)

@@ -6,7 +6,7 @@ using Strata.Storage.Monitoring;
 namespace Strata.Server.Monitoring;
 
 /// <summary>The wire shapes of profiles, drift runs and alert thresholds (snake_case, versions as strings).</summary>
-internal static class MonitoringJsonWriter
+public static class MonitoringJsonWriter
 {
     public static void WriteProfile(Utf8JsonWriter w, StoredProfile p)
     {
@@ -30,7 +30,7 @@ internal static class MonitoringJsonWriter
         w.WriteEndArray();
     }
 
-    private static void WriteRun(Utf8JsonWriter w, DriftRun r)
+    public static void WriteRun(Utf8JsonWriter w, DriftRun r)
     {
         w.WriteStartObject();
         w.WriteString("id"u8, r.Id.ToString(CultureInfo.InvariantCulture));
@@ -67,7 +67,9 @@ internal static class MonitoringJsonWriter
         w.WriteEndObject();
     }
 
-    public static void WriteThresholds(Utf8JsonWriter w, AlertThresholds t)
+    public static readonly JsonEncodedText EventsName = JsonEncodedText.Encode("events");
+
+    public static void WriteThresholds(Utf8JsonWriter w, AlertThresholds t, IReadOnlyList<AlertState> states)
     {
         w.WriteStartObject("alert_thresholds"u8);
         w.WriteString("deployment"u8, t.Deployment);
@@ -81,6 +83,25 @@ internal static class MonitoringJsonWriter
         }
 
         w.WriteBoolean("drift_alerting"u8, t.DriftAlerting);
+        w.WriteNumber("window_minutes"u8, t.WindowMinutes);
+        w.WriteNumber("min_requests"u8, t.MinRequests);
+        w.WriteStartArray("states"u8);
+        foreach (var s in states)
+        {
+            w.WriteStartObject();
+            w.WriteString("signal"u8, s.Signal);
+            w.WriteString("name"u8, s.ModelName);
+            w.WriteString("version"u8, s.ModelVersion);
+            w.WriteBoolean("alerting"u8, s.Alerting);
+            w.WriteNumber(AlertSignals.ValueField(s.Signal), s.Value);
+            w.WriteNumber("threshold"u8, s.Threshold);
+            w.WriteNumber("requests"u8, s.Requests);
+            w.WriteNumber("changed_at"u8, s.ChangedAtMs);
+            w.WriteNumber("evaluated_at"u8, s.EvaluatedAtMs);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

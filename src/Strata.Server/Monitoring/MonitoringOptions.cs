@@ -11,6 +11,9 @@ public sealed class MonitoringOptions
 
     public bool ProfileOnRegister { get; set; } = true;
 
+    /// <summary>How often error-rate and latency-p99 alerts are evaluated against the stored service metrics; zero turns them off.</summary>
+    public TimeSpan AlertInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the registry's event log is read for new versions to profile.</summary>
     public TimeSpan RegistryPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -54,6 +57,11 @@ public sealed class MonitoringOptions
         if (DriftInterval > TimeSpan.Zero && DriftInterval < TimeSpan.FromSeconds(1))
         {
             throw new ArgumentException("--drift-interval must be at least one second (or 0 to turn scheduled drift off).");
+        }
+
+        if (AlertInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentException("--alert-interval must not be negative.");
         }
 
         if (RegistryPollInterval <= TimeSpan.Zero)

@@ -8,6 +8,7 @@ using Strata.Core.Tracking;
 using Strata.Server.Hosting;
 using Strata.Storage.Artifacts;
 using Strata.Storage.Database;
+using Strata.Storage.Deployments;
 using Strata.Storage.Monitoring;
 
 namespace Strata.Server.Monitoring;
@@ -33,9 +34,13 @@ public static class MonitoringRegistration
             : sp.GetRequiredService<ModelNamedDeployments>());
         services.TryAddSingleton<MonitoringService>();
         services.TryAddSingleton<DriftScheduler>();
+        services.TryAddSingleton<IServiceMetricsStore>(sp => new ServiceMetricsStore(sp.GetRequiredService<IDatabase>()));
+        services.TryAddSingleton<ServiceAlertEvaluator>();
+        services.TryAddSingleton<ServiceAlertScheduler>();
         services.TryAddSingleton<RegisteredVersionProfiler>();
         services.AddHostedService(sp => sp.GetRequiredService<DriftScheduler>());
         services.AddHostedService(sp => sp.GetRequiredService<RegisteredVersionProfiler>());
+        services.AddHostedService(sp => sp.GetRequiredService<ServiceAlertScheduler>());
         return services;
     }
 }

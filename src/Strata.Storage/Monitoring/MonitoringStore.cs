@@ -7,7 +7,7 @@ using Strata.Storage.Database;
 namespace Strata.Storage.Monitoring;
 
 /// <summary><see cref="IMonitoringStore"/> on SQLite or PostgreSQL (the same SQL on both).</summary>
-public sealed class MonitoringStore(IDatabase database) : IMonitoringStore
+public sealed partial class MonitoringStore(IDatabase database) : IMonitoringStore
 {
     private const string DeletedStage = "Deleted_Internal";
 
@@ -18,7 +18,7 @@ public sealed class MonitoringStore(IDatabase database) : IMonitoringStore
 
     private const string ThresholdColumns =
         "deployment AS Deployment, error_rate AS ErrorRate, latency_p99_ms AS LatencyP99Ms, drift_share AS DriftShare, " +
-        "updated_at AS UpdatedAt, updated_by AS UpdatedBy, drift_alerting AS DriftAlerting";
+        "updated_at AS UpdatedAt, updated_by AS UpdatedBy, drift_alerting AS DriftAlerting, window_minutes AS WindowMinutes, min_requests AS MinRequests";
 
     public Task PutProfileAsync(string modelName, long version, ReferenceProfile profile, long nowMs, CancellationToken ct)
     {
@@ -154,13 +154,27 @@ public sealed class MonitoringStore(IDatabase database) : IMonitoringStore
             window_end_ms = run.WindowEndMs,
             drifted_features = run.Features.Where(f => f.Drifted).Select(f => f.Feature).ToList(),
         });
-        await c.ExecuteAsync(Cmd(
+        await AppendEventAsync(
+            c, tx, run.Deployment, "drift_share", run.ComputedAtMs, userId,
+            above ? MonitoringEventTypes.DriftShareExceeded : MonitoringEventTypes.DriftShareRecovered, run.ModelName, run.Version, details, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends a registry event and indexes it under its deployment; returns its id.</summary>
+    private static async Task<long> AppendEventAsync(
+        DbConnection c, DbTransaction tx, string deployment, string signal, long now, string? userId, string type, string modelName, long? version, string details, CancellationToken ct)
+    {
+        var id = await c.ExecuteScalarAsync<long>(Cmd(
             """
             INSERT INTO registry_events (event_time, user_id, event_type, model_name, version, before_json, after_json)
-            VALUES (@ComputedAtMs, @userId, @type, @ModelName, @Version, NULL, @details)
+            VALUES (@now, @userId, @type, @modelName, @version, NULL, @details)
+            RETURNING id
             """,
-            new { run.ComputedAtMs, userId, type = above ? MonitoringEventTypes.DriftShareExceeded : MonitoringEventTypes.DriftShareRecovered, run.ModelName, run.Version, details },
+            new { now, userId, type, modelName, version, details },
             tx, ct)).ConfigureAwait(false);
+        await c.ExecuteAsync(Cmd(
+            "INSERT INTO alert_events (event_id, deployment, signal) VALUES (@id, @deployment, @signal)",
+            new { id, deployment, signal }, tx, ct)).ConfigureAwait(false);
+        return id;
     }
 
     public Task<IReadOnlyList<DriftRun>> ListDriftRunsAsync(DriftRunQuery query, CancellationToken ct)
@@ -223,12 +237,33 @@ public sealed class MonitoringStore(IDatabase database) : IMonitoringStore
             {
                 await c.ExecuteAsync(Cmd(
                     """
-                    INSERT INTO alert_thresholds (deployment, error_rate, latency_p99_ms, drift_share, updated_at, updated_by, drift_alerting)
-                    VALUES (@Deployment, @ErrorRate, @LatencyP99Ms, @DriftShare, @UpdatedAtMs, @UpdatedBy, 0)
+                    INSERT INTO alert_thresholds (deployment, error_rate, latency_p99_ms, drift_share, updated_at, updated_by, drift_alerting, window_minutes, min_requests)
+                    VALUES (@Deployment, @ErrorRate, @LatencyP99Ms, @DriftShare, @UpdatedAtMs, @UpdatedBy, 0, @WindowMinutes, @MinRequests)
                     ON CONFLICT (deployment) DO UPDATE SET error_rate = excluded.error_rate, latency_p99_ms = excluded.latency_p99_ms,
-                        drift_share = excluded.drift_share, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                        drift_share = excluded.drift_share, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+                        window_minutes = excluded.window_minutes, min_requests = excluded.min_requests
                     """,
                     thresholds, tx, token)).ConfigureAwait(false);
+
+                // A signal no longer watched forgets its states: watching it again starts from "not alerting".
+                var unwatched = new List<string>();
+                if (thresholds.ErrorRate is null)
+                {
+                    unwatched.Add(AlertSignals.ErrorRate);
+                }
+
+                if (thresholds.LatencyP99Ms is null)
+                {
+                    unwatched.Add(AlertSignals.LatencyP99);
+                }
+
+                if (unwatched.Count > 0)
+                {
+                    await c.ExecuteAsync(Cmd(
+                        "DELETE FROM alert_states WHERE deployment = @Deployment AND signal IN @unwatched",
+                        new { thresholds.Deployment, unwatched }, tx, token)).ConfigureAwait(false);
+                }
+
                 var row = await c.QuerySingleAsync<ThresholdRow>(Cmd(
                     $"SELECT {ThresholdColumns} FROM alert_thresholds WHERE deployment = @Deployment", new { thresholds.Deployment }, tx, token)).ConfigureAwait(false);
                 return row.ToThresholds();
@@ -367,7 +402,16 @@ public sealed class MonitoringStore(IDatabase database) : IMonitoringStore
 
         public long DriftAlerting { get; set; }
 
+        public long WindowMinutes { get; set; }
+
+        public long MinRequests { get; set; }
+
         public AlertThresholds ToThresholds() =>
-            new(Deployment, ErrorRate, LatencyP99Ms, DriftShare, UpdatedAt, UpdatedBy) { DriftAlerting = DriftAlerting != 0 };
+            new(Deployment, ErrorRate, LatencyP99Ms, DriftShare, UpdatedAt, UpdatedBy)
+            {
+                DriftAlerting = DriftAlerting != 0,
+                WindowMinutes = (int)WindowMinutes,
+                MinRequests = MinRequests,
+            };
     }
 }

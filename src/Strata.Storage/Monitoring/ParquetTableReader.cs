@@ -6,11 +6,9 @@ using Strata.Core.Monitoring;
 namespace Strata.Storage.Monitoring;
 
 /// <summary>
-/// Reads the flat numeric and boolean columns of a Parquet file (Parquet.Net) into a <see cref="FeatureTable"/>, row
-/// group by row group: numbers as numbers, booleans as categories, nulls as missing. String columns are left out for
-/// now: Parquet.Net 6.1's string column reader returned only nulls for an optional string column in our test, so
-/// reading them would profile every value as missing; CSV or JSON carries them. Nested and repeated columns, and
-/// timestamps and binary columns, are left out too.
+/// Reads the flat numeric, boolean and string columns of a Parquet file (Parquet.Net) into a <see cref="FeatureTable"/>,
+/// row group by row group: numbers as numbers, booleans and strings as categories, nulls (and empty strings) as
+/// missing. Nested and repeated columns, timestamps and binary columns are left out.
 /// </summary>
 public static class ParquetTableReader
 {
@@ -43,6 +41,7 @@ public static class ParquetTableReader
                     _ when type == typeof(ulong) => ReadNumbersAsync<ulong>(group, field, column, rows, ct),
                     _ when type == typeof(decimal) => ReadNumbersAsync<decimal>(group, field, column, rows, ct),
                     _ when type == typeof(bool) => ReadBooleansAsync(group, field, column, rows, ct),
+                    _ when IsString(type) => ReadStringsAsync(group, field, column, rows, ct),
                     _ => Task.CompletedTask,
                 };
                 await read.ConfigureAwait(false);
@@ -52,10 +51,16 @@ public static class ParquetTableReader
         }
     }
 
+    /// <summary>
+    /// Parquet.Net 6 reports a UTF-8 string column's type as <see cref="ReadOnlyMemory{T}"/> of char (its physical
+    /// reading type), not <see cref="string"/>: a reader that looks for <c>string</c> never sees one.
+    /// </summary>
+    private static bool IsString(Type type) => type == typeof(string) || type == typeof(ReadOnlyMemory<char>);
+
     private static bool Readable(DataField field)
     {
         var type = Nullable.GetUnderlyingType(field.ClrType) ?? field.ClrType;
-        return type == typeof(bool) || (type.IsPrimitive && type != typeof(char) && type != typeof(IntPtr) && type != typeof(UIntPtr)) || type == typeof(decimal);
+        return type == typeof(bool) || IsString(type) || (type.IsPrimitive && type != typeof(char) && type != typeof(IntPtr) && type != typeof(UIntPtr)) || type == typeof(decimal);
     }
 
     private static async Task ReadNumbersAsync<T>(ParquetRowGroupReader group, DataField field, FeatureColumn column, int rows, CancellationToken ct)
@@ -84,6 +89,24 @@ public static class ParquetTableReader
             foreach (var v in values)
             {
                 column.AddNumber(double.CreateTruncating(v));
+            }
+        }
+    }
+
+    /// <summary>UTF-8 strings as categories; null and empty strings count as missing, as CSV's empty cells do.</summary>
+    private static async Task ReadStringsAsync(ParquetRowGroupReader group, DataField field, FeatureColumn column, int rows, CancellationToken ct)
+    {
+        var values = new string?[rows];
+        await group.ReadAsync(field, values.AsMemory(), null, ct).ConfigureAwait(false);
+        foreach (var v in values)
+        {
+            if (string.IsNullOrEmpty(v))
+            {
+                column.AddMissing();
+            }
+            else
+            {
+                column.AddCategory(v);
             }
         }
     }

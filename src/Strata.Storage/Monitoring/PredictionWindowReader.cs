@@ -13,12 +13,16 @@ namespace Strata.Storage.Monitoring;
 /// <summary>
 /// Reads a window of the prediction log for drift: the segments of one model version whose time bounds overlap the
 /// window (chosen from the segments' index), streamed one row at a time, and from each entry in the window that
-/// succeeded (status 200) the request's inputs and the response's outputs into feature tables. Segments are parsed
-/// on every core, each worker into its own tables, merged at the end (drift does not depend on row order). The
-/// bodies are unescaped into pooled buffers and parsed from there; no entry becomes a record or a string.
+/// succeeded (status 200) the request's inputs and the response's outputs into feature tables. A segment holds up to
+/// 4,096 entries (tens of megabytes), so it is cut into chunks of whole entries that are parsed on every core, each
+/// worker into its own tables, merged at the end (drift does not depend on row order). The bodies are unescaped into
+/// pooled buffers and parsed from there; no entry becomes a record or a string.
 /// </summary>
 public sealed class PredictionWindowReader(IDatabase database) : IPredictionWindowSource
 {
+    /// <summary>About this many bytes of a segment go to one worker at a time.</summary>
+    internal const int ChunkBytes = 1 << 20;
+
     public Task<long> ReadWindowAsync(string modelName, string version, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(inputs);
@@ -27,7 +31,7 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             async (c, token) =>
             {
                 var workers = Math.Max(1, Environment.ProcessorCount);
-                var segments = Channel.CreateBounded<(byte[] Buffer, int Length)>(workers * 2);
+                var chunks = Channel.CreateBounded<Chunk>(workers * 4);
                 var parts = Enumerable.Range(0, workers).Select(_ => (Inputs: new FeatureTable(), Outputs: new FeatureTable())).ToArray();
                 var counts = new long[workers];
                 var parsing = Enumerable.Range(0, workers).Select(w => Task.Run(
@@ -36,22 +40,22 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                         var bodies = new BodyBuffers();
                         try
                         {
-                            await foreach (var (buffer, length) in segments.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                            await foreach (var chunk in chunks.Reader.ReadAllAsync(token).ConfigureAwait(false))
                             {
                                 try
                                 {
-                                    counts[w] += ReadSegment(buffer.AsSpan(0, length), bodies, fromMs, toMs, parts[w].Inputs, parts[w].Outputs);
+                                    counts[w] += ReadEntries(chunk.Span, bodies, fromMs, toMs, parts[w].Inputs, parts[w].Outputs);
                                 }
                                 finally
                                 {
-                                    ArrayPool<byte>.Shared.Return(buffer);
+                                    chunk.Segment.Release();
                                 }
                             }
                         }
                         catch (Exception e)
                         {
                             // Stop the reader too: with no one draining the channel its next write would wait forever.
-                            segments.Writer.TryComplete(e);
+                            chunks.Writer.TryComplete(e);
                             throw;
                         }
                         finally
@@ -81,12 +85,24 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                                 $"Prediction log segment {segmentId} is in format {format}; this server reads format {PredictionLogSegment.Format}.");
                         }
 
-                        await segments.Writer.WriteAsync(LoadSegment(reader), token).ConfigureAwait(false);
+                        var segment = LoadSegment(reader);
+                        try
+                        {
+                            foreach (var (offset, length) in Split(segment.Buffer.AsSpan(0, segment.Length), ChunkBytes))
+                            {
+                                segment.AddRef();
+                                await chunks.Writer.WriteAsync(new Chunk(segment, offset, length), token).ConfigureAwait(false);
+                            }
+                        }
+                        finally
+                        {
+                            segment.Release();
+                        }
                     }
                 }
                 finally
                 {
-                    segments.Writer.TryComplete();
+                    chunks.Writer.TryComplete();
                     await Task.WhenAll(parsing).ConfigureAwait(false);
                 }
 
@@ -102,78 +118,147 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
     }
 
     /// <summary>The current row's entries column (text on both dialects) as UTF-8 in a pooled buffer.</summary>
-    private static (byte[] Buffer, int Length) LoadSegment(DbDataReader reader)
+    private static SegmentBuffer LoadSegment(DbDataReader reader)
     {
         if (reader is Microsoft.Data.Sqlite.SqliteDataReader)
         {
             // SQLite hands over a TEXT value's UTF-8 bytes as they are stored: no UTF-16 string in between.
             var length = (int)reader.GetBytes(2, 0, null, 0, 0);
             var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-            return (bytes, (int)reader.GetBytes(2, 0, bytes, 0, length));
+            return new SegmentBuffer(bytes, (int)reader.GetBytes(2, 0, bytes, 0, length));
         }
 
         var text = reader.GetString(2);
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
-        return (buffer, Encoding.UTF8.GetBytes(text, buffer));
+        return new SegmentBuffer(buffer, Encoding.UTF8.GetBytes(text, buffer));
     }
 
-    /// <summary>The entries of one segment (UTF-8 JSON) that fall in the window, added to the tables; returns how many.</summary>
-    internal static long ReadSegment(ReadOnlySpan<byte> segment, BodyBuffers bodies, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs)
+    /// <summary>
+    /// Cuts a segment (<c>[[entry],[entry],...]</c>) into runs of whole entries of about <paramref name="chunkBytes"/>
+    /// each, as (offset, length) of the entries between the outer brackets, separated by commas. An entry starts with
+    /// its request id, so a boundary is the bytes <c>,["</c>: inside a string every quote is escaped (<c>\"</c>), and
+    /// between an entry's fields a comma is never followed by a bracket.
+    /// </summary>
+    internal static List<(int Offset, int Length)> Split(ReadOnlySpan<byte> segment, int chunkBytes)
     {
-        var json = new Utf8JsonReader(segment);
-        long read = 0;
-        Next(ref json);
-        while (Next(ref json) == JsonTokenType.StartArray)
+        var chunks = new List<(int, int)>();
+        var first = segment.IndexOf((byte)'[');
+        var last = segment.LastIndexOf((byte)']');
+        if (first < 0 || last <= first)
         {
-            // [request_id, timestamp_ms, latency_us, status_code, protocol, inputs, outputs, error_message]
-            Next(ref json);
-            Next(ref json);
-            var timestamp = json.GetInt64();
-            Next(ref json);
-            Next(ref json);
-            var status = json.GetInt32();
-            Next(ref json);
-            var protocol = json.ValueTextEquals("v2"u8) ? ScoringPayloadReader.V2Protocol : "mlflow";
-            var wanted = status == 200 && timestamp >= fromMs && timestamp <= toMs;
-            Next(ref json);
-            var inputLength = wanted ? bodies.CopyBody(ref json, 0) : 0;
-            Next(ref json);
-            var outputLength = wanted ? bodies.CopyBody(ref json, 1) : 0;
-            while (Next(ref json) != JsonTokenType.EndArray)
+            throw new JsonException("A prediction log segment is not a JSON array.");
+        }
+
+        var start = first + 1;
+        while (start < last)
+        {
+            var end = last;
+            if (last - start > chunkBytes)
             {
-                json.Skip();
+                var next = segment[(start + chunkBytes)..last].IndexOf(",[\""u8);
+                if (next >= 0)
+                {
+                    end = start + chunkBytes + next;
+                }
             }
 
-            if (!wanted)
-            {
-                continue;
-            }
+            chunks.Add((start, end - start));
+            start = end + 1;
+        }
 
-            read++;
-            if (inputLength > 0)
-            {
-                ScoringPayloadReader.ReadInputs(protocol, bodies.Body(0, inputLength), inputs);
-            }
+        return chunks;
+    }
 
-            if (outputLength > 0)
-            {
-                ScoringPayloadReader.ReadOutputs(protocol, bodies.Body(1, outputLength), outputs);
-            }
-
-            // Keep the two tables row-aligned when one side could not be read.
-            var rows = Math.Max(inputs.RowCount, outputs.RowCount);
-            if (inputs.RowCount < rows)
-            {
-                inputs.EndRows(rows - inputs.RowCount);
-            }
-
-            if (outputs.RowCount < rows)
-            {
-                outputs.EndRows(rows - outputs.RowCount);
-            }
+    /// <summary>The entries of a run of entries separated by commas that fall in the window, added to the tables; returns how many.</summary>
+    internal static long ReadEntries(ReadOnlySpan<byte> entries, BodyBuffers bodies, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs)
+    {
+        long read = 0;
+        while (!entries.IsEmpty)
+        {
+            var boundary = entries.IndexOf(",[\""u8);
+            var entry = boundary < 0 ? entries : entries[..boundary];
+            entries = boundary < 0 ? default : entries[(boundary + 1)..];
+            read += ReadEntry(entry, bodies, fromMs, toMs, inputs, outputs) ? 1 : 0;
         }
 
         return read;
+    }
+
+    /// <summary>One entry, <c>[request_id, timestamp_ms, latency_us, status_code, protocol, inputs, outputs, error_message]</c>; true when it was in the window.</summary>
+    private static bool ReadEntry(ReadOnlySpan<byte> entry, BodyBuffers bodies, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs)
+    {
+        var json = new Utf8JsonReader(entry);
+        if (Next(ref json) != JsonTokenType.StartArray)
+        {
+            throw new JsonException("A prediction log entry is not an array.");
+        }
+
+        Next(ref json);
+        Next(ref json);
+        var timestamp = json.GetInt64();
+        Next(ref json);
+        Next(ref json);
+        var status = json.GetInt32();
+        Next(ref json);
+        var protocol = json.ValueTextEquals("v2"u8) ? ScoringPayloadReader.V2Protocol : "mlflow";
+        var wanted = status == 200 && timestamp >= fromMs && timestamp <= toMs;
+        if (!wanted)
+        {
+            return false;
+        }
+
+        Next(ref json);
+        var inputLength = bodies.CopyBody(ref json, 0);
+        Next(ref json);
+        var outputLength = bodies.CopyBody(ref json, 1);
+        if (inputLength > 0)
+        {
+            ScoringPayloadReader.ReadInputs(protocol, bodies.Body(0, inputLength), inputs);
+        }
+
+        if (outputLength > 0)
+        {
+            ScoringPayloadReader.ReadOutputs(protocol, bodies.Body(1, outputLength), outputs);
+        }
+
+        // Keep the two tables row-aligned when one side could not be read.
+        var rows = Math.Max(inputs.RowCount, outputs.RowCount);
+        if (inputs.RowCount < rows)
+        {
+            inputs.EndRows(rows - inputs.RowCount);
+        }
+
+        if (outputs.RowCount < rows)
+        {
+            outputs.EndRows(rows - outputs.RowCount);
+        }
+
+        return true;
+    }
+
+    /// <summary>A loaded segment in a pooled buffer, returned to the pool when its last chunk is parsed.</summary>
+    private sealed class SegmentBuffer(byte[] buffer, int length)
+    {
+        private int _references = 1;
+
+        public byte[] Buffer { get; } = buffer;
+
+        public int Length { get; } = length;
+
+        public void AddRef() => Interlocked.Increment(ref _references);
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _references) == 0)
+            {
+                ArrayPool<byte>.Shared.Return(Buffer);
+            }
+        }
+    }
+
+    private readonly record struct Chunk(SegmentBuffer Segment, int Offset, int Length)
+    {
+        public ReadOnlySpan<byte> Span => Segment.Buffer.AsSpan(Offset, Length);
     }
 
     private static JsonTokenType Next(ref Utf8JsonReader json) =>

@@ -196,7 +196,42 @@ public sealed class MonitoringApiTests(MonitoringServerFixture fixture) : IClass
             .Where(e => e.GetProperty("event_type").GetString()!.StartsWith("deployment.", StringComparison.Ordinal)).ToList();
         var crossing = Assert.Single(events);
         Assert.Equal(MonitoringEventTypes.DriftShareExceeded, crossing.GetProperty("event_type").GetString());
-        Assert.True((await Server.GetAsync($"{Deployments}{model}/alerts")).Ok().GetProperty("alert_thresholds").GetProperty("drift_alerting").GetBoolean());
+        var alerts = (await Server.GetAsync($"{Deployments}{model}/alerts")).Ok().GetProperty("alert_thresholds");
+        Assert.True(alerts.GetProperty("drift_alerting").GetBoolean());
+        Assert.Equal((5, 1), (alerts.GetProperty("window_minutes").GetInt32(), alerts.GetProperty("min_requests").GetInt32()));
+        var listed = Assert.Single((await Server.GetAsync($"{Deployments}{model}/alerts/events")).Ok().List("events"));
+        Assert.Equal(crossing.GetProperty("id").GetInt64(), listed.GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task Error_rate_and_latency_alerts_are_evaluated_from_the_stored_service_metrics()
+    {
+        const string deployment = "alerting-service";
+        var set = (await Server.PostAsync($"{Deployments}{deployment}/alerts", new { error_rate = 0.05, latency_p99_ms = 500, window_minutes = 2, min_requests = 10 })).Ok();
+        Assert.Equal(2, set.GetProperty("alert_thresholds").GetProperty("window_minutes").GetInt32());
+
+        // Two replicas' rows for the current minute: 4 + 4 failures of 100 requests, all fast.
+        var minute = Strata.Core.Deployments.ServiceMetricsMerge.BucketStart(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Strata.Core.Deployments.MetricsResolution.Minute);
+        Strata.Core.Deployments.ServiceMetricsRow Row(string replica, int requests, int errors)
+        {
+            var sketch = new Strata.Core.Deployments.LatencySketch();
+            sketch.Add(20_000, requests);
+            return new(deployment, "churn", "3", false, Strata.Core.Deployments.MetricsResolution.Minute, minute, replica, requests, errors, requests * 20_000L, 0, 0, sketch);
+        }
+
+        await Server.Services.GetRequiredService<Strata.Core.Deployments.IServiceMetricsStore>().UpsertAsync([Row("r1", 50, 4), Row("r2", 50, 4)], default);
+        await Server.Services.GetRequiredService<ServiceAlertScheduler>().RunOnceAsync(default);
+
+        var alerts = (await Server.GetAsync($"{Deployments}{deployment}/alerts")).Ok().GetProperty("alert_thresholds");
+        var states = alerts.GetProperty("states").EnumerateArray().ToList();
+        Assert.Equal(
+            [("error_rate", "3", true), ("latency_p99", "3", false)],
+            states.Select(s => (s.GetProperty("signal").GetString(), s.GetProperty("version").GetString(), s.GetProperty("alerting").GetBoolean())));
+        Assert.Equal(0.08, states[0].GetProperty("error_rate").GetDouble(), 10);
+        var events = (await Server.GetAsync($"{Deployments}{deployment}/alerts/events")).Ok().List("events");
+        var e = Assert.Single(events);
+        Assert.Equal((MonitoringEventTypes.ErrorRateExceeded, "churn", "3"), (e.GetProperty("event_type").GetString(), e.GetProperty("name").GetString(), e.GetProperty("version").GetString()));
+        Assert.Equal(deployment, e.GetProperty("after").GetProperty("deployment").GetString());
     }
 
     [Fact]
@@ -251,5 +286,9 @@ public sealed class MonitoringApiTests(MonitoringServerFixture fixture) : IClass
         (await Server.PostAsync($"{Deployments}{model}/alerts", new { error_rate = -0.1 })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
         (await Server.PostAsync($"{Deployments}{model}/alerts", new { latency_p99_ms = 0 })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
         (await Server.PostAsync($"{Deployments}{model}/alerts", new { drift_share = "lots" })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync($"{Deployments}{model}/alerts", new { error_rate = 0.1, window_minutes = 0 })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync($"{Deployments}{model}/alerts", new { error_rate = 0.1, min_requests = -3 })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync($"{Deployments}{model}/alerts/events?max_results=0")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.GetAsync($"{Deployments}{model}/alerts/events?page_token=garbage")).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
     }
 }

@@ -4,7 +4,7 @@ namespace Strata.Server.Tests.Monitoring;
 
 /// <summary>
 /// A server whose monitoring background work stays idle during the tests (profile-on-register off, the drift schedule
-/// hourly), so each test drives one round itself and asserts on exactly what that round did.
+/// hourly, alert evaluation off), so each test drives one round itself and asserts on exactly what that round did.
 /// </summary>
 public sealed class MonitoringServerFixture : IAsyncLifetime
 {
@@ -14,6 +14,7 @@ public sealed class MonitoringServerFixture : IAsyncLifetime
     {
         o.Monitoring.ProfileOnRegister = false;
         o.Monitoring.DriftInterval = TimeSpan.FromHours(1);
+        o.Monitoring.AlertInterval = TimeSpan.Zero;
     });
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
