@@ -15,6 +15,7 @@ internal static class Program
             ModelsServeCommand.CreateGroup(),
             WebhooksCommand.Create(),
             DeploymentsCommand.Create(),
+            PoliciesCommand.Create(),
         };
 
         var parse = root.Parse(args);

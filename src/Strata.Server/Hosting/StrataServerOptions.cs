@@ -47,6 +47,9 @@ public sealed class StrataServerOptions
     /// <summary>Scheduled drift and profiling of newly registered versions (<c>--drift-interval</c>, <c>--profile-on-register</c>).</summary>
     public Monitoring.MonitoringOptions Monitoring { get; set; } = new();
 
+    /// <summary>How promotion policies are evaluated: polling, canary checks, leases.</summary>
+    public Policies.PoliciesOptions Policies { get; set; } = new();
+
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
         new Dictionary<string, Action<StrataServerOptions, string>>(StringComparer.Ordinal)
