@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Strata.Client.Datasets;
 using Strata.Client.Models;
+using Strata.Models;
 using Strata.Core.Policies;
 using Strata.Examples.Training;
 
