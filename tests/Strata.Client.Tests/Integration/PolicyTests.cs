@@ -72,6 +72,12 @@ public sealed class PolicyTests : IAsyncLifetime
         Assert.Equal(DecisionStatus.REFUSED, again.Status);
         Assert.Null(again.EventId);
         Assert.Equal(again.Id, (await _client.GetPolicyDecisionAsync(policy.Id, again.Id)).Id);
+        // The SDK subscribes to Strata's own events (through Strata's webhook routes, which show them back).
+        var hook = await _client.CreateWebhookAsync("ops", "http://127.0.0.1:1/x", ["deployment.updated", "alert.fired", "job.finished", "policy.decided"]);
+        Assert.Equal(
+            ["alert.fired", "deployment.updated", "job.finished", "policy.decided"],
+            (await _client.GetWebhookAsync(hook.Id)).Events.Select(e => e.ToString()).Order(StringComparer.Ordinal));
+
         await _client.DeletePolicyAsync(policy.Id);
         var gone = await Assert.ThrowsAsync<StrataApiException>(() => _client.GetPolicyAsync(policy.Id));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
