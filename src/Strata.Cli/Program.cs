@@ -16,6 +16,7 @@ internal static class Program
             WebhooksCommand.Create(),
             DeploymentsCommand.Create(),
             MonitoringCommand.Create(),
+            PoliciesCommand.Create(),
         };
 
         var parse = root.Parse(args);

@@ -6,6 +6,7 @@ using Strata.Server.Artifacts;
 using Strata.Server.Deployments;
 using Strata.Server.Hosting;
 using Strata.Server.Monitoring;
+using Strata.Server.Policies;
 using Strata.Server.Registry;
 using Strata.Server.Security;
 using Strata.Server.Serving;
@@ -82,6 +83,7 @@ public static class StrataServer
         services.AddStrataArtifacts();
         services.AddStrataRegistry();
         services.AddStrataWebhooks();
+        services.AddStrataPolicies();
         services.AddStrataDeployments();
         services.AddStrataMonitoring();
         services.AddStrataTraces();
@@ -110,6 +112,7 @@ public static class StrataServer
         });
         app.MapRegistryApi();
         app.MapWebhooksApi();
+        app.MapPoliciesApi();
         app.MapDeploymentsApi();
         app.MapMonitoringApi();
         app.MapTracesApi();

@@ -35,7 +35,8 @@ internal static class WebhooksCommand
         {
             Description = "An event to deliver, entity.action (repeatable): registered_model.created, model_version.created, model_version_tag.set, " +
                 "model_version_tag.deleted, model_version_alias.created, model_version_alias.deleted, prompt.created, prompt_version.created, " +
-                "prompt_tag.set|deleted, prompt_version_tag.set|deleted, prompt_alias.created|deleted.",
+                "prompt_tag.set|deleted, prompt_version_tag.set|deleted, prompt_alias.created|deleted; Strata's own: deployment.created|updated|deleted, " +
+                "alert.fired|resolved, job.finished, policy.decided.",
             Required = !update,
         };
         var secret = new Option<string?>("--secret") { Description = "Signs each delivery (X-MLflow-Signature); never shown again." };

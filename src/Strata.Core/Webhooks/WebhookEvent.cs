@@ -3,8 +3,10 @@ using Strata.Core.Errors;
 namespace Strata.Core.Webhooks;
 
 /// <summary>
-/// An MLflow webhook event: an entity and an action, written <c>entity.action</c> in payloads and lower case
+/// A webhook event: an entity and an action, written <c>entity.action</c> in payloads and lower case
 /// (<c>model_version.created</c>), and as the proto enum names on the wire (<c>MODEL_VERSION</c>, <c>CREATED</c>).
+/// MLflow 3.5's events, plus Strata's own (<see cref="IsStrata"/>): <c>deployment.created|updated|deleted</c>,
+/// <c>alert.fired|resolved</c>, <c>job.finished</c> and <c>policy.decided</c>, delivered under the same scheme.
 /// </summary>
 public sealed record WebhookEvent(string Entity, string Action)
 {
@@ -20,9 +22,16 @@ public sealed record WebhookEvent(string Entity, string Action)
         ["prompt_tag"] = ["set", "deleted"],
         ["prompt_version_tag"] = ["set", "deleted"],
         ["prompt_alias"] = ["created", "deleted"],
+        ["deployment"] = ["created", "updated", "deleted"],
+        ["alert"] = ["fired", "resolved"],
+        ["job"] = ["finished"],
+        ["policy"] = ["decided"],
     };
 
-    private static readonly string[] Actions = ["created", "updated", "deleted", "set"];
+    /// <summary>Strata's entities: MLflow clients cannot parse them, so MLflow's routes leave them out of a webhook's event list.</summary>
+    private static readonly HashSet<string> StrataEntities = new(StringComparer.Ordinal) { "deployment", "alert", "job", "policy" };
+
+    private static readonly string[] Actions = ["created", "updated", "deleted", "set", "fired", "resolved", "finished", "decided"];
 
     public static IEnumerable<WebhookEvent> All =>
         ValidActions.SelectMany(kv => kv.Value.Select(action => new WebhookEvent(kv.Key, action)));
@@ -51,6 +60,9 @@ public sealed record WebhookEvent(string Entity, string Action)
 
         return new WebhookEvent(e, a);
     }
+
+    /// <summary>One of Strata's own events (not in MLflow's <c>webhooks.proto</c>).</summary>
+    public bool IsStrata => StrataEntities.Contains(Entity);
 
     /// <summary>The proto enum names of the wire (<c>MODEL_VERSION_TAG</c>, <c>SET</c>).</summary>
     public string EntityName => Entity.ToUpperInvariant();

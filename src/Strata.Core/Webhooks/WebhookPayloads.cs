@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Strata.Core.Deployments;
+using Strata.Core.Policies;
 using Strata.Core.Registry;
 
 namespace Strata.Core.Webhooks;
@@ -94,9 +96,77 @@ public static class WebhookPayloads
             case RegistryEventTypes.AliasDeleted:
                 return AliasMessage(modelIsPrompt ? "prompt_alias" : "model_version_alias", "deleted", e, e.Before!, withVersion: false);
             default:
-                return null;
+                return StrataMessage(e);
         }
     }
+
+    /// <summary>
+    /// Strata's own events: the payload is the event's <c>after_json</c> as written with the change. Deployment
+    /// changes map to <c>deployment.*</c> (a rollback is an update); monitoring's threshold crossings
+    /// (<c>deployment.&lt;metric&gt;.exceeded|recovered</c>) to <c>alert.fired|resolved</c>, with <c>alert</c> naming the
+    /// metric when the payload does not already; <c>job.finished</c> and <c>policy.decided</c> keep their names.
+    /// </summary>
+    private static WebhookMessage? StrataMessage(RegistryEvent e)
+    {
+        var type = e.EventType;
+        var fired = AlertName(type, ".exceeded");
+        var resolved = AlertName(type, ".recovered");
+        var alert = fired ?? resolved;
+        WebhookEvent? evt = type switch
+        {
+            DeploymentEvents.Created => new WebhookEvent("deployment", "created"),
+            DeploymentEvents.Updated or DeploymentEvents.RolledBack => new WebhookEvent("deployment", "updated"),
+            DeploymentEvents.Deleted => new WebhookEvent("deployment", "deleted"),
+            StrataEventTypes.JobFinished => new WebhookEvent("job", "finished"),
+            PolicyEventTypes.Decided => new WebhookEvent("policy", "decided"),
+            _ when fired is not null => new WebhookEvent("alert", "fired"),
+            _ when resolved is not null => new WebhookEvent("alert", "resolved"),
+            _ => null,
+        };
+        if (evt is null || string.IsNullOrEmpty(e.After))
+        {
+            return null;
+        }
+
+        JsonDocument after;
+        try
+        {
+            after = JsonDocument.Parse(e.After);
+        }
+        catch (JsonException)
+        {
+            // Delivering a body that is not JSON would break every receiver's parser; such a row is skipped.
+            return null;
+        }
+
+        using (after)
+        {
+            if (after.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            if (alert is null || after.RootElement.TryGetProperty("alert", out _))
+            {
+                return new WebhookMessage(evt, after.RootElement.GetRawText());
+            }
+
+            return new WebhookMessage(evt, Json(w =>
+            {
+                w.WriteString("alert", alert);
+                foreach (var property in after.RootElement.EnumerateObject())
+                {
+                    property.WriteTo(w);
+                }
+            }));
+        }
+    }
+
+    /// <summary><c>drift_share</c> for <c>deployment.drift_share.exceeded</c>; null when the type is not such a crossing.</summary>
+    private static string? AlertName(string type, string suffix) =>
+        type.StartsWith("deployment.", StringComparison.Ordinal) && type.EndsWith(suffix, StringComparison.Ordinal) && type.Length > "deployment.".Length + suffix.Length
+            ? type["deployment.".Length..^suffix.Length]
+            : null;
 
     /// <summary>MLflow's example payload for an event, which <c>test_webhook</c> sends.</summary>
     public static WebhookMessage Example(WebhookEvent evt)
@@ -105,7 +175,7 @@ public static class WebhookPayloads
         var name = prompt ? "example_prompt" : "example_model";
         return new WebhookMessage(evt, Json(w =>
         {
-            w.WriteString("name", name);
+            w.WriteString(evt.Entity == "policy" ? "decision_id" : "name", evt.Entity == "policy" ? "example_decision" : evt.Entity == "deployment" ? "example_deployment" : name);
             switch (evt.Entity)
             {
                 case "registered_model" or "prompt":
@@ -145,6 +215,39 @@ public static class WebhookPayloads
                         w.WriteString("version", "1");
                     }
 
+                    break;
+                case "deployment":
+                    w.WriteNumber("revision", 2);
+                    w.WriteNull("user");
+                    w.WriteStartArray("route");
+                    w.WriteStartObject();
+                    w.WriteString("model_name", "example_model");
+                    w.WriteString("alias", "champion");
+                    w.WriteNumber("weight", 100);
+                    w.WriteEndObject();
+                    w.WriteEndArray();
+                    break;
+                case "alert":
+                    w.WriteString("alert", "drift_share");
+                    w.WriteString("deployment", "example_deployment");
+                    w.WriteString("model_name", "example_model");
+                    w.WriteString("version", "1");
+                    w.WriteNumber("drift_share", evt.Action == "fired" ? 0.6 : 0.1);
+                    w.WriteNumber("threshold", 0.5);
+                    break;
+                case "job":
+                    w.WriteString("job_id", "example_job");
+                    w.WriteString("status", "SUCCEEDED");
+                    w.WriteNumber("exit_code", 0);
+                    break;
+                case "policy":
+                    w.WriteString("policy_name", "example_policy");
+                    w.WriteString("model_name", "example_model");
+                    w.WriteString("version", "2");
+                    w.WriteString("status", "PROMOTED");
+                    w.WriteStartArray("reasons");
+                    w.WriteStringValue("val_rmse of version 2 is 0.5 against 0.52 for @champion (version 1): 3.85 % better");
+                    w.WriteEndArray();
                     break;
             }
         }));

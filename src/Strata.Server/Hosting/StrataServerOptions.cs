@@ -49,6 +49,8 @@ public sealed class StrataServerOptions
 
     /// <summary>Rate and body size limits, cross-origin rules, response headers, TLS and forwarded headers.</summary>
     public Security.SecurityOptions Security { get; set; } = new();
+    /// <summary>How promotion policies are evaluated: polling, canary checks, leases.</summary>
+    public Policies.PoliciesOptions Policies { get; set; } = new();
 
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =

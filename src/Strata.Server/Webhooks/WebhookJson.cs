@@ -25,7 +25,16 @@ public static class WebhookJson
     internal static WebhookEvent? ReadOptionalEvent(WireRequest r) =>
         r.TryGetElement("event", out var e) ? ReadEvent(e, FieldPath.Root) : null;
 
-    public static void WriteWebhook(Utf8JsonWriter w, Webhook h)
+    /// <summary>A webhook with all its events (Strata's routes, CLI and SDK).</summary>
+    public static void WriteWebhook(Utf8JsonWriter w, Webhook h) => WriteWebhook(w, h, strataEvents: true);
+
+    /// <summary>
+    /// A webhook as MLflow's routes answer it: without Strata's own events, which MLflow's client cannot parse (an
+    /// unknown enum would make <c>list_webhooks</c> fail for every webhook).
+    /// </summary>
+    public static void WriteMlflowWebhook(Utf8JsonWriter w, Webhook h) => WriteWebhook(w, h, strataEvents: false);
+
+    private static void WriteWebhook(Utf8JsonWriter w, Webhook h, bool strataEvents)
     {
         w.WriteStartObject();
         w.WriteString("webhook_id"u8, h.Id);
@@ -39,6 +48,11 @@ public static class WebhookJson
         w.WriteStartArray("events"u8);
         foreach (var e in h.Events)
         {
+            if (e.IsStrata && !strataEvents)
+            {
+                continue;
+            }
+
             w.WriteStartObject();
             w.WriteString("entity"u8, e.EntityName);
             w.WriteString("action"u8, e.ActionName);

@@ -11,8 +11,9 @@ using Strata.Server.Wire;
 namespace Strata.Server.Webhooks;
 
 /// <summary>
-/// MLflow 3.5's webhook endpoints under <c>/api/2.0/mlflow/webhooks</c> (and <c>/ajax-api</c>), and Strata's
-/// delivery log at <c>/api/2.0/strata/webhooks/{id}/deliveries</c>.
+/// MLflow 3.5's webhook endpoints under <c>/api/2.0/mlflow/webhooks</c> (and <c>/ajax-api</c>), and the same under
+/// <c>/api/2.0/strata/webhooks</c> with Strata's own events shown (MLflow's routes leave those out of answers, as
+/// MLflow's client cannot parse them), plus the delivery log at <c>/api/2.0/strata/webhooks/{id}/deliveries</c>.
 /// </summary>
 public static class WebhooksApi
 {
@@ -32,12 +33,7 @@ public static class WebhooksApi
                 g.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
             }
 
-            g.MapPost(string.Empty, Create);
-            g.MapGet(string.Empty, List);
-            g.MapGet("{webhook_id}", Get);
-            g.MapPatch("{webhook_id}", Update);
-            g.MapDelete("{webhook_id}", Delete);
-            g.MapPost("{webhook_id}/test", Test);
+            MapCrud(g, WebhookJson.WriteMlflowWebhook);
         }
 
         var strata = app.MapGroup(StrataPrefix).WithTags("Webhooks");
@@ -46,30 +42,33 @@ public static class WebhooksApi
             strata.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
         }
 
+        MapCrud(strata, WebhookJson.WriteWebhook);
         strata.MapGet("{webhook_id}/deliveries", Deliveries);
         return app;
     }
 
-    private static async Task<IResult> Create(HttpContext ctx, WebhookService service)
+    private static void MapCrud(RouteGroupBuilder g, Action<Utf8JsonWriter, Webhook> write)
     {
-        var r = await WireRequest.ReadAsync(ctx);
-        return WebhookResult(await service.CreateAsync(WebhookJson.ReadChanges(r), ctx.RequestAborted));
-    }
-
-    private static async Task<IResult> List(HttpContext ctx, WebhookService service)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        var page = await service.ListAsync(r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
-        return WireResults.Page(page, WebhooksName, WebhookJson.WriteWebhook);
-    }
-
-    private static async Task<IResult> Get(string webhook_id, WebhookService service, CancellationToken ct) =>
-        WebhookResult(await service.GetAsync(webhook_id, ct));
-
-    private static async Task<IResult> Update(string webhook_id, HttpContext ctx, WebhookService service)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        return WebhookResult(await service.UpdateAsync(webhook_id, WebhookJson.ReadChanges(r), ctx.RequestAborted));
+        g.MapPost(string.Empty, async (HttpContext ctx, WebhookService service) =>
+        {
+            var r = await WireRequest.ReadAsync(ctx);
+            return WebhookResult(await service.CreateAsync(WebhookJson.ReadChanges(r), ctx.RequestAborted), write);
+        });
+        g.MapGet(string.Empty, async (HttpContext ctx, WebhookService service) =>
+        {
+            var r = await WireRequest.ReadAsync(ctx);
+            var page = await service.ListAsync(r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+            return WireResults.Page(page, WebhooksName, write);
+        });
+        g.MapGet("{webhook_id}", async (string webhook_id, WebhookService service, CancellationToken ct) =>
+            WebhookResult(await service.GetAsync(webhook_id, ct), write));
+        g.MapPatch("{webhook_id}", async (string webhook_id, HttpContext ctx, WebhookService service) =>
+        {
+            var r = await WireRequest.ReadAsync(ctx);
+            return WebhookResult(await service.UpdateAsync(webhook_id, WebhookJson.ReadChanges(r), ctx.RequestAborted), write);
+        });
+        g.MapDelete("{webhook_id}", Delete);
+        g.MapPost("{webhook_id}/test", Test);
     }
 
     private static async Task<IResult> Delete(string webhook_id, WebhookService service, CancellationToken ct)
@@ -92,10 +91,10 @@ public static class WebhooksApi
         return WireResults.Page(page, DeliveriesName, WebhookJson.WriteDelivery);
     }
 
-    private static IResult WebhookResult(Webhook webhook) =>
-        WireResults.Object(webhook, static (w, h) =>
+    private static IResult WebhookResult(Webhook webhook, Action<Utf8JsonWriter, Webhook> write) =>
+        WireResults.Object((webhook, write), static (w, s) =>
         {
             w.WritePropertyName("webhook"u8);
-            WebhookJson.WriteWebhook(w, h);
+            s.write(w, s.webhook);
         });
 }

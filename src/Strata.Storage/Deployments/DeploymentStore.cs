@@ -47,7 +47,9 @@ public sealed class DeploymentStore(IDatabase database) : IDeploymentStore
             }
 
             await InsertRevisionAsync(c, tx, name, 1, json, null, write, token).ConfigureAwait(false);
-            return (await LoadAsync(c, tx, name, token).ConfigureAwait(false))!;
+            var created = (await LoadAsync(c, tx, name, token).ConfigureAwait(false))!;
+            await AppendEventAsync(c, tx, DeploymentEvents.Created, created.Current, write, token).ConfigureAwait(false);
+            return created;
         }, ct);
     }
 
@@ -98,16 +100,25 @@ public sealed class DeploymentStore(IDatabase database) : IDeploymentStore
                 throw Conflict(name, expectedRevision, next);
             }
 
-            return (await LoadAsync(c, tx, name, token).ConfigureAwait(false))!;
+            var updated = (await LoadAsync(c, tx, name, token).ConfigureAwait(false))!;
+            await AppendEventAsync(c, tx, rolledBackFrom is null ? DeploymentEvents.Updated : DeploymentEvents.RolledBack, updated.Current, write, token).ConfigureAwait(false);
+            return updated;
         }, ct);
     }
 
     public Task DeleteAsync(string name, DeploymentWrite write, CancellationToken ct) =>
         database.WriteAsync(async (c, tx, token) =>
         {
+            var last = await LoadAsync(c, tx, name, token).ConfigureAwait(false) ?? throw DeploymentService.NotFound(name);
             await c.ExecuteAsync(Cmd("DELETE FROM deployment_revisions WHERE deployment_name = @name", new { name }, tx, token)).ConfigureAwait(false);
             var deleted = await c.ExecuteAsync(Cmd("DELETE FROM deployments WHERE name = @name", new { name }, tx, token)).ConfigureAwait(false);
-            return deleted == 0 ? throw DeploymentService.NotFound(name) : deleted;
+            if (deleted == 0)
+            {
+                throw DeploymentService.NotFound(name);
+            }
+
+            await AppendEventAsync(c, tx, DeploymentEvents.Deleted, last.Current, write, token).ConfigureAwait(false);
+            return deleted;
         }, ct);
 
     public Task<DeploymentRevision?> GetRevisionAsync(string name, long revision, CancellationToken ct) =>
@@ -144,6 +155,16 @@ public sealed class DeploymentStore(IDatabase database) : IDeploymentStore
             VALUES (@name, @revision, @spec, @UserId, @Now, @rolledBackFrom)
             """,
             new { name, revision, spec, write.UserId, write.Now, rolledBackFrom }, tx, ct));
+
+    /// <summary>The change's row in the registry event log (the webhook outbox), in the change's own transaction.</summary>
+    private static Task AppendEventAsync(DbConnection c, DbTransaction tx, string type, DeploymentRevision revision, DeploymentWrite write, CancellationToken ct) =>
+        c.ExecuteAsync(Cmd(
+            """
+            INSERT INTO registry_events (event_time, user_id, event_type, model_name, version, before_json, after_json)
+            VALUES (@Now, @UserId, @type, @model, NULL, NULL, @payload)
+            """,
+            new { write.Now, write.UserId, type, model = DeploymentEvents.ModelOf(revision.Spec), payload = DeploymentEvents.Payload(revision.DeploymentName, revision, write.UserId) },
+            tx, ct));
 
     private static async Task<Deployment?> LoadAsync(DbConnection c, DbTransaction? tx, string name, CancellationToken ct)
     {

@@ -88,13 +88,40 @@ public sealed class WebhookPayloadsTests
     [Fact]
     public void Every_valid_event_has_an_example_payload()
     {
-        Assert.Equal(14, WebhookEvent.All.Count());
+        Assert.Equal(14, WebhookEvent.All.Count(e => !e.IsStrata));
+        Assert.Equal(7, WebhookEvent.All.Count(e => e.IsStrata)); // deployment x3, alert x2, job, policy
         foreach (var e in WebhookEvent.All)
         {
             var data = Data(WebhookPayloads.Example(e));
-            Assert.True(data.TryGetProperty("name", out _), e.ToString());
+            Assert.True(data.TryGetProperty(e.Entity == "policy" ? "decision_id" : "name", out _), e.ToString());
         }
     }
+
+    [Theory]
+    [InlineData("deployment.created", "deployment.created", null)]
+    [InlineData("deployment.rolled_back", "deployment.updated", null)]
+    [InlineData("deployment.deleted", "deployment.deleted", null)]
+    [InlineData("deployment.drift_share.exceeded", "alert.fired", "drift_share")]
+    [InlineData("deployment.latency_p99.recovered", "alert.resolved", "latency_p99")]
+    [InlineData("deployment.error_rate.exceeded", "alert.fired", "error_rate")]
+    [InlineData("job.finished", "job.finished", null)]
+    [InlineData("policy.decided", "policy.decided", null)]
+    public void Strata_events_carry_their_after_json(string type, string expected, string? alert)
+    {
+        var message = WebhookPayloads.FromRegistryEvent(Event(type, 1, null, "{\"deployment\":\"d\",\"n\":1.5}"), modelIsPrompt: false);
+        Assert.Equal(expected, message!.Event.ToString());
+        var data = Data(message);
+        Assert.Equal(1.5, data.GetProperty("n").GetDouble());
+        Assert.Equal(alert, data.TryGetProperty("alert", out var a) ? a.GetString() : null);
+    }
+
+    [Theory]
+    [InlineData("deployment.exceeded", "{}")]
+    [InlineData("job.finished", "not json")]
+    [InlineData("job.finished", "[1]")]
+    [InlineData("job.started", "{}")]
+    public void Unknown_or_malformed_strata_rows_are_not_delivered(string type, string after) =>
+        Assert.Null(WebhookPayloads.FromRegistryEvent(Event(type, null, null, after), modelIsPrompt: false));
 
     [Theory]
     [InlineData("MODEL_VERSION", "CREATED", "model_version.created")]
