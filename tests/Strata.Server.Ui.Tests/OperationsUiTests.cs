@@ -135,8 +135,8 @@ public sealed class OperationsUiTests(UiFixture ui) : IClassFixture<UiFixture>
     {
         var name = "churn-" + NewId();
         await ui.PostAsync("/api/2.0/mlflow/registered-models/create", new { name });
-        await ui.PostAsync("/api/2.0/mlflow/model-versions/create", new { name, source = "s3://bucket/one" });
-        await ui.PostAsync("/api/2.0/mlflow/model-versions/create", new { name, source = "s3://bucket/two" });
+        await ui.PostAsync("/api/2.0/mlflow/model-versions/create", new { name, source = "mlflow-artifacts:/ui-tests/models/one" });
+        await ui.PostAsync("/api/2.0/mlflow/model-versions/create", new { name, source = "mlflow-artifacts:/ui-tests/models/two" });
         await ui.PostAsync("/api/2.0/mlflow/registered-models/alias", new { name, alias = "champion", version = "1" });
         var csv = new StringBuilder("x,c,label\n");
         for (var i = 0; i < 300; i++)
