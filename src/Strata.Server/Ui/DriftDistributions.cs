@@ -73,7 +73,7 @@ public sealed class DriftDistributions(IMonitoringStore store, IPredictionWindow
         var labels = new string[NumericBins];
         for (var b = 0; b < NumericBins; b++)
         {
-            labels[b] = UiFormat.Number((edges[b] + edges[b + 1]) / 2);
+            labels[b] = ((edges[b] + edges[b + 1]) / 2).ToString("G3", CultureInfo.InvariantCulture);
         }
 
         return new FeatureDistribution(reference.Name, FeatureKind.Numeric, labels,
