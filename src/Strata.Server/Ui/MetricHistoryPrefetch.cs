@@ -14,12 +14,23 @@ public sealed class MetricHistoryPrefetch(TrackingService tracking, TimeProvider
 {
     public static readonly TimeSpan Keep = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Reads held at once. Pages whose islands never open (a crawler, scripts off) leave their reads behind until they
+    /// expire; past this many the page skips the head start and its islands read for themselves.
+    /// </summary>
+    public const int MaxPending = 64;
+
     private readonly ConcurrentDictionary<(string RunId, string Key), (Task<List<MetricPoint>> Read, long StartedMs)> _reads = new();
 
-    /// <summary>Starts reading the history (replacing an untaken earlier read of it).</summary>
+    /// <summary>Starts reading the history (replacing an untaken earlier read of it), unless too many reads are pending.</summary>
     public void Start(string runId, string key)
     {
         Sweep();
+        if (_reads.Count >= MaxPending)
+        {
+            return;
+        }
+
         // Not the request's token: the read outlives the page's request and is awaited by the island.
         _reads[(runId, key)] = (MetricSeriesReader.ReadAllAsync(tracking, runId, key, CancellationToken.None), Now());
     }

@@ -105,8 +105,21 @@ public static class TraceSpanTree
             stack.Push((root, 0));
         }
 
-        while (stack.Count > 0)
+        // Spans no root reaches (parents naming each other in a hand-made file) start subtrees of their own at the end.
+        var leftovers = new Queue<UiSpan>(spans.OrderBy(s => s.StartNanos));
+        while (stack.Count > 0 || leftovers.Count > 0)
         {
+            if (stack.Count == 0)
+            {
+                var next = leftovers.Dequeue();
+                if (!seen.Contains(next.SpanId))
+                {
+                    stack.Push((next, 0));
+                }
+
+                continue;
+            }
+
             var (span, depth) = stack.Pop();
             if (!seen.Add(span.SpanId))
             {
