@@ -105,5 +105,26 @@ Row("baseline: /health in the browser", baseline);
 Row($"runs page, experiment of {runCount:N0} runs (100 rows)", runsPage);
 Row($"run page, metric of {pointCount:N0} points (chart drawn)", runPage);
 
+// Where the run page's time goes, from the browser's own timings of one more cold load.
+await using (var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, ViewportSize = new ViewportSize { Width = 1400, Height = 900 } }))
+{
+    var page = await context.NewPageAsync();
+    await page.GotoAsync($"/runs/{longRun}", new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
+    await page.WaitForFunctionAsync("s => document.querySelector(s) !== null", ".chart-card[data-metric=\"loss\"] .js-plotly-plot .main-svg .scatterlayer .trace",
+        new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 5 });
+    var drawn = await page.EvaluateAsync<double>("() => performance.now()");
+    var nav = await page.EvaluateAsync<JsonElement>("() => { const n = performance.getEntriesByType('navigation')[0]; return { ttfb: n.responseStart, html: n.responseEnd, dom: n.domContentLoadedEventEnd }; }");
+    var resources = await page.EvaluateAsync<JsonElement>(
+        "() => performance.getEntriesByType('resource').map(r => ({ name: r.name.replace(location.origin, ''), start: r.startTime, end: r.responseEnd, wire: r.transferSize, body: r.decodedBodySize }))");
+    Console.WriteLine();
+    Console.WriteLine("run page, one cold load (ms since navigation start):");
+    Console.WriteLine($"  first byte {nav.GetProperty("ttfb").GetDouble(),7:0}   html done {nav.GetProperty("html").GetDouble(),7:0}   DOM ready {nav.GetProperty("dom").GetDouble(),7:0}   chart drawn {drawn,7:0}");
+    foreach (var r in resources.EnumerateArray())
+    {
+        var name = r.GetProperty("name").GetString()!;
+        Console.WriteLine($"  {(name.Length > 60 ? name[..60] : name),-60} {r.GetProperty("start").GetDouble(),7:0} → {r.GetProperty("end").GetDouble(),7:0}  {r.GetProperty("wire").GetDouble() / 1024,8:0} KB on the wire, {r.GetProperty("body").GetDouble() / 1024,6:0} KB");
+    }
+}
+
 await app.StopAsync();
 try { Directory.Delete(dir, true); } catch (IOException) { }

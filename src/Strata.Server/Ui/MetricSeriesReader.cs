@@ -18,12 +18,16 @@ public enum ChartXAxis
 /// objects) and turns them into chart series: x by step, wall time or time since the first point, optional smoothing,
 /// then LTTB down to what a chart can show.
 /// </summary>
-public sealed class MetricSeriesReader(TrackingService tracking)
+public sealed class MetricSeriesReader(TrackingService tracking, MetricHistoryPrefetch? prefetch = null)
 {
     /// <summary>Points a chart series is cut down to; enough for a full-width chart on a large screen.</summary>
     public const int ChartPoints = 1000;
 
-    public async Task<List<MetricPoint>> ReadAsync(string runId, string key, CancellationToken ct)
+    /// <summary>The whole history: the read the page started for it (see <see cref="MetricHistoryPrefetch"/>), else a new one.</summary>
+    public Task<List<MetricPoint>> ReadAsync(string runId, string key, CancellationToken ct) =>
+        prefetch?.Take(runId, key) ?? ReadAllAsync(tracking, runId, key, ct);
+
+    internal static async Task<List<MetricPoint>> ReadAllAsync(TrackingService tracking, string runId, string key, CancellationToken ct)
     {
         var sink = new Sink();
         await tracking.ReadMetricHistoryAsync(new MetricHistoryRequest(runId, key, null, null), sink, ct).ConfigureAwait(false);
@@ -49,16 +53,32 @@ public sealed class MetricSeriesReader(TrackingService tracking)
             return [];
         }
 
-        var first = points.Min(p => p.Timestamp);
-        var series = points
-            .Select(p => new SeriesPoint(axis switch
+        long first = long.MaxValue;
+        foreach (var p in points)
+        {
+            first = Math.Min(first, p.Timestamp);
+        }
+
+        var series = new List<SeriesPoint>(points.Count);
+        var ordered = true;
+        foreach (var p in points)
+        {
+            var point = new SeriesPoint(axis switch
             {
                 ChartXAxis.WallTime => p.Timestamp,
                 ChartXAxis.RelativeTime => (p.Timestamp - first) / 1000.0,
                 _ => p.Step,
-            }, p.Value))
-            .OrderBy(p => p.X)
-            .ToList();
+            }, p.Value);
+            ordered &= series.Count == 0 || series[^1].X <= point.X;
+            series.Add(point);
+        }
+
+        // Histories come ordered by step (and usually by time): sort only when they are not.
+        if (!ordered)
+        {
+            series = [.. series.OrderBy(p => p.X)];
+        }
+
         var smoothed = smoothing > 0 ? MetricDownsampling.Smooth(series, smoothing) : (IReadOnlyList<SeriesPoint>)series;
         return MetricDownsampling.Lttb(smoothed, maxPoints);
     }

@@ -65,6 +65,47 @@ public static class UiFormat
     /// <summary>"1 point", "2 points".</summary>
     public static string Count(long n, string noun) => n == 1 ? $"1 {noun}" : $"{n:N0} {noun}s";
 
+    /// <summary>A trace id shortened for a table: MLflow 3's "tr-" prefix and the first hex digits.</summary>
+    public static string ShortTrace(string id) => id.StartsWith("tr-", StringComparison.Ordinal) && id.Length > 13 ? id[..13] : Short(id);
+
+    /// <summary>A duration in milliseconds as people read it: 850 ms, 1.25 s, 2m 3s.</summary>
+    public static string Millis(double? ms) => ms switch
+    {
+        null => "—",
+        < 1 => ms.Value.ToString("0.###' ms'", CultureInfo.InvariantCulture),
+        < 1000 => ms.Value.ToString("0.#' ms'", CultureInfo.InvariantCulture),
+        < 60_000 => (ms.Value / 1000).ToString("0.##' s'", CultureInfo.InvariantCulture),
+        _ => Duration(0, (long)ms.Value),
+    };
+
+    public static string TraceStateClass(Strata.Core.Traces.TraceState state) => state switch
+    {
+        Strata.Core.Traces.TraceState.OK => "ok",
+        Strata.Core.Traces.TraceState.ERROR => "bad",
+        _ => "live",
+    };
+
+    /// <summary>An assessment's value as short text: the JSON value, the serialized value, or its error.</summary>
+    public static string AssessmentValue(Strata.Core.Traces.Assessment a)
+    {
+        if (a.Error is { } error && (string.IsNullOrEmpty(a.ValueJson) || a.ValueJson == "null"))
+        {
+            return "error: " + (error.ErrorCode ?? error.ErrorMessage ?? "?");
+        }
+
+        var text = a.ValueJson ?? a.SerializedValue?.Value ?? "—";
+        return text.Length >= 2 && text[0] == '"' && text[^1] == '"' ? text[1..^1] : text;
+    }
+
+    /// <summary>A share (0..1) as a percentage.</summary>
+    public static string Percent(double share) => (share * 100).ToString(share is > 0 and < 0.001 ? "0.###'%'" : "0.#'%'", CultureInfo.InvariantCulture);
+
+    /// <summary>A route weight (0..100) as a percentage.</summary>
+    public static string Weight(double weight) => weight.ToString("0.##'%'", CultureInfo.InvariantCulture);
+
+    /// <summary>A number for a CSS value (never a decimal comma).</summary>
+    public static string Css(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+
     /// <summary>A query-string value, escaped.</summary>
     public static string Q(string? value) => Uri.EscapeDataString(value ?? "");
 }

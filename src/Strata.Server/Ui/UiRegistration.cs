@@ -17,6 +17,8 @@ public static class UiRegistration
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddScoped<UiArtifacts>();
         services.AddScoped<MetricSeriesReader>();
+        services.AddScoped<DriftDistributions>();
+        services.AddSingleton<MetricHistoryPrefetch>();
         return services;
     }
 
@@ -33,12 +35,31 @@ public static class UiRegistration
         }
 
         StaticWebAssetsLoader.UseStaticWebAssets(env, app.Configuration);
-        // The static files middleware rather than MapStaticAssets: the latter also maps a catch-all GET fallback
-        // ({**path:file}), which would turn the API's 405 for a wrong method into that fallback's 404. The middleware
+
+        // Build-time assets (plotly.js is 1.1 to 4.6 MB) are served as the build compressed them (gzip; brotli too when
+        // published), with ETags, and immutable under their fingerprinted names. The runtime re-scan and its catch-all
+        // {**path:file} fallback are off: that fallback would turn the API's 405 for a wrong method into a 404.
+        var manifest = Path.Combine(AppContext.BaseDirectory, env.ApplicationName + ".staticwebassets.endpoints.json");
+        var mapped = File.Exists(manifest);
+        if (mapped)
+        {
+            app.Configuration["ReloadStaticAssetsAtRuntime"] ??= "false";
+            app.Configuration["DisableStaticAssetNotFoundRuntimeFallback"] ??= "true";
+            app.MapStaticAssets(manifest);
+        }
+
+        // Files outside the manifest (a wwwroot copied by hand) still come from the static files middleware, which
         // only looks at requests no endpoint matched, so every API route and its errors stay as they were.
+        app.UseMiddleware<UiNotFoundMiddleware>();
         app.UseStaticFiles();
         app.UseAntiforgery();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        var components = app.MapRazorComponents<App>();
+        if (mapped)
+        {
+            components.WithStaticAssets(manifest);
+        }
+
+        components.AddInteractiveServerRenderMode();
         return app;
     }
 }
