@@ -5,6 +5,7 @@ using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
 using Strata.Server.Deployments;
 using Strata.Server.Hosting;
+using Strata.Server.Jobs;
 using Strata.Server.Monitoring;
 using Strata.Server.Registry;
 using Strata.Server.Serving;
@@ -80,6 +81,7 @@ public static class StrataServer
         services.AddStrataArtifacts();
         services.AddStrataRegistry();
         services.AddStrataWebhooks();
+        services.AddStrataJobs();
         services.AddStrataDeployments();
         services.AddStrataMonitoring();
         services.AddStrataTraces();
@@ -105,6 +107,7 @@ public static class StrataServer
         });
         app.MapRegistryApi();
         app.MapWebhooksApi();
+        app.MapJobsApi();
         app.MapDeploymentsApi();
         app.MapMonitoringApi();
         app.MapTracesApi();
