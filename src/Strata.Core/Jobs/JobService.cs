@@ -76,7 +76,8 @@ public sealed class JobService(IJobStore store, ITrackingStore tracking, TimePro
         var workingDir = Optional(r.WorkingDir, current?.WorkingDir);
         var timeoutMs = r.TimeoutSeconds is not null ? JobValidation.TimeoutMs(r.TimeoutSeconds) : current?.TimeoutMs;
         var schedule = Optional(r.Schedule, current?.Schedule);
-        var zone = Optional(r.TimeZone, current?.TimeZone);
+        // Removing the schedule removes its time zone, unless the request names one (then it is an error below).
+        var zone = schedule is null && r.TimeZone is null ? null : Optional(r.TimeZone, current?.TimeZone);
         if (schedule is not null || zone is not null)
         {
             if (schedule is null)
