@@ -38,8 +38,8 @@ public interface IJobStore
     /// <summary>Claims up to <paramref name="max"/> queued executions, oldest first, for <paramref name="replica"/>.</summary>
     Task<IReadOnlyList<ClaimedExecution>> ClaimAsync(string replica, long now, long leaseMs, int max, CancellationToken ct);
 
-    /// <summary>Links the execution to its tracking run.</summary>
-    Task SetRunAsync(string executionId, string runId, CancellationToken ct);
+    /// <summary>Links the execution to its tracking run and renews the lease (creating the run took part of it).</summary>
+    Task SetRunAsync(string executionId, string runId, long now, long leaseMs, CancellationToken ct);
 
     /// <summary>Renews the lease if <paramref name="replica"/> still owns the running execution.</summary>
     Task<JobHeartbeat> HeartbeatAsync(string executionId, string replica, long now, long leaseMs, CancellationToken ct);

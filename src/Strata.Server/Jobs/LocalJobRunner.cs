@@ -48,7 +48,7 @@ internal sealed partial class LocalJobRunner(
                     new KeyValueRequest("mlflow.source.type", "JOB"),
                     new KeyValueRequest("mlflow.source.name", spec.Command),
                 ]), CancellationToken.None).ConfigureAwait(false);
-            await store.SetRunAsync(execution.Id, run.Info.RunId, CancellationToken.None).ConfigureAwait(false);
+            await store.SetRunAsync(execution.Id, run.Info.RunId, Now(), (long)_settings.Lease.TotalMilliseconds, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -142,6 +142,36 @@ internal sealed partial class LocalJobRunner(
         var timeout = spec.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
         while (true)
         {
+            // Beat first: creating the run and starting the process took part of the lease already.
+            if (!exited.IsCompleted && !stopping.IsCancellationRequested)
+            {
+                JobHeartbeat? beat = null;
+                try
+                {
+                    beat = await store.HeartbeatAsync(execution.Id, replica, Now(), (long)_settings.Lease.TotalMilliseconds, stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The database may be back before the lease lapses; if not, another replica fails the execution.
+                    LogHeartbeatFailed(logger, e, execution.Id);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                if (beat is { Owned: false })
+                {
+                    await KillAsync(process, exited).ConfigureAwait(false);
+                    return (null, null);
+                }
+
+                if (beat is { CancelRequested: true })
+                {
+                    await KillAsync(process, exited).ConfigureAwait(false);
+                    return (JobExecutionStatus.Cancelled, "cancelled on request; the process tree was killed");
+                }
+            }
+
             var wait = _settings.EffectiveHeartbeat;
             if (timeout is { } limit)
             {
@@ -165,34 +195,6 @@ internal sealed partial class LocalJobRunner(
             {
                 await KillAsync(process, exited).ConfigureAwait(false);
                 return (JobExecutionStatus.Failed, "the server running it stopped; the process tree was killed");
-            }
-
-            JobHeartbeat beat;
-            try
-            {
-                beat = await store.HeartbeatAsync(execution.Id, replica, Now(), (long)_settings.Lease.TotalMilliseconds, stopping).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The database may be back before the lease lapses; if not, another replica fails the execution.
-                LogHeartbeatFailed(logger, e, execution.Id);
-                continue;
-            }
-            catch (OperationCanceledException)
-            {
-                continue;
-            }
-
-            if (!beat.Owned)
-            {
-                await KillAsync(process, exited).ConfigureAwait(false);
-                return (null, null);
-            }
-
-            if (beat.CancelRequested)
-            {
-                await KillAsync(process, exited).ConfigureAwait(false);
-                return (JobExecutionStatus.Cancelled, "cancelled on request; the process tree was killed");
             }
         }
     }

@@ -57,9 +57,11 @@ public sealed partial class JobStore
             return claimed;
         }, ct);
 
-    public Task SetRunAsync(string executionId, string runId, CancellationToken ct) =>
+    public Task SetRunAsync(string executionId, string runId, long now, long leaseMs, CancellationToken ct) =>
         database.WriteAsync(
-            (c, tx, token) => c.ExecuteAsync(Cmd("UPDATE job_executions SET run_id = @runId WHERE execution_id = @executionId", new { runId, executionId }, tx, token)),
+            (c, tx, token) => c.ExecuteAsync(Cmd(
+                $"UPDATE job_executions SET run_id = @runId, lease_until = @lease WHERE execution_id = @executionId AND status = '{JobExecutionStatus.Running}'",
+                new { runId, lease = now + leaseMs, executionId }, tx, token)),
             ct);
 
     public Task<JobHeartbeat> HeartbeatAsync(string executionId, string replica, long now, long leaseMs, CancellationToken ct) =>
