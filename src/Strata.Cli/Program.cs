@@ -14,6 +14,7 @@ internal static class Program
             DbCommand.Create(),
             ModelsServeCommand.CreateGroup(),
             WebhooksCommand.Create(),
+            JobsCommand.Create(),
             DeploymentsCommand.Create(),
             MonitoringCommand.Create(),
             PoliciesCommand.Create(),

@@ -5,6 +5,7 @@ using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
 using Strata.Server.Deployments;
 using Strata.Server.Hosting;
+using Strata.Server.Jobs;
 using Strata.Server.Monitoring;
 using Strata.Server.Policies;
 using Strata.Server.Registry;
@@ -84,6 +85,7 @@ public static class StrataServer
         services.AddStrataRegistry();
         services.AddStrataWebhooks();
         services.AddStrataPolicies();
+        services.AddStrataJobs();
         services.AddStrataDeployments();
         services.AddStrataMonitoring();
         services.AddStrataTraces();
@@ -113,6 +115,7 @@ public static class StrataServer
         app.MapRegistryApi();
         app.MapWebhooksApi();
         app.MapPoliciesApi();
+        app.MapJobsApi();
         app.MapDeploymentsApi();
         app.MapMonitoringApi();
         app.MapTracesApi();

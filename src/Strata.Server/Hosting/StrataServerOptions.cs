@@ -39,6 +39,9 @@ public sealed class StrataServerOptions
     /// <summary>How webhook deliveries are made: polling, timeouts, retries, and where webhooks may point.</summary>
     public Webhooks.WebhooksOptions Webhooks { get; set; } = new();
 
+    /// <summary>How this process runs scheduled jobs.</summary>
+    public Jobs.JobsOptions Jobs { get; set; } = new();
+
     /// <summary>How much prediction log to keep (<c>--log-retention</c>: an age, a size or both); null keeps everything.</summary>
     public Strata.Storage.Serving.LogRetention? LogRetention { get; set; }
 
@@ -63,6 +66,8 @@ public sealed class StrataServerOptions
             ["STRATA_ARTIFACTS_DESTINATION"] = (o, v) => o.ArtifactsDestination = v,
             ["STRATA_SERVE_ARTIFACTS"] = (o, v) => o.ServeArtifacts = ParseBool(v, "STRATA_SERVE_ARTIFACTS"),
             ["STRATA_ARTIFACTS_ONLY"] = (o, v) => o.ArtifactsOnly = ParseBool(v, "STRATA_ARTIFACTS_ONLY"),
+            ["STRATA_JOBS_ENABLED"] = (o, v) => o.Jobs.Enabled = ParseBool(v, "STRATA_JOBS_ENABLED"),
+            ["STRATA_JOBS_LEASE"] = (o, v) => o.Jobs.Lease = ParseDuration(v, "STRATA_JOBS_LEASE"),
             ["STRATA_WEBHOOK_ALLOWED_HOSTS"] = (o, v) => Replace(o.Webhooks.AllowedHosts, List(v)),
             ["STRATA_WEBHOOK_DENIED_NETWORKS"] = (o, v) => Replace(o.Webhooks.DeniedNetworks, List(v).Select(n => ParseNetwork(n, "STRATA_WEBHOOK_DENIED_NETWORKS"))),
             ["STRATA_LOG_RETENTION"] = (o, v) => o.LogRetention = ParseRetention(v, "STRATA_LOG_RETENTION"),
@@ -114,6 +119,11 @@ public sealed class StrataServerOptions
         if (string.IsNullOrWhiteSpace(DefaultArtifactRoot))
         {
             throw new StrataConfigurationException("--default-artifact-root must not be empty.");
+        }
+
+        if (Jobs.Lease <= TimeSpan.Zero)
+        {
+            throw new StrataConfigurationException($"STRATA_JOBS_LEASE must be longer than 0, got {Jobs.Lease}.");
         }
 
         if (ArtifactsOnly && !ServeArtifacts)

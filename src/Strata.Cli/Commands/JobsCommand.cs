@@ -1,0 +1,216 @@
+using System.CommandLine;
+using Strata.Core.Jobs;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>
+/// <c>strata jobs create|update|list|get|delete|run|cancel|executions|logs</c> over a Strata server's REST API
+/// (<c>--tracking-uri</c>, default env <c>MLFLOW_TRACKING_URI</c>). Answers are printed as the API's JSON; <c>logs</c>
+/// prints the execution's stdout or stderr as stored.
+/// </summary>
+internal static class JobsCommand
+{
+    public static Command Create()
+    {
+        var group = new Command("jobs", "Run a command on a cron schedule, on demand or on an event; each execution is a tracked run.");
+        group.Subcommands.Add(CreateOrUpdate(update: false));
+        group.Subcommands.Add(CreateOrUpdate(update: true));
+        group.Subcommands.Add(List());
+        group.Subcommands.Add(Get());
+        group.Subcommands.Add(Delete());
+        group.Subcommands.Add(Run());
+        group.Subcommands.Add(Cancel());
+        group.Subcommands.Add(Executions());
+        group.Subcommands.Add(Logs());
+        return group;
+    }
+
+    private static Option<string> Name() => new("--name", "-n") { Description = "The job's name.", Required = true };
+
+    private static Option<string> ExecutionId() => new("--execution-id") { Description = "The execution's id.", Required = true };
+
+    private static Command CreateOrUpdate(bool update)
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var name = Name();
+        var command = new Option<string?>("--command") { Description = "The program to run (a path, or a name on the server's PATH); or give it and its arguments after '--'." };
+        var args = new Option<string[]>("--arg") { Description = "An argument (repeatable, in order; no shell is involved)." };
+        var commandLine = new Argument<string[]>("command-line") { Description = "After '--': the program and its arguments, e.g. -- dotnet run --project app.", Arity = ArgumentArity.ZeroOrMore };
+        var env = new Option<string[]>("--env", "-e") { Description = "An environment variable NAME=VALUE (repeatable)." };
+        var workingDir = new Option<string?>("--working-dir") { Description = "The directory the program starts in ('' clears it)." };
+        var timeout = new Option<long?>("--timeout") { Description = "Seconds before the process tree is killed and the execution ends timed_out (0: no limit)." };
+        var experiment = new Option<string?>("--experiment-id") { Description = "The experiment whose runs track the executions (default 0)." };
+        var schedule = new Option<string?>("--schedule") { Description = "A cron schedule: 5 fields, 6 with seconds first, or @daily etc. ('' removes it)." };
+        var timezone = new Option<string?>("--timezone") { Description = "The schedule's time zone, e.g. Europe/Paris (default UTC)." };
+        var events = new Option<string[]>("--on-event") { Description = "Run on each new event of this type (repeatable), e.g. deployment.drift_share.exceeded, model_version.created." };
+        var eventModel = new Option<string?>("--event-model") { Description = "Only events of this model (or deployment's model) name ('' removes the filter)." };
+        var enabled = new Option<bool?>("--enabled") { Description = "Whether the schedule and event triggers fire (true/false); on-demand runs always work." };
+        var description = new Option<string?>("--description") { Description = "What the job is for." };
+        var cmd = new Command(update ? "update" : "create", update
+            ? "Change the flags given; --arg, --env and --on-event replace their lists."
+            : "Create a job.")
+        {
+            tracking, name, command, args, env, workingDir, timeout, experiment, schedule, timezone, events, eventModel, enabled, description, commandLine,
+        };
+        cmd.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            var line = parse.GetValue(commandLine) ?? [];
+            string[]? argList = line.Length > 0 ? line[1..] : parse.GetValue(args) is { Length: > 0 } a ? a : update ? null : [];
+            var changes = new JobChanges(
+                Name: parse.GetValue(name),
+                Command: line.Length > 0 ? line[0] : parse.GetValue(command),
+                Args: argList,
+                Env: parse.GetValue(env) is { Length: > 0 } e ? ParseEnv(e) : null,
+                WorkingDir: parse.GetValue(workingDir),
+                TimeoutSeconds: parse.GetValue(timeout),
+                ExperimentId: parse.GetValue(experiment),
+                Schedule: parse.GetValue(schedule),
+                TimeZone: parse.GetValue(timezone),
+                EventTypes: parse.GetValue(events) is { Length: > 0 } t ? t : null,
+                EventModelName: parse.GetValue(eventModel),
+                Enabled: parse.GetValue(enabled),
+                Description: parse.GetValue(description));
+            var job = update
+                ? await client.UpdateJobAsync(parse.GetValue(name)!, changes, ct).ConfigureAwait(false)
+                : await client.CreateJobAsync(changes, ct).ConfigureAwait(false);
+            RemoteCommand.Print(w => JobJson.WriteJob(w, job));
+        }));
+        return cmd;
+    }
+
+    private static Dictionary<string, string> ParseEnv(string[] pairs)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw Core.Errors.MlflowException.InvalidParameter($"--env expects NAME=VALUE, got '{pair}'.");
+            }
+
+            env[pair[..eq]] = pair[(eq + 1)..];
+        }
+
+        return env;
+    }
+
+    private static Command List()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var command = new Command("list", "List jobs, newest first.") { tracking };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            var all = new List<Job>();
+            await foreach (var j in client.ListJobsAsync(ct).ConfigureAwait(false))
+            {
+                all.Add(j);
+            }
+
+            RemoteCommand.Print(w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("jobs"u8);
+                foreach (var j in all)
+                {
+                    JobJson.WriteJob(w, j);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }));
+        return command;
+    }
+
+    private static Command Get()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var name = Name();
+        var command = new Command("get", "Show a job and its next scheduled time.") { tracking, name };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            var job = await client.GetJobAsync(parse.GetValue(name)!, ct).ConfigureAwait(false);
+            RemoteCommand.Print(w => JobJson.WriteJob(w, job));
+        }));
+        return command;
+    }
+
+    private static Command Delete()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var name = Name();
+        var command = new Command("delete", "Delete a job: queued executions are cancelled, running ones killed; past runs stay.") { tracking, name };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            await client.DeleteJobAsync(parse.GetValue(name)!, ct).ConfigureAwait(false);
+            Console.Out.WriteLine("{}");
+        }));
+        return command;
+    }
+
+    private static Command Run()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var name = Name();
+        var command = new Command("run", "Queue an execution now and print it.") { tracking, name };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            var execution = await client.RunJobAsync(parse.GetValue(name)!, ct).ConfigureAwait(false);
+            RemoteCommand.Print(w => JobJson.WriteExecution(w, execution));
+        }));
+        return command;
+    }
+
+    private static Command Cancel()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var id = ExecutionId();
+        var command = new Command("cancel", "Cancel a queued execution, or kill a running one (within a heartbeat).") { tracking, id };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            var execution = await client.CancelJobExecutionAsync(parse.GetValue(id)!, ct).ConfigureAwait(false);
+            RemoteCommand.Print(w => JobJson.WriteExecution(w, execution));
+        }));
+        return command;
+    }
+
+    private static Command Executions()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var name = Name();
+        var max = new Option<int?>("--max-results") { Description = "How many executions (newest first; default 100)." };
+        var command = new Command("executions", "List a job's executions, newest first.") { tracking, name, max };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            var page = await client.ListJobExecutionsPageAsync(parse.GetValue(name)!, parse.GetValue(max), null, ct).ConfigureAwait(false);
+            RemoteCommand.Print(w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("executions"u8);
+                foreach (var e in page.Items)
+                {
+                    JobJson.WriteExecution(w, e);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }));
+        return command;
+    }
+
+    private static Command Logs()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var id = ExecutionId();
+        var stderr = new Option<bool>("--stderr") { Description = "Print stderr instead of stdout." };
+        var command = new Command("logs", "Print an execution's stdout (or --stderr), stored in its run's artifacts when it ends.") { tracking, id, stderr };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            await using var output = Console.OpenStandardOutput();
+            await client.DownloadJobExecutionLogAsync(parse.GetValue(id)!, parse.GetValue(stderr) ? "stderr" : "stdout", output, ct).ConfigureAwait(false);
+        }));
+        return command;
+    }
+}
