@@ -71,9 +71,9 @@ internal static class CodeFlavorBench
 
                     var ratios = code.Zip(mlnet).Select(p => p.First.RequestsPerSecond / p.Second.RequestsPerSecond).Order().ToArray();
                     var failed = mlnet.Concat(code).Sum(r => r.Non2xx + r.SocketErrors);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {name} | {connections} | {Median(mlnet.Select(r => r.RequestsPerSecond)):0} | {Median(code.Select(r => r.RequestsPerSecond)):0} | {ratios[ratios.Length / 2]:0.00} | {ratios[0]:0.00} | {ratios[^1]:0.00} | {Median(mlnet.Select(r => r.P99Ms)):0.00} | {Median(code.Select(r => r.P99Ms)):0.00} |"
-                        + (failed > 0 ? $" ({failed} failed)" : "")));
+                    var line = string.Create(CultureInfo.InvariantCulture,
+                        $"| {name} | {connections} | {Median(mlnet.Select(r => r.RequestsPerSecond)):0} | {Median(code.Select(r => r.RequestsPerSecond)):0} | {ratios[ratios.Length / 2]:0.00} | {ratios[0]:0.00} | {ratios[^1]:0.00} | {Median(mlnet.Select(r => r.P99Ms)):0.00} | {Median(code.Select(r => r.P99Ms)):0.00} |");
+                    Console.WriteLine(failed > 0 ? $"{line} ({failed} failed)" : line);
                 }
             }
         }
