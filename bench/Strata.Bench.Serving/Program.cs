@@ -13,10 +13,17 @@ using Strata.Serving.PredictionLog;
 // batching off and on, prediction log on (SQLite), against a bare Kestrel endpoint returning constant JSON (the
 // ceiling), all in one run. Usage: dotnet run -c Release --project bench/Strata.Bench.Serving [-- seconds-per-point]
 // `python [seconds] [rounds] [workers]`: the python_function bench instead (PythonBench.cs).
+// `code [seconds] [rounds] [connections]`: the code flavor against the ML.NET model it wraps (CodeFlavorBench.cs).
 // With --deployments first: the deployments bench (two-version route plus shadow vs one version; cost per 1,000).
 if (args.Length > 0 && args[0] == "python")
 {
     await PythonBench.RunAsync(args[1..]);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "code")
+{
+    await CodeFlavorBench.RunAsync(args[1..]);
     return;
 }
 

@@ -10,7 +10,7 @@ internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double 
 /// <summary>Runs <c>wrk --latency</c> with the POST script and reads its summary.</summary>
 internal static partial class Wrk
 {
-    public static async Task<WrkResult> RunAsync(string url, int connections, TimeSpan duration, string body, string script, CancellationToken ct)
+    public static async Task<WrkResult> RunAsync(string url, int connections, TimeSpan duration, string body, string script, CancellationToken ct, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo("wrk")
         {
@@ -18,13 +18,14 @@ internal static partial class Wrk
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // wrk's own timeout (2 s unless given) counts slower answers as errors, not requests.
+        var timeoutArgs = timeout is { } limit ? new[] { "--timeout", $"{(int)limit.TotalSeconds}s" } : [];
         foreach (var arg in new[]
         {
             "-t", Math.Min(2, connections).ToString(CultureInfo.InvariantCulture),
             "-c", connections.ToString(CultureInfo.InvariantCulture),
             "-d", $"{(int)duration.TotalSeconds}s",
-            "--latency", "-s", script, url,
-        })
+        }.Concat(timeoutArgs).Concat(["--latency", "-s", script, url]))
         {
             info.ArgumentList.Add(arg);
         }

@@ -36,7 +36,7 @@ prefix=compat$(basename "$tree")
 $py "$here/python_pyfunc_serving.py" log "$tracking" "$prefix"
 
 status=0
-for kind in sklearn pymodel; do
+for kind in sklearn pymodel nosig; do
   model="$prefix-$kind"
   sp=$(free_port); mp=$(free_port)
   # The worker runs under the same interpreter and PYTHONPATH, so it loads with mlflow.pyfunc.load_model.

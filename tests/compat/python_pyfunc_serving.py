@@ -3,9 +3,10 @@
 Public MLflow API only. Usage (see pyfunc_serving.sh, which drives it):
 
     python3 python_pyfunc_serving.py log <tracking_uri> <prefix>
-        logs two registered models with alias "champion": <prefix>-sklearn (mlflow.sklearn.log_model of a
+        logs three registered models with alias "champion": <prefix>-sklearn (mlflow.sklearn.log_model of a
         StandardScaler + LogisticRegression pipeline on scikit-learn's bundled wine data) and <prefix>-pymodel
-        (mlflow.pyfunc.log_model of a PythonModel returning a DataFrame), both with an input example.
+        (mlflow.pyfunc.log_model of a PythonModel returning a DataFrame), both with an input example, and
+        <prefix>-nosig (the same pipeline logged with no input example, so with no signature).
     python3 python_pyfunc_serving.py compare <model> <strata_url> <mlflow_url>
         posts the same bodies (every JSON form, CSV, one row and many, a bad column type) to both servers and
         compares status codes and JSON bodies; exits 1 on any difference.
@@ -52,7 +53,8 @@ def log(tracking_uri, prefix):
         mlflow.sklearn.log_model(pipe, "model", input_example=X.head(3), registered_model_name=prefix + "-sklearn")
         mlflow.pyfunc.log_model("pymodel", python_model=Scorer(), input_example=X[["alcohol", "malic_acid"]].head(2),
                                 registered_model_name=prefix + "-pymodel")
-    for name in (prefix + "-sklearn", prefix + "-pymodel"):
+        mlflow.sklearn.log_model(pipe, "nosig", registered_model_name=prefix + "-nosig")
+    for name in (prefix + "-sklearn", prefix + "-pymodel", prefix + "-nosig"):
         latest = max(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
         client.set_registered_model_alias(name, "champion", str(latest))
         print(name, "version", latest)
@@ -75,7 +77,7 @@ def bodies(model):
     many = X.iloc[::3]
     bad = one.astype(object)
     bad.iloc[0, 0] = "not a number"
-    return {
+    result = {
         "split-1": json.dumps({"dataframe_split": json.loads(one.to_json(orient="split", index=False))}),
         "split-many": json.dumps({"dataframe_split": json.loads(many.to_json(orient="split", index=False))}),
         "records": json.dumps({"dataframe_records": json.loads(many.to_json(orient="records"))}),
@@ -84,6 +86,22 @@ def bodies(model):
         "csv": (many.head(6).to_csv(index=False), "text/csv"),
         "bad-type": json.dumps({"dataframe_split": json.loads(bad.to_json(orient="split", index=False))}),
     }
+    if model.endswith("nosig"):
+        # No signature: rows without column names reach the model as a DataFrame labelled 0, 1, ...
+        result["split-positional"] = json.dumps({"dataframe_split": {"data": many.head(3).values.tolist()}})
+        result["instances-rows"] = json.dumps({"instances": many.head(3).values.tolist()})
+    return result
+
+
+def same_answer(status, s_text, m_text):
+    try:
+        s, m = json.loads(s_text), json.loads(m_text)
+    except ValueError:
+        return s_text == m_text
+    if status >= 400 and isinstance(s, dict) and isinstance(m, dict):
+        # The tracebacks differ by nature (two different call stacks); the error code and message must agree.
+        return (s.get("error_code"), s.get("message")) == (m.get("error_code"), m.get("message"))
+    return s == m
 
 
 def compare(model, strata, reference):
@@ -94,10 +112,7 @@ def compare(model, strata, reference):
             body, content_type = body
         s_status, s_text = post(strata, body, content_type)
         m_status, m_text = post(reference, body, content_type)
-        try:
-            same = json.loads(s_text) == json.loads(m_text)
-        except ValueError:
-            same = s_text == m_text
+        same = same_answer(s_status, s_text, m_text)
         if name == "bad-type":
             # Strata refuses the bad cell before Python (as it does for every flavor), MLflow inside it: the status
             # must agree; the error code differs (INVALID_PARAMETER_VALUE against BAD_REQUEST), a known difference.

@@ -10,8 +10,13 @@ namespace Strata.Cli.Commands;
 /// </summary>
 internal sealed class ServingFlags
 {
-    private readonly Option<bool> _batching = new("--enable-batching") { Description = "Join concurrent requests into one model call." };
-    private readonly Option<int?> _maxBatch = new("--max-batch-size") { Description = "Most rows in one model call (default 64)." };
+    private readonly Option<bool?> _batching = new("--enable-batching")
+    {
+        Description = "Join concurrent requests into one model call (true/false; default on for python_function models, off for the others).",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    private readonly Option<int?> _maxBatch = new("--max-batch-size") { Description = "Most rows in one model call (default 64; 512 for python_function models)." };
     private readonly Option<int?> _maxDelay = new("--max-batch-delay-ms") { Description = "Longest a request waits for a batch to fill, in ms (default 2)." };
     private readonly Option<double?> _sample = new("--log-sample-rate") { Description = "Fraction of requests written to the prediction log, 0 to 1 (default 1)." };
     private readonly Option<int?> _flush = new("--log-flush-interval-ms") { Description = "How long the prediction log writer lets entries gather between writes, in ms (default 20; 0 writes at once)." };
@@ -45,7 +50,8 @@ internal sealed class ServingFlags
             DeploymentPollInterval = parse.GetValue(_deploymentPoll) is { } pollMs ? TimeSpan.FromMilliseconds(pollMs) : options.DeploymentPollInterval,
             Batching = options.Batching with
             {
-                Enabled = parse.GetValue(_batching) || options.Batching.Enabled,
+                // The bare flag means on; --enable-batching false turns batching off for Python models too.
+                Enabled = parse.GetResult(_batching) is { } given ? given.Tokens.Count == 0 || parse.GetValue(_batching) == true : options.Batching.Enabled,
                 MaxBatchSize = parse.GetValue(_maxBatch) ?? options.Batching.MaxBatchSize,
                 MaxDelay = parse.GetValue(_maxDelay) is { } ms ? TimeSpan.FromMilliseconds(ms) : options.Batching.MaxDelay,
             },

@@ -25,6 +25,12 @@ public sealed class ModelInput
     /// </summary>
     public IReadOnlyDictionary<string, object?>? Params { get; init; }
 
+    /// <summary>
+    /// What the request's data was, when the model has no signature to say so: a table (MLflow hands a pandas
+    /// DataFrame), one array, or named arrays. <see cref="InputForm.Default"/> leaves it to the model's signature.
+    /// </summary>
+    public InputForm Form { get; init; }
+
     /// <summary>Rows in the input: the first dimension of the first tensor (all must agree for tabular models).</summary>
     public int RowCount => Tensors.Count == 0 ? 0 : Tensors[0].Rows;
 
@@ -40,6 +46,22 @@ public sealed class ModelInput
 
         return null;
     }
+}
+
+/// <summary>The shape of a request's data where no signature fixes it (a Python model logged without one).</summary>
+public enum InputForm
+{
+    /// <summary>As the model's signature says.</summary>
+    Default,
+
+    /// <summary>Columns of a table (<c>dataframe_split</c>, <c>dataframe_records</c>, CSV).</summary>
+    Table,
+
+    /// <summary>One array, rows first (<c>instances</c> or <c>inputs</c> holding a list).</summary>
+    Array,
+
+    /// <summary>Named arrays (<c>inputs</c> holding an object, <c>instances</c> holding objects, the Open Inference Protocol).</summary>
+    Columns,
 }
 
 /// <summary>What a model returned: named output columns (one value or one vector per row) or named tensors.</summary>

@@ -44,7 +44,7 @@ public sealed class MicroBatcher : IPredictor
     public MicroBatcher(IModelRuntime runtime, BatchingOptions options, Func<int> inFlight, Action<int>? onModelCall = null)
     {
         _runtime = runtime;
-        _options = options;
+        _options = options.For(runtime);
         _inFlight = inFlight;
         _onModelCall = onModelCall;
         _async = runtime as IAsyncModelRuntime;
@@ -97,7 +97,7 @@ public sealed class MicroBatcher : IPredictor
     /// <summary>Whether the batch being gathered plus the queue hold every request in flight, or the most rows a call takes.</summary>
     private bool BatchComplete() =>
         Volatile.Read(ref _gatheredRequests) + Volatile.Read(ref _queuedRequests) >= Pending()
-        || Volatile.Read(ref _gatheredRows) + Volatile.Read(ref _queuedRows) >= _options.MaxBatchSize;
+        || Volatile.Read(ref _gatheredRows) + Volatile.Read(ref _queuedRows) >= _options.RowLimit;
 
     /// <summary>Requests in flight for this model that are not already in a batch being scored.</summary>
     private int Pending() => _inFlight() - Volatile.Read(ref _running);
@@ -111,7 +111,7 @@ public sealed class MicroBatcher : IPredictor
     private async Task RunAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<Work>(_options.MaxBatchSize);
+        var batch = new List<Work>(_options.RowLimit);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             if (_slots is not null)
@@ -130,7 +130,7 @@ public sealed class MicroBatcher : IPredictor
             batch.Add(first);
             var rows = first.Input.RowCount;
             var started = Stopwatch.GetTimestamp();
-            while (rows < _options.MaxBatchSize)
+            while (rows < _options.RowLimit)
             {
                 if (reader.TryRead(out var next))
                 {

@@ -8,7 +8,7 @@ internal static class TensorRows
     /// <summary>Can these inputs become one batch? Same tensors (names, element types, per-row shape) in the same order.</summary>
     public static bool Compatible(ModelInput a, ModelInput b)
     {
-        if (a.Tensors.Count != b.Tensors.Count || !Protocols.InferenceParams.Same(a.Params, b.Params))
+        if (a.Tensors.Count != b.Tensors.Count || a.Form != b.Form || !Protocols.InferenceParams.Same(a.Params, b.Params))
         {
             return false;
         }
@@ -17,6 +17,12 @@ internal static class TensorRows
         {
             var x = a.Tensors[i];
             var y = b.Tensors[i];
+            // Named arrays of different lengths (a model without a signature takes them) have no rows to join along.
+            if (a.Form != InputForm.Default && (x.Rows != a.Tensors[0].Rows || y.Rows != b.Tensors[0].Rows))
+            {
+                return false;
+            }
+
             if (x.Name != y.Name || x.ElementType != y.ElementType || x.Shape.Length != y.Shape.Length || x.Shape.Length == 0
                 || !x.Shape.AsSpan(1).SequenceEqual(y.Shape.AsSpan(1)) || !IsSupported(x))
             {
@@ -55,7 +61,7 @@ internal static class TensorRows
             };
         }
 
-        return new ModelInput(tensors) { Params = inputs[0].Params };
+        return new ModelInput(tensors) { Params = inputs[0].Params, Form = inputs[0].Form };
     }
 
     /// <summary>The rows [start, start + rows) of a batch output; the buffer is shared, not copied.</summary>

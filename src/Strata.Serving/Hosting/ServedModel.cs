@@ -23,11 +23,12 @@ public sealed class ServedModel : IAsyncDisposable
         Version = version;
         Source = source;
         Runtime = runtime;
-        Layout = new InputLayout(runtime.InputSchema);
+        Layout = InputLayout.For(runtime);
         Metrics = metrics.For(name, version);
         var batchSize = Metrics.BatchSize;
-        Predictor = batching.Enabled
-            ? new MicroBatcher(runtime, batching, () => Volatile.Read(ref _inFlight), rows => batchSize.Observe(rows))
+        Batching = batching.For(runtime);
+        Predictor = Batching.Enabled == true
+            ? new MicroBatcher(runtime, Batching, () => Volatile.Read(ref _inFlight), rows => batchSize.Observe(rows))
             : new DirectPredictor(runtime, rows => batchSize.Observe(rows));
     }
 
@@ -43,6 +44,9 @@ public sealed class ServedModel : IAsyncDisposable
     public InputLayout Layout { get; }
 
     public IPredictor Predictor { get; }
+
+    /// <summary>The batching this version is served with (the settings given, completed for its runtime).</summary>
+    public BatchingOptions Batching { get; }
 
     public ServingMetrics.ModelMetrics Metrics { get; }
 

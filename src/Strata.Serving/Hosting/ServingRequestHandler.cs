@@ -227,13 +227,10 @@ public sealed partial class ServingRequestHandler(
         else
         {
             // request.Params is checked against signature.params (a wrong type is the same 400 mlflow models serve
-            // gives). Python models get them (with the signature's defaults), as MLflow's pyfunc predict does;
-            // for the native flavors they are dropped on purpose: those have no inference-time params. An ML.NET
-            // transformer chain is fixed when trained and its engines take only rows; ONNX Runtime's RunOptions are
-            // runtime knobs (log level, termination), not model inputs. MLflow itself only hands params to pyfunc
-            // flavors whose predict(data, params) reads them (custom Python models, transformers, LLMs).
+            // gives). Runtimes whose models read params (Python models, code models) get them with the signature's
+            // defaults for the rest, as MLflow's pyfunc predict does; the native flavors have none to read.
             var request = InvocationParser.Parse(body.Span, contentType, model.Layout, model.Runtime.Model.Signature?.Params);
-            var input = model.Runtime is Runtimes.IAsyncModelRuntime
+            var input = model.Runtime.TakesParams
                 ? InferenceParams.Attach(request.Input, request.Params, model.Runtime.Model.Signature?.Params)
                 : request.Input;
             var output = await PredictAsync(model, input, deadline).ConfigureAwait(false);

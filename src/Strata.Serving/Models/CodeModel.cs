@@ -21,6 +21,12 @@ public sealed record CodeModel
     /// <summary>The signature; by default inferred from TInput/TOutput of a typed model (a column-frame model needs one).</summary>
     public ModelSignature? Signature { get; init; }
 
+    /// <summary>
+    /// Params the model reads at request time (MLflow's params schema), added to the signature: a request's
+    /// <c>params</c> are checked against them and reach <c>PredictAsync</c>, with these defaults for any left out.
+    /// </summary>
+    public IReadOnlyList<ParamSpec>? Params { get; init; }
+
     /// <summary>Settings handed to the model as <see cref="Strata.Models.ModelContext.ModelConfig"/>.</summary>
     public IReadOnlyDictionary<string, object?>? ModelConfig { get; init; }
 

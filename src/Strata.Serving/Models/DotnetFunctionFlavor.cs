@@ -40,6 +40,11 @@ public static partial class DotnetFunctionFlavor
         var type = CodeModelType.Of(code.ModelType);
         var signature = code.Signature ?? type.InferSignature()
             ?? throw new ArgumentException($"{code.ModelType.Name} is a column-frame model: give its signature (CodeModel.Signature).", nameof(code));
+        if (code.Params is { Count: > 0 } declared)
+        {
+            signature = signature with { Params = declared };
+        }
+
         foreach (var name in code.Artifacts.Keys)
         {
             if (!ArtifactName().IsMatch(name))

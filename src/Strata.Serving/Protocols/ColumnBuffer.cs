@@ -31,6 +31,9 @@ internal abstract class ColumnBuffer
 
     public int Rows { get; private set; }
 
+    /// <summary>How deeply the cells nest (0 for scalars); -1 before the first cell.</summary>
+    protected int CellRank => _cellRank;
+
     public abstract TensorElementType ElementType { get; }
 
     public static ColumnBuffer For(TensorElementType type, string name, string label) => type switch

@@ -16,6 +16,11 @@ internal static class CsvInputReader
             throw new MlflowException(ErrorCode.BAD_REQUEST, "Invalid input. The CSV body is empty; it needs a header row.");
         }
 
+        if (layout.IsOpen)
+        {
+            return OpenInputReader.ReadCsv(records);
+        }
+
         var header = records[0];
         var map = new int[header.Count];
         for (var i = 0; i < header.Count; i++)

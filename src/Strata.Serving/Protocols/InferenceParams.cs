@@ -27,7 +27,7 @@ public static class InferenceParams
             merged[name] = value;
         }
 
-        return new ModelInput(input.Tensors) { Params = merged };
+        return new ModelInput(input.Tensors) { Params = merged, Form = input.Form };
     }
 
     /// <summary>Whether two requests' params are the same, so their rows may share one model call.</summary>

@@ -14,9 +14,15 @@ public sealed class InputLayout
     private readonly byte[]?[] _utf8Names;
 
     public InputLayout(ModelSchema schema)
+        : this(schema, open: false)
+    {
+    }
+
+    private InputLayout(ModelSchema schema, bool open)
     {
         ArgumentNullException.ThrowIfNull(schema);
         Schema = schema;
+        IsOpen = open;
         _entries = new Entry[schema.Count];
         _utf8Names = new byte[schema.Count][];
         for (var i = 0; i < schema.Count; i++)
@@ -31,6 +37,19 @@ public sealed class InputLayout
     }
 
     public ModelSchema Schema { get; }
+
+    /// <summary>
+    /// No signature: the request names its own columns and their types are inferred from the JSON (or CSV) values, as
+    /// <c>mlflow models serve</c> builds a pandas DataFrame or numpy arrays for a model logged without one.
+    /// </summary>
+    public bool IsOpen { get; }
+
+    /// <summary>The layout for <paramref name="runtime"/>: its input schema, or an open one when it declares no inputs.</summary>
+    public static InputLayout For(Runtimes.IModelRuntime runtime)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        return runtime.InputSchema.Count == 0 ? new InputLayout(runtime.InputSchema, open: true) : new InputLayout(runtime.InputSchema);
+    }
 
     public int Count => _entries.Length;
 

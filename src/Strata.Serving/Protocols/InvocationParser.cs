@@ -160,7 +160,11 @@ public static class InvocationParser
             reader.Skip();
         }
 
-        if (format is not null)
+        if (format is not null && layout.IsOpen)
+        {
+            input = OpenInputReader.Read(ref data, format.Value);
+        }
+        else if (format is not null)
         {
             var buffers = new ColumnBuffer?[layout.Count];
             switch (format.Value)

@@ -32,6 +32,7 @@ public sealed record V2InferenceRequest(string? Id, ModelInput Input, IReadOnlyL
         }
 
         string? id = null;
+        var form = InputForm.Columns;
         List<ModelTensor>? tensors = null;
         List<string>? outputs = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -55,6 +56,19 @@ public sealed record V2InferenceRequest(string? Id, ModelInput Input, IReadOnlyL
                     tensors.Add(ReadInput(ref reader, layout, tensors.Count));
                 }
             }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                // MLServer's convention: {"content_type": "pd"} asks for a DataFrame (it matters to a model without a
+                // signature, where nothing else says the inputs are a table's columns).
+                reader.Read();
+                using var parameters = JsonDocument.ParseValue(ref reader);
+                if (parameters.RootElement.ValueKind == JsonValueKind.Object
+                    && parameters.RootElement.TryGetProperty("content_type"u8, out var contentType)
+                    && contentType.ValueKind == JsonValueKind.String && contentType.ValueEquals("pd"u8))
+                {
+                    form = InputForm.Table;
+                }
+            }
             else if (reader.ValueTextEquals("outputs"u8))
             {
                 reader.Read();
@@ -72,7 +86,20 @@ public sealed record V2InferenceRequest(string? Id, ModelInput Input, IReadOnlyL
             throw Bad("The inference request needs 'inputs' with at least one tensor.");
         }
 
-        return new V2InferenceRequest(id, layout.Enforce(new ModelInput(tensors)), outputs);
+        if (layout.IsOpen && form == InputForm.Table)
+        {
+            // Columns travel as [n, 1] (MLServer's convention) or [n]; a DataFrame column is [n].
+            for (var i = 0; i < tensors.Count; i++)
+            {
+                if (tensors[i].Shape is [var n, 1])
+                {
+                    tensors[i] = tensors[i].Reshape([n]);
+                }
+            }
+        }
+
+        var input = layout.IsOpen ? new ModelInput(tensors) { Form = form } : layout.Enforce(new ModelInput(tensors));
+        return new V2InferenceRequest(id, input, outputs);
     }
 
     private static ModelTensor ReadInput(ref Utf8JsonReader reader, InputLayout layout, int position)
@@ -131,6 +158,15 @@ public sealed record V2InferenceRequest(string? Id, ModelInput Input, IReadOnlyL
             throw Bad($"Input '{name}' has an unknown datatype '{datatype}'.");
         }
 
+        if (layout.IsOpen)
+        {
+            // No signature: the request's datatype and shape are the tensor's.
+            var open = ColumnBuffer.For(declared, name, $"input '{name}'");
+            open.AddFlat(ref data);
+            CheckShape(name, shape, open.Count);
+            return open.Build(shape);
+        }
+
         var index = layout.IndexOf(name);
         if (index < 0 && !layout.HasNames && position < layout.Count)
         {
@@ -151,16 +187,7 @@ public sealed record V2InferenceRequest(string? Id, ModelInput Input, IReadOnlyL
 
         var buffer = layout.NewBuffer(index);
         buffer.AddFlat(ref data);
-        long product = 1;
-        foreach (var d in shape)
-        {
-            product *= d;
-        }
-
-        if (product != buffer.Count)
-        {
-            throw Bad($"Input '{name}' has {buffer.Count} values but its shape [{string.Join(", ", shape)}] needs {product}.");
-        }
+        CheckShape(name, shape, buffer.Count);
 
         // A table column travels as [n, 1] (MLServer's convention) or [n]; the model reads it as [n].
         if (!layout.Schema.IsTensorBased && shape.Length == 2 && shape[1] == 1
@@ -170,6 +197,20 @@ public sealed record V2InferenceRequest(string? Id, ModelInput Input, IReadOnlyL
         }
 
         return buffer.Build(shape);
+    }
+
+    private static void CheckShape(string name, int[] shape, int count)
+    {
+        long product = 1;
+        foreach (var d in shape)
+        {
+            product *= d;
+        }
+
+        if (product != count)
+        {
+            throw Bad($"Input '{name}' has {count} values but its shape [{string.Join(", ", shape)}] needs {product}.");
+        }
     }
 
     private static int[] ReadShape(ref Utf8JsonReader reader, int position)

@@ -31,9 +31,9 @@ public sealed class PythonFlavorLoader(PythonWorkerOptions options, TimeSpan req
     {
         ArgumentNullException.ThrowIfNull(model);
         options.Validate();
-        var inputs = model.Signature?.Inputs ?? throw MlflowException.InvalidParameter(
-            $"The model at '{folder}' has no input signature. Strata parses and checks requests against the signature before they reach"
-            + " Python; log the model with a signature (or an input_example, from which MLflow infers one) to serve it.");
+        // Without an input signature nothing is enforced: requests are parsed with their own column names and types
+        // inferred from the values, as mlflow models serve does (an empty schema tells the serving layer so).
+        var inputs = model.Signature?.Inputs ?? ModelSchema.FromColumns([]);
         var outputs = model.Signature?.Outputs ?? ModelSchema.FromColumns([]);
         folder = Path.GetFullPath(folder);
         var launch = new PythonWorkerLaunch(options.Python, WorkerScript.Extract(ScriptDirectory), folder, FlavorJson(model), Path.GetFileName(folder));
@@ -64,7 +64,7 @@ public sealed class PythonFlavorLoader(PythonWorkerOptions options, TimeSpan req
         var body = await File.ReadAllBytesAsync(file, ct).ConfigureAwait(false);
         try
         {
-            var request = InvocationParser.ParseJson(body, new InputLayout(runtime.InputSchema), runtime.Model.Signature?.Params);
+            var request = InvocationParser.ParseJson(body, InputLayout.For(runtime), runtime.Model.Signature?.Params);
             await runtime.PredictAsync(request.Input, timeout, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MlflowException or ModelFailedException)
@@ -87,6 +87,13 @@ public sealed class PythonFlavorLoader(PythonWorkerOptions options, TimeSpan req
             {
                 w.WritePropertyName(key);
                 WriteValue(w, value);
+            }
+
+            if (model.Signature?.Inputs is null)
+            {
+                // Tells the worker that table columns named 0, 1, ... were numbered by position (a dataframe_split
+                // without columns), so the DataFrame gets pandas' integer column labels, as mlflow models serve builds it.
+                w.WriteBoolean("strata_no_signature", true);
             }
 
             if (model.Flavor("sklearn") is { } sklearn && sklearn.TryGetValue("serialization_format", out var format) && format is string text)

@@ -38,6 +38,9 @@ public sealed class PythonModelRuntime : IAsyncModelRuntime, IAsyncDisposable
 
     public int Concurrency => _pool.Size;
 
+    /// <summary>Params go to the worker, which passes them to <c>predict(data, params=...)</c> when it takes them.</summary>
+    public bool TakesParams => true;
+
     /// <summary>The worker processes now serving this version.</summary>
     public IReadOnlyList<int> WorkerProcessIds => _pool.ProcessIds;
 
@@ -54,7 +57,15 @@ public sealed class PythonModelRuntime : IAsyncModelRuntime, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(input);
         using var activity = ModelActivity.StartPredict(Flavor, input.RowCount);
-        var reply = await _pool.CallAsync((frame, id) => WorkerFrames.WritePredict(frame, id, input, _table, _single), ct, timeout).ConfigureAwait(false);
+        // Without a signature the request's own form decides what the model gets (a DataFrame, one array, a dict).
+        var (table, single) = input.Form switch
+        {
+            InputForm.Table => (true, false),
+            InputForm.Array => (false, true),
+            InputForm.Columns => (false, false),
+            _ => (_table, _single),
+        };
+        var reply = await _pool.CallAsync((frame, id) => WorkerFrames.WritePredict(frame, id, input, table, single), ct, timeout).ConfigureAwait(false);
         return WorkerFrames.ToOutput(reply);
     }
 

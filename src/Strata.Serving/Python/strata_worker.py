@@ -167,7 +167,10 @@ def _decode_column(np, col, payload, offset):
     return arr, offset + n
 
 
-def to_model_input(np, header, payload):
+def to_model_input(np, header, payload, unsigned=False):
+    """The model's input. unsigned: the model has no signature, so it gets what mlflow models serve builds from the
+    JSON: columns named "0", "1", ... in order are positions (a dataframe_split without columns), labelled 0, 1, ...
+    as pandas does, and text arrays are numpy's own string arrays, as np.array makes them."""
     columns = header["columns"]
     arrays = []
     offset = 0
@@ -178,6 +181,9 @@ def to_model_input(np, header, payload):
         import pandas as pd
 
         names = [name for name, _ in arrays]
+        if unsigned and names == [str(i) for i in range(len(names))]:
+            names = list(range(len(names)))
+            arrays = list(zip(names, (a for _, a in arrays)))
         first = arrays[0][1] if arrays else None
         if first is not None and first.dtype.kind in "biuf" and all(a.ndim == 1 and a.dtype == first.dtype for _, a in arrays):
             # One 2-D block makes the DataFrame about ten times faster than a dict of columns, with the same dtypes.
@@ -186,6 +192,8 @@ def to_model_input(np, header, payload):
         for name, arr in arrays:
             data[name] = arr if arr.ndim == 1 else list(arr)
         return pd.DataFrame(data, columns=names)
+    if unsigned:
+        arrays = [(name, np.array(arr.tolist()) if arr.dtype == object else arr) for name, arr in arrays]
     if header.get("single"):
         return arrays[0][1]
     return {name: arr for name, arr in arrays}
@@ -273,7 +281,7 @@ def _takes_params(model):
     return "params" in parameters or any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
-def serve(model, np, proto_in, proto_out):
+def serve(model, np, proto_in, proto_out, unsigned=False):
     takes_params = _takes_params(model)
     while True:
         frame = read_frame(proto_in)
@@ -289,7 +297,7 @@ def serve(model, np, proto_in, proto_out):
             write_frame(proto_out, _error(rid, "INTERNAL_ERROR", "Unknown worker operation %r" % (op,), None))
             continue
         try:
-            data = to_model_input(np, header, payload)
+            data = to_model_input(np, header, payload, unsigned)
         except Exception:
             write_frame(proto_out, _error(rid, "BAD_REQUEST", "The worker could not decode its input.", traceback.format_exc()))
             continue
@@ -338,7 +346,7 @@ def main(argv):
         proto_out,
         {"id": 0, "ok": True, "op": "ready", "pid": os.getpid(), "loader": how, "python": sys.version.split()[0]},
     )
-    serve(model, np, proto_in, proto_out)
+    serve(model, np, proto_in, proto_out, bool(conf.get("strata_no_signature")))
     return 0
 
 

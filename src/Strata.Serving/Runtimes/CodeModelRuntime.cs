@@ -29,8 +29,8 @@ public sealed class CodeModelRuntime : IModelRuntime
         LoadContext = new WeakReference(context, trackResurrection: true);
         InputSchema = model.Signature?.Inputs ?? throw MlflowException.InvalidParameter("A code model needs a signature with inputs.");
         OutputSchema = model.Signature.Outputs ?? ModelSchema.FromColumns([]);
-        // Request-time params are not passed down by the serving layer (see ServingRequestHandler); the declared
-        // defaults are, so a model reads the same values it was logged with.
+        // The signature's declared params with their defaults: what a call without params reads, and what fills in the
+        // params a caller left out.
         _parameters = (model.Signature.Params ?? []).ToDictionary(p => p.Name, p => p.Default, StringComparer.Ordinal);
     }
 
@@ -41,6 +41,9 @@ public sealed class CodeModelRuntime : IModelRuntime
     public ModelSchema InputSchema { get; }
 
     public ModelSchema OutputSchema { get; }
+
+    /// <summary>A code model's <c>PredictAsync(input, params)</c> gets the request's params.</summary>
+    public bool TakesParams => true;
 
     /// <summary>The model's load context; no longer alive once the runtime is disposed and nothing else holds the model.</summary>
     public WeakReference LoadContext { get; }
@@ -53,7 +56,7 @@ public sealed class CodeModelRuntime : IModelRuntime
         var enforced = SignatureEnforcer.Enforce(InputSchema, input);
         try
         {
-            var pending = model.PredictAsync(enforced, _parameters, CancellationToken.None);
+            var pending = model.PredictAsync(enforced, ParametersFor(input.Params), CancellationToken.None);
             // Most models finish synchronously; the batcher's loop owns this thread, so waiting on the rest is fine.
             return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
         }
@@ -61,6 +64,41 @@ public sealed class CodeModelRuntime : IModelRuntime
         {
             throw MlflowException.InvalidParameter(e.Message);
         }
+    }
+
+    /// <summary>
+    /// The params of one call: the given ones (already checked against the signature when they come from a request)
+    /// with the declared defaults for any left out; the defaults alone when none were given.
+    /// </summary>
+    private IReadOnlyDictionary<string, object?> ParametersFor(IReadOnlyDictionary<string, object?>? given)
+    {
+        if (given is null || ReferenceEquals(given, _parameters))
+        {
+            return _parameters;
+        }
+
+        var complete = true;
+        foreach (var name in _parameters.Keys)
+        {
+            if (!given.ContainsKey(name))
+            {
+                complete = false;
+                break;
+            }
+        }
+
+        if (complete)
+        {
+            return given;
+        }
+
+        var merged = new Dictionary<string, object?>(_parameters, StringComparer.Ordinal);
+        foreach (var (name, value) in given)
+        {
+            merged[name] = value;
+        }
+
+        return merged;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -22,6 +22,14 @@ public interface IModelRuntime : IDisposable
     /// <summary>What the model returns, with the same names as the tensors of a <see cref="ModelOutput"/>.</summary>
     ModelSchema OutputSchema { get; }
 
+    /// <summary>
+    /// Whether the model reads request-time params (<see cref="ModelInput.Params"/>: the request's <c>params</c>, checked
+    /// against the signature, with its defaults for the rest). The serving layer attaches them only for such runtimes:
+    /// MLflow hands params only to models whose <c>predict(data, params)</c> reads them, and an ML.NET chain or an ONNX
+    /// graph has no inference-time params.
+    /// </summary>
+    bool TakesParams => false;
+
     /// <summary>Scores every row of the input (one model call for the whole batch where the flavor allows).
     /// Bad input throws <see cref="Core.Errors.MlflowException"/> with INVALID_PARAMETER_VALUE.</summary>
     ModelOutput Predict(ModelInput input);

@@ -26,12 +26,14 @@ public sealed class CodeModelBuilds : IDisposable
             }
             public ValueTask<IReadOnlyList<Price>> PredictAsync(IReadOnlyList<Quote> rows, IReadOnlyDictionary<string, object?> parameters, CancellationToken cancellationToken)
             {
+                // "discount" is a request-time param when the model is logged with one (CodeModel.Params).
+                var discount = parameters.TryGetValue("discount", out var d) && d is double x ? x : 0.0;
                 var result = new Price[rows.Count];
                 for (var i = 0; i < rows.Count; i++)
                 {
                     if (rows[i].Amount < 0) { throw new ModelInputException($"Amount must not be negative (row {i})."); }
                     if (rows[i].Customer == "boom") { throw new InvalidOperationException("The pricing table is broken."); }
-                    result[i] = new Price { Total = rows[i].Amount * Tiny.Pricing.Rate.Factor, PricingVersion = Tiny.Pricing.Rate.Version, Note = _note };
+                    result[i] = new Price { Total = rows[i].Amount * Tiny.Pricing.Rate.Factor * (1 - discount), PricingVersion = Tiny.Pricing.Rate.Version, Note = _note };
                 }
                 return ValueTask.FromResult<IReadOnlyList<Price>>(result);
             }
@@ -117,13 +119,14 @@ public sealed class CodeModelBuilds : IDisposable
     public string NewPath(string name) => Path.Combine(Root, name + "-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>A <c>dotnet_function</c> model folder for the pricing build at <paramref name="assembly"/>.</summary>
-    public async Task<string> SavePricingAsync(string assembly, IReadOnlyDictionary<string, string>? artifacts = null)
+    public async Task<string> SavePricingAsync(string assembly, IReadOnlyDictionary<string, string>? artifacts = null, IReadOnlyList<Core.Models.ParamSpec>? parameters = null)
     {
         var folder = NewPath("pricing-model");
         await DotnetFunctionFlavor.SaveAsync(folder, new CodeModel
         {
             ModelType = TestModelCompiler.LoadType(assembly, "Tiny.PricingModel"),
             Artifacts = artifacts ?? new Dictionary<string, string>(),
+            Params = parameters,
         });
         return folder;
     }

@@ -80,6 +80,8 @@ public sealed class PythonModelsFixture : IAsyncLifetime
             new ServeModelSpec("sklearn", PathOf("sklearn")),
             new ServeModelSpec("raising", PathOf("raising")),
             new ServeModelSpec("params", PathOf("params")),
+            new ServeModelSpec("echo", PathOf("echo")),
+            new ServeModelSpec("nosig", PathOf("nosig")),
         ],
         Batching = new BatchingOptions { Enabled = batching, MaxBatchSize = 64, MaxDelay = TimeSpan.FromMilliseconds(5) },
         Python = Workers(),

@@ -59,6 +59,24 @@ class Model:
             return data["x"].to_numpy() * 2
         if self.kind == "params":
             return (data["x"] * params["factor"]).to_numpy() if params else data["x"].to_numpy()
+        if self.kind == "echo":
+            # What the model was given, one row per column or array: how a model without a signature sees a request.
+            import pandas as pd
+            if isinstance(data, pd.DataFrame):
+                items, kind = [(c, data[c]) for c in data.columns], "DataFrame"
+            elif isinstance(data, dict):
+                items, kind = list(data.items()), "dict"
+            else:
+                items, kind = [("", data)], type(data).__name__
+            arrays = [np.asarray(v) for _, v in items]
+            return pd.DataFrame({
+                "kind": [kind] * len(items),
+                "name": [str(n) for n, _ in items],
+                "name_type": [type(n).__name__ for n, _ in items],
+                "dtype": [str(a.dtype) for a in arrays],
+                "shape": [str(a.shape) for a in arrays],
+                "values": [json.dumps(a.tolist()) for a in arrays],
+            })
         if self.kind == "picky":
             if (data["x"] < 0).any():
                 raise ValueError("negative x")
@@ -86,12 +104,13 @@ def write_mlmodel(folder, flavors, inputs, outputs=None, params=None):
             lines.append("    %s: %s" % (k, v))
     lines.append("mlflow_version: 2.12.2")
     lines.append("model_uuid: %s" % os.path.basename(folder))
-    lines.append("signature:")
-    lines.append("  inputs: '%s'" % inputs)
-    if outputs:
-        lines.append("  outputs: '%s'" % outputs)
-    if params:
-        lines.append("  params: '%s'" % params)
+    if inputs is not None:
+        lines.append("signature:")
+        lines.append("  inputs: '%s'" % inputs)
+        if outputs:
+            lines.append("  outputs: '%s'" % outputs)
+        if params:
+            lines.append("  params: '%s'" % params)
     lines.append("utc_time_created: '2026-12-01 00:00:00.000000'")
     with open(os.path.join(folder, "MLmodel"), "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -145,6 +164,19 @@ def sklearn_model(out):
     example = {"dataframe_split": {"columns": FEATURES, "data": [[5.1, 3.5, 1.4, 0.2]]}}
     with open(os.path.join(folder, "serving_input_example.json"), "w") as f:
         json.dump(example, f)
+    # The same pipeline as mlflow.sklearn.log_model writes it without an input example: no signature at all.
+    unsigned = os.path.join(out, "nosig")
+    os.makedirs(unsigned)
+    with open(os.path.join(unsigned, "model.pkl"), "wb") as f:
+        pickle.dump(pipe, f)
+    write_mlmodel(
+        unsigned,
+        {
+            "python_function": {"loader_module": "mlflow.sklearn", "model_path": "model.pkl", "predict_fn": "predict", "python_version": "3.11.2"},
+            "sklearn": {"pickled_model": "model.pkl", "serialization_format": "pickle", "sklearn_version": "1.2.1", "code": "null"},
+        },
+        None,
+    )
     return folder, X[:40]
 
 
@@ -160,6 +192,49 @@ def load_like_mlflow(folder, loader, data):
     return module._load_pyfunc(os.path.join(folder, data))
 
 
+# Requests to a model without a signature, and how mlflow models serve turns each into the model's input (pandas and
+# numpy inferring the types: proto_json_utils.dataframe_from_parsed_json, parse_tf_serving_input, parse_csv_input).
+OPEN_BODIES = {
+    "split": {"dataframe_split": {"columns": ["a", "b", "c", "d", "e"], "data": [[1, 1.5, "x", True, 1], [2, None, None, False, None]]}},
+    "split_positional": {"dataframe_split": {"data": [[1, 2.5], [3, 4.5]]}},
+    # A key a record lacks is NaN in a numeric column (in a text column pandas puts NaN, Strata None: both missing).
+    "records": {"dataframe_records": [{"a": 1, "b": "x"}, {"a": 2, "b": "z"}, {"b": "y", "c": 0.5}]},
+    "instances_list": {"instances": [[1, 2], [3, 4], [5, 6]]},
+    "instances_records": {"instances": [{"a": 1, "b": 2.5}, {"a": 3, "b": 4.0}]},
+    "inputs_dict": {"inputs": {"a": [[1, 2], [3, 4]], "b": ["p", "q"]}},
+    "inputs_list": {"inputs": [1.5, 2.5, 3.0]},
+}
+OPEN_CSV = "a,b,c,d\n1,2.5,x,True\n2,,y,False\n"
+
+
+def mlflow_parse(body):
+    key, value = next(iter(body.items()))
+    if key == "dataframe_split":
+        return pd.DataFrame(index=value.get("index"), columns=value.get("columns"), data=value["data"])
+    if key == "dataframe_records":
+        return pd.DataFrame(data=value)
+    if key == "instances" and isinstance(value[0], dict):
+        columns = {}
+        for item in value:
+            for k, v in item.items():
+                columns.setdefault(k, []).append(v)
+        return {k: np.array(v) for k, v in columns.items()}
+    if isinstance(value, dict):
+        return {k: np.array(v) for k, v in value.items()}
+    return np.array(value)
+
+
+def open_expectations(echo):
+    import io
+
+    cases = {name: {"body": json.dumps(body), "content_type": "application/json", "model_input": mlflow_parse(body)}
+             for name, body in OPEN_BODIES.items()}
+    cases["csv"] = {"body": OPEN_CSV, "content_type": "text/csv", "model_input": pd.read_csv(io.StringIO(OPEN_CSV))}
+    for case in cases.values():
+        case["echo"] = echo.predict(case.pop("model_input")).to_dict(orient="records")
+    return cases
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     xy_example = {"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0]]}}
@@ -172,6 +247,7 @@ def main(out):
                  params='[{"name": "factor", "type": "double", "default": 2.0, "shape": null}]')
     custom_model(out, "badexample", {"kind": "picky"}, X, {"dataframe_split": {"columns": ["x"], "data": [[-1.0]]}})
     sk_folder, sk_rows = sklearn_model(out)
+    echo = custom_model(out, "echo", {"kind": "echo"}, None, None)
 
     xy_rows = [[float(i) * 0.5, float(i % 7) - 2.25] for i in range(40)]
     tensor_rows = [[float(i), float(i) * 0.25, -1.5] for i in range(40)]
@@ -191,6 +267,7 @@ def main(out):
         "sklearn": sk.predict(pd.DataFrame(sk_rows, columns=FEATURES)).tolist(),
         "sklearn_proba": sk.predict_proba(pd.DataFrame(sk_rows, columns=FEATURES)).tolist(),
     }
+    expected["open"] = open_expectations(load_like_mlflow(echo, "strata_test_loader", "data"))
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(expected, f)
 
