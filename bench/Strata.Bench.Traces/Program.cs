@@ -14,12 +14,14 @@ using Strata.Server.Hosting;
 //     baseline in the same run: runs/create + a same-size artifact PUT from 16 clients (runs/s).
 //  2. search: SearchTracesV3 latencies (p50/p99) over that experiment: newest page, a tag filter, a time range,
 //     a page 50 pages deep by keyset token.
-// Usage: dotnet run -c Release --project bench/Strata.Bench.Traces [-- --traces 100000] [--clients 16] [--spans 5]
+// Usage: dotnet run -c Release --project bench/Strata.Bench.Traces [-- --traces 100000] [--clients 16] [--spans 5] [--no-upload] [--ingest-only]
 var traces = IntArg("--traces", 100_000);
 var clients = IntArg("--clients", 16);
 var spansPerTrace = IntArg("--spans", 5);
 // Without the traces.json PUT: what the trace store alone sustains.
 var upload = !args.Contains("--no-upload");
+// Only the write phases (for before/after comparisons of ingest).
+var ingestOnly = args.Contains("--ingest-only");
 const int SearchIterations = 500;
 
 var dir = Directory.CreateTempSubdirectory("strata-bench-traces-").FullName;
@@ -40,6 +42,7 @@ try
     var experimentId = await CreateExperimentAsync("traces");
 
 
+    var cpuPerItemUs = 0.0;
     var spanDocument = SpanDocument(spansPerTrace);
     Console.WriteLine($"server {address}; {traces} traces of {spansPerTrace} spans ({spanDocument.Length} bytes of span data) from {clients} clients");
 
@@ -55,7 +58,7 @@ try
             await PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{baselineExperiment}/{runId}/artifacts/spans.json", spanDocument);
         }
     });
-    Console.WriteLine($"baseline runs/create + artifact PUT: {baselineCount / baseline.TotalSeconds,8:F0} runs/s   ({baselineCount} in {baseline.TotalSeconds:F1} s)");
+    Console.WriteLine($"baseline runs/create + artifact PUT: {baselineCount / baseline.TotalSeconds,8:F0} runs/s   ({baselineCount} in {baseline.TotalSeconds:F1} s; CPU {cpuPerItemUs:F0} us/run)");
 
     var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - traces;
     var ingest = await RunConcurrentAsync(traces, async i =>
@@ -69,7 +72,7 @@ try
         }
     });
     Console.WriteLine($"ingest{(upload ? "" : " (no upload)")} StartTraceV3 + traces.json PUT:  {traces / ingest.TotalSeconds,8:F0} traces/s ({traces} in {ingest.TotalSeconds:F1} s; " +
-                      $"{traces / ingest.TotalSeconds / (baselineCount / baseline.TotalSeconds):F2}x baseline)");
+                      $"{traces / ingest.TotalSeconds / (baselineCount / baseline.TotalSeconds):F2}x baseline; CPU {cpuPerItemUs:F0} us/trace)");
 
     // Tokens for a deep page: walk 50 pages once.
     string? deepToken = null;
@@ -86,8 +89,13 @@ try
     var storeOnly = await RunConcurrentAsync(storeCount, i => store.StartTraceAsync(new Strata.Core.Traces.NewTrace(
         "tr-" + Guid.NewGuid().ToString("N"), storeExperiment, null, i, 5, Strata.Core.Traces.TraceState.OK, "{}", "\"a\"",
         [new("mlflow.user", "bench"), new("mlflow.sourceRun", "run-x")], [new("mlflow.traceName", "predict"), new("team", "t")], []), i, default));
-    Console.WriteLine($"store only TraceStore.StartTraceAsync:   {storeCount / storeOnly.TotalSeconds,8:F0} traces/s ({storeCount} in {storeOnly.TotalSeconds:F1} s)");
+    Console.WriteLine($"store only TraceStore.StartTraceAsync:   {storeCount / storeOnly.TotalSeconds,8:F0} traces/s ({storeCount} in {storeOnly.TotalSeconds:F1} s; CPU {cpuPerItemUs:F0} us/trace)");
     await store.DeleteTracesAsync(storeExperiment, long.MaxValue, null, [], default);
+    if (ingestOnly)
+    {
+        return 0;
+    }
+
     var random = new Random(42);
     await ReportAsync("newest 100 (no filter)", () => Search(experimentId, null, null));
     await ReportAsync("tags.team = '<one of 10>'", () => Search(experimentId, $"tags.team = 'team-{random.Next(10)}'", null));
@@ -99,6 +107,16 @@ try
     });
     await ReportAsync($"page {deepPages + 1} by keyset token", () => Search(experimentId, null, deepToken));
     await ReportAsync("order_by execution_time_ms DESC", () => Search(experimentId, null, null, "execution_time_ms DESC"));
+    string? durationToken = null;
+    for (var page = 0; page < deepPages; page++)
+    {
+        durationToken = (await PostAsync("/api/3.0/mlflow/traces/search", Search(experimentId, null, durationToken, "execution_time_ms DESC")))
+            .GetProperty("next_page_token").GetString();
+    }
+
+    await ReportAsync($"order_by execution_time_ms DESC, page {deepPages + 1}", () => Search(experimentId, null, durationToken, "execution_time_ms DESC"));
+    await ReportAsync("order_by execution_time_ms ASC", () => Search(experimentId, null, null, "execution_time_ms ASC"));
+    await ReportAsync("order_by timestamp_ms ASC", () => Search(experimentId, null, null, "timestamp_ms ASC"));
     return 0;
 
     async Task ReportAsync(string name, Func<string> body)
@@ -125,6 +143,7 @@ try
     async Task<TimeSpan> RunConcurrentAsync(int count, Func<int, Task> work)
     {
         var next = -1;
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
@@ -134,7 +153,10 @@ try
                 await work(i);
             }
         })));
-        return clock.Elapsed;
+        var elapsed = clock.Elapsed;
+        // CPU time of the whole process (server and clients) per item: steadier than rates on a shared machine.
+        cpuPerItemUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds * 1000 / count;
+        return elapsed;
     }
 
     async Task<string> CreateExperimentAsync(string prefix) =>

@@ -32,3 +32,10 @@ public sealed record LoggedModelSearch(
 public sealed record RegisteredModelSearch(string? Filter = null, IReadOnlyList<string>? OrderBy = null, int MaxResults = 100);
 
 public sealed record ModelVersionSearch(string? Filter = null, IReadOnlyList<string>? OrderBy = null, int MaxResults = 10_000);
+
+/// <summary>Trace search (SearchTracesV3): MLflow's trace filter grammar and order_by terms over the experiments.</summary>
+public sealed record TraceSearch(
+    IReadOnlyList<string> ExperimentIds,
+    string? Filter = null,
+    IReadOnlyList<string>? OrderBy = null,
+    int MaxResults = 100);

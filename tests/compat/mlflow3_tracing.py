@@ -85,6 +85,16 @@ df = mlflow.search_traces(locations=[experiment_id], filter_string="attributes.s
 assert len(df) == 2, df
 print("dataframe columns:", list(df.columns)[:8])
 
+by_duration = mlflow.search_traces(locations=[experiment_id], order_by=["execution_time_ms DESC"], max_results=1, return_type="list")
+assert len(by_duration) == 1, by_duration
+
+# MLflow 3.5's filter correlation through the client's own REST store.
+from mlflow.tracking._tracking_service.utils import _get_store
+correlation = _get_store().calculate_trace_filter_correlation(
+    experiment_ids=[experiment_id], filter_string1="tags.reviewed = 'yes'", filter_string2="attributes.status = 'OK'")
+print("correlation:", correlation)
+assert (correlation.total_count, correlation.filter1_count, correlation.filter2_count, correlation.joint_count) == (2, 1, 2, 1), correlation
+
 deleted = client.delete_traces(experiment_id=experiment_id, trace_ids=[trace_id])
 assert deleted == 1, deleted
 print("OK: MLflow", mlflow.__version__, "tracing works against", mlflow.get_tracking_uri())

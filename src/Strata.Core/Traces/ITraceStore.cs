@@ -65,6 +65,14 @@ public interface ITraceStore
 
     /// <summary>The trace's logged spans ordered by start time (empty when none were logged).</summary>
     Task<IReadOnlyList<TraceSpan>> GetSpansAsync(string traceId, CancellationToken ct);
+
+    /// <summary>
+    /// Counts, among the traces of the experiments that match <paramref name="baseFilter"/> (all of them when it is
+    /// empty), those matching <paramref name="filter1"/>, <paramref name="filter2"/> and both: one pass, one query.
+    /// </summary>
+    Task<TraceCorrelationCounts> CountFilterCorrelationAsync(
+        IReadOnlyList<string> experimentIds, IReadOnlyList<Search.Comparison> filter1, IReadOnlyList<Search.Comparison> filter2,
+        IReadOnlyList<Search.Comparison> baseFilter, CancellationToken ct);
 }
 
 /// <summary>Reads and removes the span data files at traces' artifact locations (the artifact store behind the proxy).</summary>

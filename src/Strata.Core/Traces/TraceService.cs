@@ -70,6 +70,20 @@ public sealed class TraceService(
         return store.SearchTracesAsync(query, ct);
     }
 
+    /// <summary>
+    /// MLflow 3.5's calculate-filter-correlation: how strongly "matches filter 1" and "matches filter 2" go together
+    /// among the experiments' traces (those matching <paramref name="baseFilter"/> when given), as NPMI with the counts.
+    /// </summary>
+    public async Task<TraceCorrelationResult> CalculateFilterCorrelationAsync(
+        IReadOnlyList<string> experimentIds, string? filter1, string? filter2, string? baseFilter, CancellationToken ct)
+    {
+        var first = TraceSearch.ParseFilter(TrackingValidation.Required(filter1, "filter_string1"));
+        var second = TraceSearch.ParseFilter(TrackingValidation.Required(filter2, "filter_string2"));
+        var population = TraceSearch.ParseFilter(baseFilter);
+        var counts = await store.CountFilterCorrelationAsync(experimentIds, first, second, population, ct).ConfigureAwait(false);
+        return TraceCorrelationResult.From(counts);
+    }
+
     public Task SetTraceTagAsync(string traceId, string? key, string? value, CancellationToken ct)
     {
         TrackingValidation.Required(key, "key");

@@ -18,11 +18,8 @@ public static class OtlpApi
     /// <summary>OTLP bodies are bounded like other requests; exporters batch well below this.</summary>
     private const int MaxBodyBytes = 64 * 1024 * 1024;
 
-    public static IEndpointRouteBuilder MapOtlpApi(this IEndpointRouteBuilder app)
-    {
+    public static RouteHandlerBuilder MapOtlpApi(this IEndpointRouteBuilder app) =>
         app.MapPost(Path, ExportAsync).WithTags("Traces").WithMetadata(Security.LargeRequestBody.Instance);
-        return app;
-    }
 
     private static async Task<IResult> ExportAsync(HttpContext ctx, TraceService service)
     {

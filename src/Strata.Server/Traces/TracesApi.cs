@@ -40,6 +40,7 @@ public static class TracesApi
             g.MapPost("traces/search", SearchTracesV3);
             g.MapPost("traces/delete-traces", DeleteTraces);
             g.MapPost("traces/link-to-run", LinkTracesToRun);
+            g.MapPost("traces/calculate-filter-correlation", CalculateFilterCorrelation);
             g.MapGet("traces/{trace_id}", GetTraceInfoV3);
             g.MapPatch("traces/{trace_id}/tags", SetTraceTag);
             g.MapDelete("traces/{trace_id}/tags", DeleteTraceTag);
@@ -68,7 +69,13 @@ public static class TracesApi
             g.MapGet("get-trace-artifact", GetTraceArtifact);
         }
 
-        app.MapOtlpApi();
+        // OTLP ingest writes traces to the tracking store: off in artifacts-only mode like MLflow's other tracking routes.
+        var otlp = app.MapOtlpApi();
+        if (artifactsOnly)
+        {
+            otlp.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
+        }
+
         return app;
     }
 
@@ -150,6 +157,39 @@ public static class TracesApi
         var page = await service.SearchTracesAsync(
             experimentIds, r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
         return WireResults.Page(page, TracesName, TraceJson.WriteTraceInfo);
+    }
+
+    /// <summary>
+    /// MLflow 3.5's CalculateTraceFilterCorrelation. As in MLflow, an NPMI that is undefined (NaN) is left out of the
+    /// reply rather than written as a number; the counts are always there.
+    /// </summary>
+    private static async Task<IResult> CalculateFilterCorrelation(HttpContext ctx, TraceService service)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        if (!r.TryGetElement("experiment_ids", out _))
+        {
+            throw MlflowException.MissingParameter("experiment_ids");
+        }
+
+        var result = await service.CalculateFilterCorrelationAsync(
+            r.Strings("experiment_ids"), r.String("filter_string1"), r.String("filter_string2"), r.String("base_filter"), ctx.RequestAborted);
+        return WireResults.Object(result, static (w, x) =>
+        {
+            if (!double.IsNaN(x.Npmi))
+            {
+                w.WriteNumber("npmi"u8, x.Npmi);
+            }
+
+            if (!double.IsNaN(x.NpmiSmoothed))
+            {
+                w.WriteNumber("npmi_smoothed"u8, x.NpmiSmoothed);
+            }
+
+            w.WriteNumber("filter1_count"u8, x.Counts.Filter1);
+            w.WriteNumber("filter2_count"u8, x.Counts.Filter2);
+            w.WriteNumber("joint_count"u8, x.Counts.Joint);
+            w.WriteNumber("total_count"u8, x.Counts.Total);
+        });
     }
 
     private static async Task<IResult> DeleteTraces(HttpContext ctx, TraceService service)

@@ -72,6 +72,14 @@ internal static class TraceRows
         public string Content { get; set; } = "";
     }
 
+    public sealed class CountRow
+    {
+        public long Total { get; set; }
+        public long Filter1 { get; set; }
+        public long Filter2 { get; set; }
+        public long Joint { get; set; }
+    }
+
     public sealed class RefRow
     {
         public string TraceId { get; set; } = "";

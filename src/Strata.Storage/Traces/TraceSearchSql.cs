@@ -11,14 +11,12 @@ namespace Strata.Storage.Traces;
 /// LEFT JOINs. The default order (start time newest first, then id) is the trace_info index's own order, so a
 /// page walks that index from the keyset on.
 /// </summary>
-internal sealed class TraceSearchSql : SearchSqlBuilder
+internal sealed class TraceSearchSql : TraceFilterSql
 {
     public TraceSearchSql(SqlDialect dialect, IReadOnlyList<long> experimentIds, TraceQuery query, int limit, IReadOnlyList<object>? after)
         : base(dialect)
     {
-        Conditions.Add(experimentIds.Count == 1
-            ? $"t.experiment_id = {Bind(experimentIds[0])}"
-            : $"t.experiment_id IN ({string.Join(", ", experimentIds.Select(id => Bind(id)))})");
+        Conditions.Add(ExperimentCondition(experimentIds));
         foreach (var comparison in query.Filter)
         {
             Conditions.Add(Filter(comparison));
@@ -30,7 +28,7 @@ internal sealed class TraceSearchSql : SearchSqlBuilder
             Conditions.Add(KeysetPredicate(after));
             // The OR form of the keyset hides the range from the planner; restating its first column's bound
             // lets the index seek to the page instead of walking every earlier row.
-            if (!Sort[0].Sql.StartsWith("CASE", System.StringComparison.Ordinal) && !Sort[0].Sql.StartsWith("COALESCE", System.StringComparison.Ordinal))
+            if (!Sort[0].Sql.StartsWith("CASE", System.StringComparison.Ordinal))
             {
                 Conditions.Add($"{Sort[0].Sql} {(Sort[0].Ascending ? ">=" : "<=")} {Bind(after[0])}");
             }
@@ -42,39 +40,13 @@ internal sealed class TraceSearchSql : SearchSqlBuilder
 
     public string Sql { get; }
 
+    /// <summary>The execution-time sort key: the text of M0014's expression indexes (keep them identical).</summary>
+    internal static string ExecutionTimeSortSql(bool ascending) => ascending
+        ? "COALESCE(t.execution_time_ms, 9223372036854775807)"
+        : "COALESCE(t.execution_time_ms, -9223372036854775807)";
+
     /// <summary>Ordinal of the first sort column in a result row (after the trace_info columns).</summary>
     public const int FirstSortOrdinal = 8;
-
-    private string Filter(Comparison comparison)
-    {
-        var k = comparison.Key.Key;
-        return comparison.Key.Kind switch
-        {
-            KeyKind.Tag => $"t.trace_id IN (SELECT x.trace_id FROM trace_tags x WHERE x.key = {Bind(k)} AND {StringComparison("x.value", comparison, allowLists: true)})",
-            KeyKind.Metadata => $"t.trace_id IN (SELECT x.trace_id FROM trace_request_metadata x WHERE x.key = {Bind(k)} AND {StringComparison("x.value", comparison, allowLists: true)})",
-            KeyKind.Span when k == "name" => $"t.trace_id IN (SELECT x.trace_id FROM trace_spans x WHERE {StringComparison("x.name", comparison, allowLists: true)})",
-            KeyKind.Attribute when k == "request_id" => StringComparison("t.trace_id", comparison, allowLists: true),
-            KeyKind.Attribute when k == "status" => StringComparison("t.state", comparison, allowLists: true),
-            KeyKind.Attribute when k is "timestamp_ms" or "execution_time_ms" => NumericComparison("t." + k, comparison, integer: true),
-            KeyKind.Attribute when k == "run_id" => RunFilter(comparison),
-            _ => throw Invalid($"Invalid filter key '{Describe(comparison.Key)}' for traces."),
-        };
-    }
-
-    /// <summary>
-    /// <c>run_id = 'r'</c> matches traces whose metadata names the run and traces linked to it (LinkTracesToRun);
-    /// the negative forms compare the metadata only, as MLflow does.
-    /// </summary>
-    private string RunFilter(Comparison comparison)
-    {
-        var metadata = $"t.trace_id IN (SELECT x.trace_id FROM trace_request_metadata x WHERE x.key = {Bind(TraceKeys.SourceRun)} AND {StringComparison("x.value", comparison, allowLists: true)})";
-        if (comparison.Comparator is not (Comparator.Equal or Comparator.In))
-        {
-            return metadata;
-        }
-
-        return $"({metadata} OR t.trace_id IN (SELECT l.trace_id FROM trace_run_links l WHERE {StringComparison("l.run_id", comparison, allowLists: true)}))";
-    }
 
     private void BuildOrder(IReadOnlyList<OrderTerm> orderBy)
     {
@@ -101,7 +73,9 @@ internal sealed class TraceSearchSql : SearchSqlBuilder
                     SortBy("t.state", term.Ascending, SortValueKind.String);
                     break;
                 case KeyKind.Attribute when k == "execution_time_ms":
-                    SortByNullable("t.execution_time_ms", term.Ascending, SortValueKind.Long);
+                    // Traces still running (no execution time) come last either way, as in MLflow; one non-null
+                    // expression per direction matches M0014's indexes, so a page is a range of one of them.
+                    SortBy(ExecutionTimeSortSql(term.Ascending), term.Ascending, SortValueKind.Long);
                     break;
                 case KeyKind.Tag or KeyKind.Metadata:
                     var alias = "o" + i;

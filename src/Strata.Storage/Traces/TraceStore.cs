@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Strata.Core.Errors;
+using Strata.Core.Search;
 using Strata.Core.Traces;
 using Strata.Core.Tracking;
 using Strata.Storage.Database;
@@ -17,6 +18,8 @@ namespace Strata.Storage.Traces;
 /// </summary>
 public sealed partial class TraceStore(IDatabase database) : ITraceStore
 {
+    private readonly TraceInfoWriter _writer = new(database.Dialect);
+
     private SqlDialect Dialect => database.Dialect;
 
     private static CommandDefinition Cmd(string sql, object? parameters, DbTransaction? tx, CancellationToken ct) =>
@@ -32,30 +35,22 @@ public sealed partial class TraceStore(IDatabase database) : ITraceStore
     internal static string ArtifactLocationFor(string experimentArtifactLocation, string traceId) =>
         experimentArtifactLocation.TrimEnd('/') + "/traces/" + traceId + "/artifacts";
 
-    private sealed class ExperimentRow
-    {
-        public string ArtifactLocation { get; set; } = "";
-        public string LifecycleStage { get; set; } = "";
-    }
-
-    private static async Task<(long Id, string ArtifactLocation)> RequireActiveExperimentAsync(DbConnection c, DbTransaction tx, string experimentId, CancellationToken ct)
+    private async Task<(long Id, string ArtifactLocation)> RequireActiveExperimentAsync(DbConnection c, DbTransaction tx, string experimentId, CancellationToken ct)
     {
         if (!TryParseExperimentId(experimentId, out var id))
         {
             throw ExperimentNotFound(experimentId);
         }
 
-        var row = await c.QuerySingleOrDefaultAsync<ExperimentRow>(Cmd(
-                      "SELECT artifact_location AS ArtifactLocation, lifecycle_stage AS LifecycleStage FROM experiments WHERE experiment_id = @id",
-                      new { id }, tx, ct)).ConfigureAwait(false)
-                  ?? throw ExperimentNotFound(experimentId);
-        if (row.LifecycleStage != LifecycleStages.ActiveName)
+        var (artifactLocation, lifecycleStage) = await _writer.ReadExperimentAsync(c, tx, id, ct).ConfigureAwait(false)
+                                                 ?? throw ExperimentNotFound(experimentId);
+        if (lifecycleStage != LifecycleStages.ActiveName)
         {
             throw MlflowException.InvalidParameter(
-                $"The experiment {experimentId} must be in the 'active' state to log traces. Current state is {row.LifecycleStage}.");
+                $"The experiment {experimentId} must be in the 'active' state to log traces. Current state is {lifecycleStage}.");
         }
 
-        return (id, row.ArtifactLocation);
+        return (id, artifactLocation);
     }
 
     private static async Task RequireTraceAsync(DbConnection c, DbTransaction? tx, string traceId, CancellationToken ct)
@@ -72,36 +67,28 @@ public sealed partial class TraceStore(IDatabase database) : ITraceStore
         database.WriteAsync(async (c, tx, token) =>
         {
             var (experimentId, experimentArtifacts) = await RequireActiveExperimentAsync(c, tx, trace.ExperimentId, token).ConfigureAwait(false);
-            // Insert-or-nothing tells a new trace from one that span logging created first in one statement;
-            // such a trace is then completed in place (its spans and tags stay).
-            var parameters = new
-            {
-                trace.TraceId, experimentId, trace.ClientRequestId, trace.RequestTimeMs, trace.ExecutionDurationMs,
-                state = trace.State.ToString(), trace.RequestPreview, trace.ResponsePreview,
-            };
-            var existed = await c.ExecuteScalarAsync<string?>(Cmd(
-                """
-                INSERT INTO trace_info (trace_id, experiment_id, client_request_id, timestamp_ms, execution_time_ms, state, request_preview, response_preview)
-                VALUES (@TraceId, @experimentId, @ClientRequestId, @RequestTimeMs, @ExecutionDurationMs, @state, @RequestPreview, @ResponsePreview)
-                ON CONFLICT (trace_id) DO NOTHING RETURNING trace_id
-                """,
-                parameters, tx, token)).ConfigureAwait(false) is null;
+            var existed = !await _writer.TryInsertInfoAsync(c, tx, trace, experimentId, token).ConfigureAwait(false);
             if (existed)
             {
+                // Span logging (OTLP) created this trace first: complete it in place (its spans and tags stay).
                 await c.ExecuteAsync(Cmd(
                     """
                     UPDATE trace_info SET experiment_id = @experimentId, client_request_id = @ClientRequestId, timestamp_ms = @RequestTimeMs,
                         execution_time_ms = @ExecutionDurationMs, state = @state, request_preview = @RequestPreview, response_preview = @ResponsePreview
                     WHERE trace_id = @TraceId
                     """,
-                    parameters, tx, token)).ConfigureAwait(false);
+                    new
+                    {
+                        trace.TraceId, experimentId, trace.ClientRequestId, trace.RequestTimeMs, trace.ExecutionDurationMs,
+                        state = trace.State.ToString(), trace.RequestPreview, trace.ResponsePreview,
+                    }, tx, token)).ConfigureAwait(false);
             }
 
             var location = ArtifactLocationFor(experimentArtifacts, trace.TraceId);
             var tags = Merge(trace.Tags, [new KeyValue(TraceKeys.ArtifactLocation, location)]);
-            await UpsertPairsAsync(c, tx, "trace_tags", trace.TraceId, tags, token).ConfigureAwait(false);
+            await _writer.UpsertPairsAsync(c, tx, "trace_tags", trace.TraceId, tags, token).ConfigureAwait(false);
             var metadata = Merge(trace.Metadata, []);
-            await UpsertPairsAsync(c, tx, "trace_request_metadata", trace.TraceId, metadata, token).ConfigureAwait(false);
+            await _writer.UpsertPairsAsync(c, tx, "trace_request_metadata", trace.TraceId, metadata, token).ConfigureAwait(false);
 
             var assessments = new List<Assessment>(trace.Assessments.Count);
             foreach (var assessment in trace.Assessments)
@@ -127,8 +114,8 @@ public sealed partial class TraceStore(IDatabase database) : ITraceStore
             await c.ExecuteAsync(Cmd(
                 "UPDATE trace_info SET execution_time_ms = @duration, state = @state WHERE trace_id = @traceId",
                 new { traceId, duration = Math.Max(0, endTimeMs - row.TimestampMs), state = state.ToString() }, tx, token)).ConfigureAwait(false);
-            await UpsertPairsAsync(c, tx, "trace_tags", traceId, Merge(tags, []), token).ConfigureAwait(false);
-            await UpsertPairsAsync(c, tx, "trace_request_metadata", traceId, Merge(metadata, []), token).ConfigureAwait(false);
+            await _writer.UpsertPairsAsync(c, tx, "trace_tags", traceId, Merge(tags, []), token).ConfigureAwait(false);
+            await _writer.UpsertPairsAsync(c, tx, "trace_request_metadata", traceId, Merge(metadata, []), token).ConfigureAwait(false);
             var updated = await InfoRowAsync(c, tx, traceId, token).ConfigureAwait(false);
             return (await LoadInfosAsync(c, tx, [updated!], token).ConfigureAwait(false))[0];
         }, ct);
@@ -208,11 +195,28 @@ public sealed partial class TraceStore(IDatabase database) : ITraceStore
             return new Page<TraceInfo>(infos, next);
         }, ct);
 
+    public Task<TraceCorrelationCounts> CountFilterCorrelationAsync(
+        IReadOnlyList<string> experimentIds, IReadOnlyList<Comparison> filter1, IReadOnlyList<Comparison> filter2,
+        IReadOnlyList<Comparison> baseFilter, CancellationToken ct) =>
+        database.ReadAsync(async (c, token) =>
+        {
+            var ids = experimentIds.Select(id => TryParseExperimentId(id, out var v) ? v : (long?)null).OfType<long>().Distinct().ToList();
+            // Built even with no experiment, so a bad filter is reported whatever the ids.
+            var sql = new TraceCorrelationSql(Dialect, ids.Count == 0 ? [-1L] : ids, filter1, filter2, baseFilter);
+            if (ids.Count == 0)
+            {
+                return new TraceCorrelationCounts(0, 0, 0, 0);
+            }
+
+            var row = await c.QuerySingleAsync<CountRow>(Cmd(sql.Sql, sql.Parameters, null, token)).ConfigureAwait(false);
+            return new TraceCorrelationCounts(row.Total, row.Filter1, row.Filter2, row.Joint);
+        }, ct);
+
     public Task SetTraceTagAsync(string traceId, KeyValue tag, CancellationToken ct) =>
         database.WriteAsync(async (c, tx, token) =>
         {
             await RequireTraceAsync(c, tx, traceId, token).ConfigureAwait(false);
-            await UpsertPairsAsync(c, tx, "trace_tags", traceId, [tag], token).ConfigureAwait(false);
+            await _writer.UpsertPairsAsync(c, tx, "trace_tags", traceId, [tag], token).ConfigureAwait(false);
             return 0;
         }, ct);
 
@@ -333,29 +337,6 @@ public sealed partial class TraceStore(IDatabase database) : ITraceStore
         }
 
         return map.Select(p => new KeyValue(p.Key, p.Value)).ToList();
-    }
-
-    /// <summary>One multi-row upsert: a trace's tags or metadata are written by one statement, not one per pair.</summary>
-    private static async Task UpsertPairsAsync(DbConnection c, DbTransaction tx, string table, string traceId, IReadOnlyList<KeyValue> pairs, CancellationToken ct)
-    {
-        foreach (var chunk in pairs.Chunk(200))
-        {
-            var parameters = new DynamicParameters();
-            parameters.Add("t", traceId);
-            var rows = new System.Text.StringBuilder();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var n = i.ToString(CultureInfo.InvariantCulture);
-                rows.Append(i == 0 ? "" : ", ").Append("(@t, @k").Append(n).Append(", @v").Append(n).Append(')');
-                parameters.Add("k" + n, chunk[i].Key);
-                parameters.Add("v" + n, chunk[i].Value);
-            }
-
-            // The table name is one of this class's constants, never input.
-            await c.ExecuteAsync(Cmd(
-                $"INSERT INTO {table} (trace_id, key, value) VALUES {rows} ON CONFLICT (trace_id, key) DO UPDATE SET value = excluded.value",
-                parameters, tx, ct)).ConfigureAwait(false);
-        }
     }
 
     /// <summary>Fills tags, metadata and assessments for trace rows: one query per child table over the rows' ids.</summary>

@@ -214,3 +214,18 @@ public sealed class OtlpApiTests(StrataServerFixture fixture) : IClassFixture<St
         return stream.ToArray();
     }
 }
+
+/// <summary>In --artifacts-only mode OTLP ingest is off like every other tracking route (MLflow answers 503 there).</summary>
+public sealed class OtlpArtifactsOnlyTests
+{
+    [Fact]
+    public async Task Otlp_ingest_answers_503_in_artifacts_only_mode()
+    {
+        await using var server = await StrataTestServer.StartAsync(o => o.ArtifactsOnly = true);
+        var response = await server.SendAsync(HttpMethod.Post, "/v1/traces", "{\"resourceSpans\": []}", "application/json");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.Status);
+        Assert.Equal("text/plain", response.MediaType);
+        var search = await server.PostAsync("/api/3.0/mlflow/traces/search", new { locations = Array.Empty<object>() });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, search.Status);
+    }
+}

@@ -137,6 +137,7 @@ public abstract class TraceStoreTests<TFixture>(TFixture fixture) : TrackingTest
     [InlineData("timestamp_ms ASC")]
     [InlineData("tags.group ASC")]
     [InlineData("execution_time_ms DESC")]
+    [InlineData("execution_time_ms ASC")]
     public async Task Keyset_pages_cover_every_trace_once_in_order(string orderBy)
     {
         var experimentId = await CreateExperimentAsync();
@@ -163,6 +164,78 @@ public abstract class TraceStoreTests<TFixture>(TFixture fixture) : TrackingTest
         var wrongQuery = await Service.SearchTracesAsync([experimentId], null, [orderBy], 4, null, Ct);
         Assert.Equal(ErrorCode.INVALID_PARAMETER_VALUE, (await Assert.ThrowsAsync<MlflowException>(
             () => Service.SearchTracesAsync([experimentId], "tags.group = 'g1'", [orderBy], 4, wrongQuery.NextPageToken, Ct))).Code);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Execution_time_order_is_MLflows_with_running_traces_last_page_by_page(bool ascending)
+    {
+        var experimentId = await CreateExperimentAsync();
+        var traces = new List<(string Id, long Time, long? Duration)>();
+        for (var i = 0; i < 30; i++)
+        {
+            // Ties on duration and on start time; running traces (no duration); a negative duration a client sent.
+            long? duration = i % 7 == 0 ? null : i == 5 ? -3 : i % 4 * 10;
+            var trace = (NewTraceId(), 500 + (i % 3), duration);
+            traces.Add(trace);
+            await Traces.StartTraceAsync(Trace(trace.Item1, experimentId, trace.Item2, duration, duration is null ? TraceState.IN_PROGRESS : TraceState.OK), 1, Ct);
+        }
+
+        // MLflow: duration in the asked direction with missing ones last, then start time newest first, then trace id.
+        var withDuration = traces.Where(t => t.Duration is not null);
+        var expected = (ascending ? withDuration.OrderBy(t => t.Duration) : withDuration.OrderByDescending(t => t.Duration))
+            .ThenByDescending(t => t.Time).ThenBy(t => t.Id, StringComparer.Ordinal)
+            .Concat(traces.Where(t => t.Duration is null).OrderByDescending(t => t.Time).ThenBy(t => t.Id, StringComparer.Ordinal))
+            .Select(t => t.Id).ToList();
+
+        var orderBy = ascending ? "execution_time_ms ASC" : "attributes.execution_time_ms DESC";
+        var paged = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await Service.SearchTracesAsync([experimentId], null, [orderBy], 7, token, Ct);
+            paged.AddRange(page.Items.Select(t => t.TraceId));
+            token = page.NextPageToken;
+        }
+        while (token is not null);
+
+        Assert.Equal(expected, paged);
+    }
+
+    [Fact]
+    public async Task Filter_correlation_counts_both_filters_over_the_base_population()
+    {
+        var experimentId = await CreateExperimentAsync();
+        var other = await CreateExperimentAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            // env=prod on even traces, ERROR on every 4th (so always prod), a later half by time.
+            await Traces.StartTraceAsync(Trace(NewTraceId(), experimentId, 100 + i, 10, i % 4 == 0 ? TraceState.ERROR : TraceState.OK,
+                tags: [new("env", i % 2 == 0 ? "prod" : "dev")]), 1, Ct);
+        }
+
+        await Traces.StartTraceAsync(Trace(NewTraceId(), other, 1, 10, TraceState.ERROR, tags: [new("env", "prod")]), 1, Ct);
+
+        var all = await Service.CalculateFilterCorrelationAsync([experimentId], "tags.env = 'prod'", "status = 'ERROR'", null, Ct);
+        Assert.Equal(new TraceCorrelationCounts(20, 10, 5, 5), all.Counts);
+        Assert.InRange(all.Npmi, 0.3, 1.0);
+
+        var late = await Service.CalculateFilterCorrelationAsync([experimentId], "tags.env = 'prod'", "status = 'ERROR'", "timestamp_ms >= 110", Ct);
+        Assert.Equal(new TraceCorrelationCounts(10, 5, 2, 2), late.Counts);
+
+        var never = await Service.CalculateFilterCorrelationAsync([experimentId, other], "tags.env = 'dev'", "status = 'ERROR'", null, Ct);
+        Assert.Equal(new TraceCorrelationCounts(21, 10, 6, 0), never.Counts);
+        Assert.Equal(-1.0, never.Npmi);
+
+        var none = await Service.CalculateFilterCorrelationAsync(["nope"], "tags.env = 'dev'", "status = 'ERROR'", null, Ct);
+        Assert.Equal(new TraceCorrelationCounts(0, 0, 0, 0), none.Counts);
+        Assert.True(double.IsNaN(none.Npmi));
+
+        var bad = await Assert.ThrowsAsync<MlflowException>(() => Service.CalculateFilterCorrelationAsync([experimentId], "tags.env = ", "status = 'ERROR'", null, Ct));
+        Assert.Equal(ErrorCode.INVALID_PARAMETER_VALUE, bad.Code);
+        Assert.Equal(ErrorCode.INVALID_PARAMETER_VALUE, (await Assert.ThrowsAsync<MlflowException>(
+            () => Service.CalculateFilterCorrelationAsync([experimentId], "", "status = 'ERROR'", null, Ct))).Code);
     }
 
     [Fact]
