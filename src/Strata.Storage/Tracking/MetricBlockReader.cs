@@ -48,35 +48,58 @@ internal sealed class MetricBlockReader(SqlDialect dialect)
     public async Task DecodeAsync(DbConnection c, IReadOnlyList<BlockHeader> blocks, List<HistoryEntry> into, Func<BlockPoint, bool>? keep, CancellationToken ct)
     {
         var scratch = new List<BlockPoint>(MetricBlockWriter.BlockPoints);
+        var payloads = new Dictionary<long, byte[]>();
         for (var start = 0; start < blocks.Count; start += BlocksPerFetch)
         {
-            var group = blocks.Skip(start).Take(BlocksPerFetch).ToList();
-            var payloads = new Dictionary<long, byte[]>(group.Count);
-            await using (var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                             PayloadSql(), new { ids = dialect.IntegerListValue(group.Select(b => b.BlockId).ToList()) }, cancellationToken: ct)).ConfigureAwait(false))
+            var count = Math.Min(BlocksPerFetch, blocks.Count - start);
+            payloads.Clear();
+            await FetchAsync(c, blocks, start, count, payloads, ct).ConfigureAwait(false);
+            for (var i = start; i < start + count; i++)
             {
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                if (payloads.TryGetValue(blocks[i].BlockId, out var payload))
                 {
-                    payloads[reader.GetInt64(0)] = reader.GetFieldValue<byte[]>(1);
+                    Decode(blocks[i], payload, into, keep, scratch);
                 }
             }
+        }
+    }
 
-            foreach (var block in group)
+    /// <summary>Adds the payloads of <paramref name="count"/> blocks from <paramref name="start"/> to <paramref name="into"/> by block id (one statement).</summary>
+    public async Task FetchAsync(DbConnection c, IReadOnlyList<BlockHeader> blocks, int start, int count, Dictionary<long, byte[]> into, CancellationToken ct)
+    {
+        var ids = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            ids[i] = blocks[start + i].BlockId;
+        }
+
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = PayloadSql();
+        var p = cmd.CreateParameter();
+        p.ParameterName = "@ids";
+        p.Value = dialect.IntegerListValue(ids);
+        cmd.Parameters.Add(p);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            into[reader.GetInt64(0)] = reader.GetFieldValue<byte[]>(1);
+        }
+    }
+
+    /// <summary>
+    /// Appends a block's points (as many as its header counts: a block extended since its header was read keeps its
+    /// new points for a later read) that pass <paramref name="keep"/> to <paramref name="into"/>, with their logging position.
+    /// </summary>
+    public static void Decode(BlockHeader block, byte[] payload, List<HistoryEntry> into, Func<BlockPoint, bool>? keep, List<BlockPoint> scratch)
+    {
+        scratch.Clear();
+        MetricBlockCodec.Decode(payload, scratch, (int)Math.Min(block.PointCount, int.MaxValue));
+        into.EnsureCapacity(into.Count + scratch.Count);
+        for (var i = 0; i < scratch.Count; i++)
+        {
+            if (keep is null || keep(scratch[i]))
             {
-                if (!payloads.TryGetValue(block.BlockId, out var payload))
-                {
-                    continue; // purged between the header read and this one
-                }
-
-                scratch.Clear();
-                MetricBlockCodec.Decode(payload, scratch);
-                for (var i = 0; i < scratch.Count; i++)
-                {
-                    if (keep is null || keep(scratch[i]))
-                    {
-                        into.Add(new HistoryEntry(scratch[i], block.BlockId, i));
-                    }
-                }
+                into.Add(new HistoryEntry(scratch[i], block.BlockId, i));
             }
         }
     }
