@@ -11,7 +11,7 @@ namespace Strata.Bench;
 /// <summary>What <c>scale seed</c> leaves for <c>scale measure</c>: where the seeded data is and what search must return.</summary>
 internal sealed record ScaleManifest(
     string ExperimentId, int Runs, long Points, List<string> ExpectedSearch, string History100, string History100k, string History1M,
-    long History1MPoints, double? BytesPerPoint, long? DatabaseBytes);
+    long History1MPoints, double? BytesPerPoint, long? DatabaseBytes, List<string>? ExpectedDefaultSearch = null);
 
 /// <summary>
 /// The scale bench. <c>seed</c> fills a store directly through <see cref="TrackingStore"/> (the same code the server
@@ -26,10 +26,13 @@ internal static class ScaleBench
     private const string SearchOrder = "metrics.m2 DESC";
 
     public const string Usage = """
-        usage: Strata.Bench scale seed --store URI --manifest FILE [--runs N] [--points N] [--min-run-points N] [--max-run-points N]
+        usage: Strata.Bench scale seed --store URI --manifest FILE [--runs N] [--points N] [--min-run-points N] [--max-run-points N] [--extend BASE_MANIFEST]
                Strata.Bench scale measure --url URL --manifest FILE [--search-queries N] [--history-reads N] [--log-batch-requests N] [--connections N] [--phases search,history,log-batch] [--tsv FILE]
 
+               Strata.Bench scale write-probe --store URI [--requests N] [--connections N] [--batch N]
+
           --store URI            sqlite:////abs/path.db or postgresql://user@host:port/db (migrated if needed)
+          --extend FILE          the store is a copy of the one FILE (a seed manifest) describes: add only --points more history points
           --runs N               runs seeded for search, 5 params and 5 metrics each (default 100000)
           --points N             metric points seeded in long histories besides the read targets' 1,100,100 (default 10000000)
           --min-run-points N     shortest seeded history (default 10000)
@@ -37,11 +40,12 @@ internal static class ScaleBench
           --search-queries N     search requests measured (default 200)
           --history-reads N      full reads of the 100,000- and 1,000,000-point histories (default 5; the 100-point one 20x that)
           --log-batch-requests N log-batch requests of 100 metrics (default 3000), over --connections (default 8)
+          --requests N           write-probe: log-batch requests straight into the store (default 20000) of --batch metrics (default 100)
         """;
 
     public static async Task<int> MainAsync(string[] args, CancellationToken ct)
     {
-        if (args.Length == 0 || args[0] is not ("seed" or "measure"))
+        if (args.Length == 0 || args[0] is not ("seed" or "measure" or "write-probe"))
         {
             Console.Error.WriteLine(Usage);
             return 2;
@@ -56,14 +60,24 @@ internal static class ScaleBench
         long Long(string name, long fallback) =>
             values.TryGetValue(name, out var v) ? long.Parse(v.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) : fallback;
 
-        var manifestPath = values.GetValueOrDefault("--manifest") ?? throw new BenchException("--manifest FILE is required");
         try
         {
+            if (args[0] == "write-probe")
+            {
+                await WriteProbe.RunAsync(values.GetValueOrDefault("--store") ?? throw new BenchException("--store URI is required"),
+                    (int)Long("--requests", 20_000), (int)Long("--connections", 8), (int)Long("--batch", 100), ct);
+                return 0;
+            }
+
+            var manifestPath = values.GetValueOrDefault("--manifest") ?? throw new BenchException("--manifest FILE is required");
             if (args[0] == "seed")
             {
                 var store = values.GetValueOrDefault("--store") ?? throw new BenchException("--store URI is required");
+                var extend = values.GetValueOrDefault("--extend") is { } basePath
+                    ? JsonSerializer.Deserialize<ScaleManifest>(await File.ReadAllTextAsync(basePath, ct))!
+                    : null;
                 var manifest = await SeedAsync(store, (int)Long("--runs", 100_000), Long("--points", 10_000_000),
-                    (int)Long("--min-run-points", 10_000), (int)Long("--max-run-points", 1_000_000), ct);
+                    (int)Long("--min-run-points", 10_000), (int)Long("--max-run-points", 1_000_000), extend, ct);
                 await File.WriteAllTextAsync(manifestPath, JsonSerializer.Serialize(manifest), ct);
             }
             else
@@ -86,12 +100,19 @@ internal static class ScaleBench
 
     private static void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 
-    private static async Task<ScaleManifest> SeedAsync(string uri, int runs, long points, int minRunPoints, int maxRunPoints, CancellationToken ct)
+    private static async Task<ScaleManifest> SeedAsync(string uri, int runs, long points, int minRunPoints, int maxRunPoints, ScaleManifest? extend, CancellationToken ct)
     {
         await using var database = await BackendStore.OpenAsync(uri, null, ct);
         var store = new TrackingStore(database);
         var baseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var tag = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        if (extend is not null)
+        {
+            // A copy of a seeded store: only the long histories are added; the read targets and runs stay the base's.
+            var (_, added, extendedBytes, perPoint) = await SeedHistoriesAsync(database, store, [], points, minRunPoints, maxRunPoints, baseTime, tag, ct);
+            return extend with { Points = extend.Points + added, BytesPerPoint = perPoint, DatabaseBytes = extendedBytes };
+        }
+
         var experiment = await store.CreateExperimentAsync(new NewExperiment($"scale-search-{tag}", null, "mlflow-artifacts:/", [], baseTime), ct);
 
         // Search runs go in a thousand per transaction (run rows and params by multi-row statements, metrics through
@@ -139,11 +160,21 @@ internal static class ScaleBench
 
         Progress($"{runs:N0} search runs (5 params, 5 metrics) seeded in {watch.Elapsed.TotalSeconds:F1} s ({runs / watch.Elapsed.TotalSeconds:N0} runs/s)");
         var expected = seeded.Where(r => r.P1IsX && r.M1 > 0.5).OrderByDescending(r => r.M2).Take(100).Select(r => r.RunId).ToList();
+        // Start times grow with the index: the default order (start_time DESC) is the highest indexes first.
+        var expectedDefault = Enumerable.Range(0, runs).Reverse().Where(i => seeded[i].P1IsX && seeded[i].M1 > 0.5).Take(100).Select(i => seeded[i].RunId).ToList();
 
-        // Histories: the three read targets, then runs of random length up to the point budget.
+        var (historyRuns, historyPoints, databaseBytes, bytesPerPoint) =
+            await SeedHistoriesAsync(database, store, [100, 100_000, 1_000_000], points, minRunPoints, maxRunPoints, baseTime, tag, ct);
+        return new ScaleManifest(experiment, runs, historyPoints, expected, historyRuns[0], historyRuns[1], historyRuns[2], 1_000_000, bytesPerPoint, databaseBytes, expectedDefault);
+    }
+
+    /// <summary>Histories of the given lengths (the read targets), then runs of random length up to the point budget.</summary>
+    private static async Task<(string[] Runs, long Points, long DatabaseBytes, double? BytesPerPoint)> SeedHistoriesAsync(
+        IDatabase database, TrackingStore store, long[] targets, long points, int minRunPoints, int maxRunPoints, long baseTime, string tag, CancellationToken ct)
+    {
         var histories = await store.CreateExperimentAsync(new NewExperiment($"scale-history-{tag}", null, "mlflow-artifacts:/", [], baseTime), ct);
         var random = new Random(42);
-        var lengths = new List<long> { 100, 100_000, 1_000_000 };
+        var lengths = new List<long>(targets);
         var remaining = points;
         while (remaining > 0)
         {
@@ -192,7 +223,7 @@ internal static class ScaleBench
             : database.Dialect.Kind == SqlDialectKind.Sqlite ? (double)(after.Database - before.Database) / added
             : (double)(after.History!.Value - before.History!.Value) / added;
         Progress($"history storage: {bytesPerPoint:F2} bytes per point over {added:N0} points; database {after.Database:N0} bytes (before the histories {before.Database:N0})");
-        return new ScaleManifest(experiment, runs, historyPoints, expected, historyRuns[0], historyRuns[1], historyRuns[2], lengths[2], bytesPerPoint, after.Database);
+        return (historyRuns, historyPoints, after.Database, bytesPerPoint);
     }
 
     /// <summary>Bytes of the history table with index and TOAST (PostgreSQL only), the points it holds, and the database's bytes in use.</summary>
@@ -276,6 +307,29 @@ internal static class ScaleBench
         }, latencies, ct);
         results.Add(new BenchResult($"search-runs ({manifest.Runs:N0} runs)", $"{searchQueries} queries", elapsed, searchQueries / elapsed.TotalSeconds, "queries/s", latencies,
             "1 connection, 100 runs/page, first page checked"));
+        if (manifest.ExpectedDefaultSearch is not { } expectedDefault)
+        {
+            return;
+        }
+
+        // The same filter in the default order (start_time DESC): the experiment's start-time index walked.
+        var byStart = new Latencies();
+        var took = await Workers.RunAsync(1, searchQueries, async (i, _, c) =>
+        {
+            using var page = await client.SearchRunsAsync(manifest.ExperimentId, SearchFilter, "", 100, c);
+            if (i == 0)
+            {
+                var ids = page.RootElement.TryGetProperty("runs", out var runs)
+                    ? runs.EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_id").GetString()).ToList()
+                    : [];
+                if (!ids.SequenceEqual(expectedDefault))
+                {
+                    throw new BenchException($"runs/search (default order) returned {ids.Count} runs, not the expected {expectedDefault.Count} in order");
+                }
+            }
+        }, byStart, ct);
+        results.Add(new BenchResult($"search-runs default order ({manifest.Runs:N0} runs)", $"{searchQueries} queries", took, searchQueries / took.TotalSeconds, "queries/s", byStart,
+            "1 connection, 100 runs/page, start_time DESC, first page checked"));
     }
 
     private static async Task MeasureHistoryAsync(TrackingClient client, ScaleManifest manifest, int historyReads, List<BenchResult> results, CancellationToken ct)
