@@ -136,7 +136,8 @@ measure() {
     local label="$1" store="$2"
     log "== $label: starting the server"
     start_server "$label" "$store"
-    dotnet "$BENCH" scale measure --url "$SERVER_URL" --manifest "$WORK/$label.json" --tsv "$WORK/$label.tsv" "${EXTRA[@]}" | tee "$WORK/$label.out" >&2
+    dotnet "$BENCH" scale measure --url "$SERVER_URL" --manifest "$WORK/$label.json" --tsv "$WORK/$label.tsv" \
+        --server-pid "${SERVER_PIDS[-1]}" "${EXTRA[@]}" | tee "$WORK/$label.out" >&2
     stop_servers
     LABELS+=("$label")
 }

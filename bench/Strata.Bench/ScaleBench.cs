@@ -41,6 +41,7 @@ internal static class ScaleBench
           --search-queries N     search requests measured (default 200)
           --history-reads N      full reads of the 100,000- and 1,000,000-point histories (default 5; the 100-point one 20x that)
           --log-batch-requests N log-batch requests of 100 metrics (default 3000), over --connections (default 8)
+          --server-pid PID       measure: also report the server process's CPU per operation (from /proc; load-independent, unlike latencies)
           --requests N           write-probe: log-batch requests straight into the store (default 20000) of --batch metrics (default 100)
         """;
 
@@ -86,8 +87,9 @@ internal static class ScaleBench
                 var url = values.GetValueOrDefault("--url") ?? throw new BenchException("--url URL is required");
                 var manifest = JsonSerializer.Deserialize<ScaleManifest>(await File.ReadAllTextAsync(manifestPath, ct))!;
                 var phases = (values.GetValueOrDefault("--phases") ?? "search,history,log-batch").Split(',').ToHashSet(StringComparer.Ordinal);
+                var server = new ServerCpu(values.GetValueOrDefault("--server-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null);
                 await MeasureAsync(new Uri(url.EndsWith('/') ? url : url + "/"), manifest, (int)Long("--search-queries", 200), (int)Long("--history-reads", 5),
-                    (int)Long("--log-batch-requests", 3000), (int)Long("--connections", 8), values.GetValueOrDefault("--tsv"), phases, ct);
+                    (int)Long("--log-batch-requests", 3000), (int)Long("--connections", 8), values.GetValueOrDefault("--tsv"), phases, server, ct);
             }
 
             return 0;
@@ -294,7 +296,8 @@ internal static class ScaleBench
             return ((long?)null, points, (pages - free) * pageSize);
         }, ct);
 
-    private static async Task MeasureAsync(Uri url, ScaleManifest manifest, int searchQueries, int historyReads, int logBatchRequests, int connections, string? tsvPath, HashSet<string> phases, CancellationToken ct)
+    private static async Task MeasureAsync(
+        Uri url, ScaleManifest manifest, int searchQueries, int historyReads, int logBatchRequests, int connections, string? tsvPath, HashSet<string> phases, ServerCpu server, CancellationToken ct)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
         using var http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromMinutes(5) };
@@ -316,17 +319,17 @@ internal static class ScaleBench
 
         if (phases.Contains("search"))
         {
-            await MeasureSearchAsync(client, manifest, searchQueries, results, ct);
+            await MeasureSearchAsync(client, manifest, searchQueries, results, server, ct);
         }
 
         if (phases.Contains("history"))
         {
-            await MeasureHistoryAsync(client, manifest, historyReads, results, ct);
+            await MeasureHistoryAsync(client, manifest, historyReads, results, server, ct);
         }
 
         if (phases.Contains("log-batch"))
         {
-            await MeasureLogBatchAsync(client, manifest, logBatchRequests, connections, results, ct);
+            await MeasureLogBatchAsync(client, manifest, logBatchRequests, connections, results, server, ct);
         }
 
         BenchResult.Print(Console.Out, new BenchOptions { Urls = [url], Connections = connections }, results, notes);
@@ -337,9 +340,10 @@ internal static class ScaleBench
         }
     }
 
-    private static async Task MeasureSearchAsync(TrackingClient client, ScaleManifest manifest, int searchQueries, List<BenchResult> results, CancellationToken ct)
+    private static async Task MeasureSearchAsync(TrackingClient client, ScaleManifest manifest, int searchQueries, List<BenchResult> results, ServerCpu server, CancellationToken ct)
     {
         var latencies = new Latencies();
+        var cpu = server.Now();
         var elapsed = await Workers.RunAsync(1, searchQueries, async (i, _, c) =>
         {
             using var page = await client.SearchRunsAsync(manifest.ExperimentId, SearchFilter, SearchOrder, 100, c);
@@ -355,7 +359,7 @@ internal static class ScaleBench
             }
         }, latencies, ct);
         results.Add(new BenchResult($"search-runs ({manifest.Runs:N0} runs)", $"{searchQueries} queries", elapsed, searchQueries / elapsed.TotalSeconds, "queries/s", latencies,
-            "1 connection, 100 runs/page, first page checked"));
+            "1 connection, 100 runs/page, first page checked" + server.PerOperation(cpu, searchQueries, "query")));
         if (manifest.ExpectedDefaultSearch is not { } expectedDefault)
         {
             return;
@@ -363,6 +367,7 @@ internal static class ScaleBench
 
         // The same filter in the default order (start_time DESC): the experiment's start-time index walked.
         var byStart = new Latencies();
+        cpu = server.Now();
         var took = await Workers.RunAsync(1, searchQueries, async (i, _, c) =>
         {
             using var page = await client.SearchRunsAsync(manifest.ExperimentId, SearchFilter, "", 100, c);
@@ -378,10 +383,10 @@ internal static class ScaleBench
             }
         }, byStart, ct);
         results.Add(new BenchResult($"search-runs default order ({manifest.Runs:N0} runs)", $"{searchQueries} queries", took, searchQueries / took.TotalSeconds, "queries/s", byStart,
-            "1 connection, 100 runs/page, start_time DESC, first page checked"));
+            "1 connection, 100 runs/page, start_time DESC, first page checked" + server.PerOperation(cpu, searchQueries, "query")));
     }
 
-    private static async Task MeasureHistoryAsync(TrackingClient client, ScaleManifest manifest, int historyReads, List<BenchResult> results, CancellationToken ct)
+    private static async Task MeasureHistoryAsync(TrackingClient client, ScaleManifest manifest, int historyReads, List<BenchResult> results, ServerCpu server, CancellationToken ct)
     {
         await client.GetHistoryLightAsync(manifest.History100, "loss", 25_000, ct);
         foreach (var (name, runId, expectedPoints, reads) in new[]
@@ -393,6 +398,7 @@ internal static class ScaleBench
         {
             var history = new Latencies();
             var pages = 0;
+            var cpu = server.Now();
             var took = await Workers.RunAsync(1, reads, async (_, _, c) =>
             {
                 var read = await client.GetHistoryLightAsync(runId, "loss", 25_000, c);
@@ -404,11 +410,12 @@ internal static class ScaleBench
                 pages = read.Pages;
             }, history, ct);
             results.Add(new BenchResult(name, $"{reads} reads", took, expectedPoints * reads / took.TotalSeconds, "points/s", history,
-                $"1 connection, {pages} page(s) of 25,000, body read but not parsed"));
+                $"1 connection, {pages} page(s) of 25,000, body read but not parsed" + server.PerOperation(cpu, reads, "full read")));
         }
     }
 
-    private static async Task MeasureLogBatchAsync(TrackingClient client, ScaleManifest manifest, int logBatchRequests, int connections, List<BenchResult> results, CancellationToken ct)
+    private static async Task MeasureLogBatchAsync(
+        TrackingClient client, ScaleManifest manifest, int logBatchRequests, int connections, List<BenchResult> results, ServerCpu server, CancellationToken ct)
     {
         var runIds = new List<string>();
         for (var i = 0; i < connections * 2; i++)
@@ -418,6 +425,7 @@ internal static class ScaleBench
 
         var batches = new MetricBatches(100, runIds, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var logLatencies = new Latencies();
+        var cpu = server.Now();
         var logTook = await Workers.RunAsync(connections, logBatchRequests, async (b, _, c) =>
         {
             var rows = new MetricPoint[100];
@@ -425,6 +433,32 @@ internal static class ScaleBench
             await client.LogBatchAsync(batches.RunFor(b), rows, [], c);
         }, logLatencies, ct);
         results.Add(new BenchResult("log-batch (100/request)", $"{logBatchRequests * 100:N0} metrics", logTook, logBatchRequests * 100 / logTook.TotalSeconds, "metrics/s",
-            logLatencies, $"{connections} connections, {logBatchRequests:N0} requests"));
+            logLatencies, $"{connections} connections, {logBatchRequests:N0} requests" + server.PerOperation(cpu, logBatchRequests, "request")));
     }
+}
+
+/// <summary>
+/// The server process's CPU time from <c>/proc/PID/stat</c>: CPU per operation is what the server spent on it, which a
+/// machine loaded by other work stretches far less than latency (a request waiting for a core costs no CPU).
+/// </summary>
+internal sealed class ServerCpu(int? pid)
+{
+    public TimeSpan? Now()
+    {
+        if (pid is null || !File.Exists($"/proc/{pid}/stat"))
+        {
+            return null;
+        }
+
+        // Fields after the command (which is in parentheses and may hold spaces): utime and stime are the 12th and 13th.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    public string PerOperation(TimeSpan? before, int operations, string unit) =>
+        before is { } b && Now() is { } after && operations > 0
+            ? $", server CPU {(after - b).TotalMilliseconds / operations:F2} ms per {unit}"
+            : "";
 }

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Dapper;
 using Strata.Storage.Database;
 
 namespace Strata.Storage.Tracking;
@@ -32,12 +31,49 @@ internal sealed class MetricBlockReader(SqlDialect dialect)
     public static async Task<List<BlockHeader>> HeadersAsync(
         DbConnection c, string runId, string key, long? minTimestamp, (long Start, long End)? steps, CancellationToken ct)
     {
-        var sql = "SELECT block_id AS BlockId, min_timestamp AS MinTimestamp, max_timestamp AS MaxTimestamp, min_step AS MinStep, " +
-                  "max_step AS MaxStep, point_count AS PointCount FROM metric_blocks WHERE run_id = @runId AND key = @key" +
-                  (minTimestamp is null ? "" : " AND max_timestamp >= @minTimestamp") +
-                  (steps is null ? "" : " AND min_step <= @end AND max_step >= @start");
-        return (await c.QueryAsync<BlockHeader>(new CommandDefinition(
-            sql, new { runId, key, minTimestamp, start = steps?.Start, end = steps?.End }, cancellationToken: ct)).ConfigureAwait(false)).AsList();
+        // Read by ordinal, not mapped: a paged read of a long history takes every later block's header each page
+        // (7,800 headers for a million points at the first page).
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT block_id, min_timestamp, max_timestamp, min_step, max_step, point_count FROM metric_blocks WHERE run_id = @runId AND key = @key" +
+                          (minTimestamp is null ? "" : " AND max_timestamp >= @minTimestamp") +
+                          (steps is null ? "" : " AND min_step <= @end AND max_step >= @start");
+        Add(cmd, "@runId", runId);
+        Add(cmd, "@key", key);
+        if (minTimestamp is { } t)
+        {
+            Add(cmd, "@minTimestamp", t);
+        }
+
+        if (steps is { } range)
+        {
+            Add(cmd, "@start", range.Start);
+            Add(cmd, "@end", range.End);
+        }
+
+        var headers = new List<BlockHeader>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            headers.Add(new BlockHeader
+            {
+                BlockId = reader.GetInt64(0),
+                MinTimestamp = reader.GetInt64(1),
+                MaxTimestamp = reader.GetInt64(2),
+                MinStep = reader.GetInt64(3),
+                MaxStep = reader.GetInt64(4),
+                PointCount = reader.GetInt64(5),
+            });
+        }
+
+        return headers;
+
+        static void Add(DbCommand cmd, string name, object value)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value;
+            cmd.Parameters.Add(p);
+        }
     }
 
     /// <summary>The SQL that fetches payloads of a bound list of block ids (@ids).</summary>
