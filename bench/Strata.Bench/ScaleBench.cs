@@ -31,6 +31,7 @@ internal static class ScaleBench
                Strata.Bench scale measure --url URL --manifest FILE [--search-queries N] [--history-reads N] [--log-batch-requests N] [--connections N] [--phases search,history,log-batch] [--tsv FILE]
 
                Strata.Bench scale write-probe --store URI [--requests N] [--connections N] [--batch N]
+               Strata.Bench scale read-probe --store URI --manifest FILE [--history-reads N]
 
           --store URI            sqlite:////abs/path.db or postgresql://user@host:port/db (migrated if needed)
           --extend FILE          the store is a copy of the one FILE (a seed manifest) describes: add only --points more history points
@@ -47,7 +48,7 @@ internal static class ScaleBench
 
     public static async Task<int> MainAsync(string[] args, CancellationToken ct)
     {
-        if (args.Length == 0 || args[0] is not ("seed" or "measure" or "write-probe"))
+        if (args.Length == 0 || args[0] is not ("seed" or "measure" or "write-probe" or "read-probe"))
         {
             Console.Error.WriteLine(Usage);
             return 2;
@@ -72,6 +73,13 @@ internal static class ScaleBench
             }
 
             var manifestPath = values.GetValueOrDefault("--manifest") ?? throw new BenchException("--manifest FILE is required");
+            if (args[0] == "read-probe")
+            {
+                await ReadProbe.RunAsync(values.GetValueOrDefault("--store") ?? throw new BenchException("--store URI is required"),
+                    JsonSerializer.Deserialize<ScaleManifest>(await File.ReadAllTextAsync(manifestPath, ct))!, (int)Long("--history-reads", 3), ct);
+                return 0;
+            }
+
             if (args[0] == "seed")
             {
                 var store = values.GetValueOrDefault("--store") ?? throw new BenchException("--store URI is required");

@@ -60,3 +60,59 @@ internal static class WriteProbe
             $"({cpu.TotalMilliseconds * 1e6 / points:F0} ns CPU per point); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
 }
+
+/// <summary>
+/// <c>scale read-probe</c>: get-history's storage half alone. Reads the seeded 100,000- and 1,000,000-point histories
+/// through <see cref="TrackingStore.ReadMetricHistoryAsync"/> in pages of 25,000 into a sink that only counts, and
+/// reports process CPU per full read; the server adds the JSON writing and the socket on top.
+/// </summary>
+internal static class ReadProbe
+{
+    public static async Task RunAsync(string uri, ScaleManifest manifest, int reads, CancellationToken ct)
+    {
+        await using var database = await BackendStore.OpenAsync(uri, null, ct);
+        var store = new TrackingStore(database);
+        foreach (var (runId, points) in new[] { (manifest.History100k, 100_000L), (manifest.History1M, manifest.History1MPoints) })
+        {
+            var sink = new CountingSink();
+            await ReadAllAsync(store, runId, sink, ct); // warm-up
+            var process = Process.GetCurrentProcess();
+            var cpu0 = process.TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < reads; i++)
+            {
+                sink.Count = 0;
+                await ReadAllAsync(store, runId, sink, ct);
+                if (sink.Count != points)
+                {
+                    throw new BenchException($"read-probe: {sink.Count} points came back, not {points}");
+                }
+            }
+
+            process.Refresh();
+            var cpu = process.TotalProcessorTime - cpu0;
+            Console.WriteLine($"read-probe: {points:N0} points in pages of 25,000: {watch.Elapsed.TotalMilliseconds / reads:F1} ms wall and {cpu.TotalMilliseconds / reads:F1} ms CPU per full read");
+        }
+    }
+
+    private static async Task ReadAllAsync(TrackingStore store, string runId, CountingSink sink, CancellationToken ct)
+    {
+        string? token = null;
+        do
+        {
+            token = await store.ReadMetricHistoryAsync(runId, "loss", 25_000, token, sink, ct);
+        }
+        while (token is not null);
+    }
+
+    private sealed class CountingSink : IMetricHistorySink
+    {
+        public long Count { get; set; }
+
+        public ValueTask WriteAsync(in MetricHistoryPoint point, CancellationToken ct)
+        {
+            Count++;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
