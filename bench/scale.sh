@@ -3,7 +3,9 @@
 # metric histories), starts `strata server` on it, and measures over HTTP (search, get-history of 100 / 100,000 /
 # 1,000,000 points, log-batch of 100 metrics a request). Each backend is measured twice: on a store holding only the
 # search runs and the three read targets ("base"), and on one that also holds the bulk of history points ("full"),
-# so the figures into the full store compare with the same calls into the base store within one run.
+# so the figures into the full store compare with the same calls into the base store within one run. The runs are
+# seeded once: the full store is a copy of the base one (file copy; PostgreSQL: CREATE DATABASE ... TEMPLATE) plus
+# the history points.
 #
 # usage: bench/scale.sh [--runs N] [--points N] [--backends "sqlite postgresql"] [extra `scale measure` options]
 # Defaults are the reduced scale (100,000 runs, 10,000,000 points); the issue's full scale is --runs 1000000 --points 100000000.
@@ -76,10 +78,15 @@ start_postgres() {
     exit 1
 }
 
+# create_database NAME [TEMPLATE]: an empty database, or a copy of strata_scale_TEMPLATE (nobody may be connected to it).
 create_database() {
-    local name="strata_scale_$1"
-    psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-        -c "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" >&2
+    local name="strata_scale_$1" sql
+    if [[ -n "${2:-}" ]]; then
+        sql="CREATE DATABASE $name TEMPLATE strata_scale_$2"
+    else
+        sql="CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+    fi
+    psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -c "$sql" >&2
     echo "postgresql://postgres@127.0.0.1:$PG_PORT/$name"
 }
 
@@ -110,31 +117,45 @@ start_server() {
     exit 1
 }
 
-# measure LABEL STORE_URI POINTS: seed, serve, measure, stop.
+# seed LABEL STORE_URI [BASE_LABEL]: seeds the runs and the read targets, or (with BASE_LABEL, on a copy of that
+# store) only the $POINTS long histories, so the million runs are written once.
+seed() {
+    local label="$1" store="$2" base="${3:-}" started=$SECONDS
+    if [[ -z "$base" ]]; then
+        log "== $label: seeding $RUNS runs and the read targets"
+        dotnet "$BENCH" scale seed --store "$store" --manifest "$WORK/$label.json" --runs "$RUNS" --points 0
+    else
+        log "== $label: a copy of $base plus $POINTS history points"
+        dotnet "$BENCH" scale seed --store "$store" --manifest "$WORK/$label.json" --extend "$WORK/$base.json" --points "$POINTS"
+    fi
+    log "== $label: seeded in $((SECONDS - started)) s"
+}
+
+# measure LABEL STORE_URI: serve, measure, stop.
 measure() {
-    local label="$1" store="$2" points="$3" started=$SECONDS
-    log "== $label: seeding $RUNS runs and $points history points"
-    dotnet "$BENCH" scale seed --store "$store" --manifest "$WORK/$label.json" --runs "$RUNS" --points "$points"
-    log "== $label: seeded in $((SECONDS - started)) s; starting the server"
+    local label="$1" store="$2"
+    log "== $label: starting the server"
     start_server "$label" "$store"
-    dotnet "$BENCH" scale measure --url "$SERVER_URL" --manifest "$WORK/$label.json" --tsv "$WORK/$label.tsv" "${EXTRA[@]}" | tee "$WORK/$label.out" >&2
+    dotnet "$BENCH" scale measure --url "$SERVER_URL" --manifest "$WORK/$label.json" --tsv "$WORK/$label.tsv" \
+        --server-pid "${SERVER_PIDS[-1]}" "${EXTRA[@]}" | tee "$WORK/$label.out" >&2
     stop_servers
     LABELS+=("$label")
 }
 
 summary() {
-    printf '\n| store | search p50 | search p99 | history 100 p50 | history 100k p50 | history 100k p99 | history 1M p50 | log-batch 100/req metrics/s |\n'
-    printf '|---|---|---|---|---|---|---|---|\n'
+    printf '\n| store | search p50 | search p99 | search default order p50 | p99 | history 100 p50 | history 100k p50 | history 100k p99 | history 1M p50 | log-batch 100/req metrics/s |\n'
+    printf '|---|---|---|---|---|---|---|---|---|---|\n'
     local label
     for label in "${LABELS[@]}"; do
         awk -F'\t' -v label="$label" '
             function ms(v) { return v >= 100 ? sprintf("%.0f ms", v) : sprintf("%.2f ms", v) }
-            $1 ~ /^search-runs/ { sp50 = ms($4); sp99 = ms($5) }
+            $1 ~ /^search-runs \(/ { sp50 = ms($4); sp99 = ms($5) }
+            $1 ~ /^search-runs default order/ { dp50 = ms($4); dp99 = ms($5) }
             $1 == "get-history (100 points)" { h1 = ms($4) }
             $1 == "get-history (100,000 points)" { h2 = ms($4); h2p = ms($5) }
             $1 ~ /^get-history \([0-9,]+ points\)$/ && $1 != "get-history (100 points)" && $1 != "get-history (100,000 points)" { h3 = ms($4) }
             $1 ~ /^log-batch/ { lb = sprintf("%.0f", $2) }
-            END { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", label, sp50, sp99, h1, h2, h2p, h3, lb }
+            END { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, sp50, sp99, dp50, dp99, h1, h2, h2p, h3, lb }
         ' "$WORK/$label.tsv"
     done
 }
@@ -148,14 +169,22 @@ LABELS=()
 for backend in $BACKENDS; do
     case "$backend" in
         sqlite)
-            measure "sqlite-base" "sqlite:///$WORK/base.db" 0
-            measure "sqlite-full" "sqlite:///$WORK/full.db" "$POINTS"
-            rm -f "$WORK"/base.db* "$WORK"/full.db*
+            seed "sqlite-base" "sqlite:///$WORK/base.db"
+            for f in "$WORK"/base.db*; do cp "$f" "${f/base.db/full.db}"; done
+            measure "sqlite-base" "sqlite:///$WORK/base.db"
+            rm -f "$WORK"/base.db*
+            seed "sqlite-full" "sqlite:///$WORK/full.db" "sqlite-base"
+            measure "sqlite-full" "sqlite:///$WORK/full.db"
+            rm -f "$WORK"/full.db*
             ;;
         postgresql)
             [[ -n "$PG_PORT" ]] || start_postgres
-            measure "postgresql-base" "$(create_database base)" 0
-            measure "postgresql-full" "$(create_database full)" "$POINTS"
+            base_uri="$(create_database base)"
+            seed "postgresql-base" "$base_uri"
+            full_uri="$(create_database full base)"
+            measure "postgresql-base" "$base_uri"
+            seed "postgresql-full" "$full_uri" "postgresql-base"
+            measure "postgresql-full" "$full_uri"
             ;;
         *) echo "unknown backend $backend" >&2; exit 2 ;;
     esac

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -11,7 +12,7 @@ namespace Strata.Bench;
 /// <summary>What <c>scale seed</c> leaves for <c>scale measure</c>: where the seeded data is and what search must return.</summary>
 internal sealed record ScaleManifest(
     string ExperimentId, int Runs, long Points, List<string> ExpectedSearch, string History100, string History100k, string History1M,
-    long History1MPoints, double? BytesPerPoint, long? DatabaseBytes);
+    long History1MPoints, double? BytesPerPoint, long? DatabaseBytes, List<string>? ExpectedDefaultSearch = null);
 
 /// <summary>
 /// The scale bench. <c>seed</c> fills a store directly through <see cref="TrackingStore"/> (the same code the server
@@ -26,10 +27,14 @@ internal static class ScaleBench
     private const string SearchOrder = "metrics.m2 DESC";
 
     public const string Usage = """
-        usage: Strata.Bench scale seed --store URI --manifest FILE [--runs N] [--points N] [--min-run-points N] [--max-run-points N]
+        usage: Strata.Bench scale seed --store URI --manifest FILE [--runs N] [--points N] [--min-run-points N] [--max-run-points N] [--extend BASE_MANIFEST]
                Strata.Bench scale measure --url URL --manifest FILE [--search-queries N] [--history-reads N] [--log-batch-requests N] [--connections N] [--phases search,history,log-batch] [--tsv FILE]
 
+               Strata.Bench scale write-probe --store URI [--requests N] [--connections N] [--batch N]
+               Strata.Bench scale read-probe --store URI --manifest FILE [--history-reads N]
+
           --store URI            sqlite:////abs/path.db or postgresql://user@host:port/db (migrated if needed)
+          --extend FILE          the store is a copy of the one FILE (a seed manifest) describes: add only --points more history points
           --runs N               runs seeded for search, 5 params and 5 metrics each (default 100000)
           --points N             metric points seeded in long histories besides the read targets' 1,100,100 (default 10000000)
           --min-run-points N     shortest seeded history (default 10000)
@@ -37,11 +42,13 @@ internal static class ScaleBench
           --search-queries N     search requests measured (default 200)
           --history-reads N      full reads of the 100,000- and 1,000,000-point histories (default 5; the 100-point one 20x that)
           --log-batch-requests N log-batch requests of 100 metrics (default 3000), over --connections (default 8)
+          --server-pid PID       measure: also report the server process's CPU per operation (from /proc; load-independent, unlike latencies)
+          --requests N           write-probe: log-batch requests straight into the store (default 20000) of --batch metrics (default 100)
         """;
 
     public static async Task<int> MainAsync(string[] args, CancellationToken ct)
     {
-        if (args.Length == 0 || args[0] is not ("seed" or "measure"))
+        if (args.Length == 0 || args[0] is not ("seed" or "measure" or "write-probe" or "read-probe"))
         {
             Console.Error.WriteLine(Usage);
             return 2;
@@ -56,14 +63,31 @@ internal static class ScaleBench
         long Long(string name, long fallback) =>
             values.TryGetValue(name, out var v) ? long.Parse(v.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) : fallback;
 
-        var manifestPath = values.GetValueOrDefault("--manifest") ?? throw new BenchException("--manifest FILE is required");
         try
         {
+            if (args[0] == "write-probe")
+            {
+                await WriteProbe.RunAsync(values.GetValueOrDefault("--store") ?? throw new BenchException("--store URI is required"),
+                    (int)Long("--requests", 20_000), (int)Long("--connections", 8), (int)Long("--batch", 100), ct);
+                return 0;
+            }
+
+            var manifestPath = values.GetValueOrDefault("--manifest") ?? throw new BenchException("--manifest FILE is required");
+            if (args[0] == "read-probe")
+            {
+                await ReadProbe.RunAsync(values.GetValueOrDefault("--store") ?? throw new BenchException("--store URI is required"),
+                    JsonSerializer.Deserialize<ScaleManifest>(await File.ReadAllTextAsync(manifestPath, ct))!, (int)Long("--history-reads", 3), ct);
+                return 0;
+            }
+
             if (args[0] == "seed")
             {
                 var store = values.GetValueOrDefault("--store") ?? throw new BenchException("--store URI is required");
+                var extend = values.GetValueOrDefault("--extend") is { } basePath
+                    ? JsonSerializer.Deserialize<ScaleManifest>(await File.ReadAllTextAsync(basePath, ct))!
+                    : null;
                 var manifest = await SeedAsync(store, (int)Long("--runs", 100_000), Long("--points", 10_000_000),
-                    (int)Long("--min-run-points", 10_000), (int)Long("--max-run-points", 1_000_000), ct);
+                    (int)Long("--min-run-points", 10_000), (int)Long("--max-run-points", 1_000_000), extend, ct);
                 await File.WriteAllTextAsync(manifestPath, JsonSerializer.Serialize(manifest), ct);
             }
             else
@@ -71,8 +95,9 @@ internal static class ScaleBench
                 var url = values.GetValueOrDefault("--url") ?? throw new BenchException("--url URL is required");
                 var manifest = JsonSerializer.Deserialize<ScaleManifest>(await File.ReadAllTextAsync(manifestPath, ct))!;
                 var phases = (values.GetValueOrDefault("--phases") ?? "search,history,log-batch").Split(',').ToHashSet(StringComparer.Ordinal);
+                var server = new ServerCpu(values.GetValueOrDefault("--server-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null);
                 await MeasureAsync(new Uri(url.EndsWith('/') ? url : url + "/"), manifest, (int)Long("--search-queries", 200), (int)Long("--history-reads", 5),
-                    (int)Long("--log-batch-requests", 3000), (int)Long("--connections", 8), values.GetValueOrDefault("--tsv"), phases, ct);
+                    (int)Long("--log-batch-requests", 3000), (int)Long("--connections", 8), values.GetValueOrDefault("--tsv"), phases, server, ct);
             }
 
             return 0;
@@ -86,20 +111,26 @@ internal static class ScaleBench
 
     private static void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 
-    private static async Task<ScaleManifest> SeedAsync(string uri, int runs, long points, int minRunPoints, int maxRunPoints, CancellationToken ct)
+    private static async Task<ScaleManifest> SeedAsync(string uri, int runs, long points, int minRunPoints, int maxRunPoints, ScaleManifest? extend, CancellationToken ct)
     {
         await using var database = await BackendStore.OpenAsync(uri, null, ct);
         var store = new TrackingStore(database);
         var baseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var tag = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+        if (extend is not null)
+        {
+            // A copy of a seeded store: only the long histories are added; the read targets and runs stay the base's.
+            var (_, added, extendedBytes, perPoint) = await SeedHistoriesAsync(database, store, [], points, minRunPoints, maxRunPoints, baseTime, tag, ct);
+            return extend with { Points = extend.Points + added, BytesPerPoint = perPoint, DatabaseBytes = extendedBytes };
+        }
+
         var experiment = await store.CreateExperimentAsync(new NewExperiment($"scale-search-{tag}", null, "mlflow-artifacts:/", [], baseTime), ct);
 
-        // Search runs go in a thousand per transaction (run rows and params by multi-row statements, metrics through
-        // the store's own metric writer, so their history blocks and latest values are what log-batch writes): a
-        // create-run and a log-batch per run through the store took ~10 ms each on this loaded machine.
+        // Search runs go in a thousand per transaction, every table by multi-row INSERTs of 100 rows: a create-run and a
+        // log-batch per run through the store took ~10 ms each on this loaded machine, and a statement per row (runs,
+        // params, the metric writer per run) still ~2.4 ms per run at load 40-80 (40 min for a million).
         var seeded = new (string RunId, bool P1IsX, double M1, double M2)[runs];
         var experimentId = long.Parse(experiment, CultureInfo.InvariantCulture);
-        var metricWriter = new MetricBatchWriter(database.Dialect);
         var watch = Stopwatch.StartNew();
         for (var start = 0; start < runs; start += 1000)
         {
@@ -112,23 +143,26 @@ internal static class ScaleBench
             }).ToList();
             await database.WriteAsync(async (c, tx, t) =>
             {
-                await c.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri) " +
-                    "VALUES (@RunId, @experimentId, @Name, 'bench', 'FINISHED', @StartTime, NULL, 'active', @Uri)",
-                    chunk.Select(r => new { r.RunId, experimentId, Name = $"run-{r.Index}", StartTime = baseTime + r.Index, Uri = $"mlflow-artifacts:/{experiment}/{r.RunId}/artifacts" }),
-                    tx, cancellationToken: t));
-                await c.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO params (run_id, key, value) VALUES (@RunId, @Key, @Value)",
-                    chunk.SelectMany(r => Enumerable.Range(1, 5).Select(k => new
+                await InsertRowsAsync(c, tx, "runs", ["run_id", "experiment_id", "name", "user_id", "status", "start_time", "end_time", "lifecycle_stage", "artifact_uri"],
+                    chunk.Select(r => new object?[]
                     {
-                        r.RunId, Key = $"p{k}", Value = k == 1 ? (r.Index % 2 == 0 ? "x" : "y") : $"value-{r.Index % (10 * k)}",
-                    })),
-                    tx, cancellationToken: t));
-                foreach (var r in chunk)
-                {
-                    await metricWriter.WriteAsync(c, tx, r.RunId, r.Metrics, t);
-                }
+                        r.RunId, experimentId, $"run-{r.Index}", "bench", "FINISHED", baseTime + r.Index, null, "active", $"mlflow-artifacts:/{experiment}/{r.RunId}/artifacts",
+                    }), t);
+                await InsertRowsAsync(c, tx, "params", ["run_id", "key", "value"],
+                    chunk.SelectMany(r => Enumerable.Range(1, 5).Select(k => new object?[]
+                    {
+                        r.RunId, $"p{k}", k == 1 ? (r.Index % 2 == 0 ? "x" : "y") : $"value-{r.Index % (10 * k)}",
+                    })), t);
 
+                // Each metric as log-batch leaves a first point: one block of one point (the store's own codec) and
+                // its latest_metrics row.
+                await InsertRowsAsync(c, tx, "metric_blocks", ["run_id", "key", "min_step", "max_step", "min_timestamp", "max_timestamp", "point_count", "payload"],
+                    chunk.SelectMany(r => r.Metrics.Select(m => new object?[]
+                    {
+                        r.RunId, m.Key, m.Step, m.Step, m.Timestamp, m.Timestamp, 1, MetricBlockCodec.Encode([new BlockPoint(m.Timestamp, m.Step, m.Value, null)]),
+                    })), t);
+                await InsertRowsAsync(c, tx, "latest_metrics", ["run_id", "key", "value", "timestamp", "step", "is_nan"],
+                    chunk.SelectMany(r => r.Metrics.Select(m => new object?[] { r.RunId, m.Key, m.Value, m.Timestamp, m.Step, 0 })), t);
                 return 0;
             }, ct);
             if ((start + 1000) % 50_000 == 0)
@@ -139,11 +173,67 @@ internal static class ScaleBench
 
         Progress($"{runs:N0} search runs (5 params, 5 metrics) seeded in {watch.Elapsed.TotalSeconds:F1} s ({runs / watch.Elapsed.TotalSeconds:N0} runs/s)");
         var expected = seeded.Where(r => r.P1IsX && r.M1 > 0.5).OrderByDescending(r => r.M2).Take(100).Select(r => r.RunId).ToList();
+        // Start times grow with the index: the default order (start_time DESC) is the highest indexes first.
+        var expectedDefault = Enumerable.Range(0, runs).Reverse().Where(i => seeded[i].P1IsX && seeded[i].M1 > 0.5).Take(100).Select(i => seeded[i].RunId).ToList();
 
-        // Histories: the three read targets, then runs of random length up to the point budget.
+        var (historyRuns, historyPoints, databaseBytes, bytesPerPoint) =
+            await SeedHistoriesAsync(database, store, [100, 100_000, 1_000_000], points, minRunPoints, maxRunPoints, baseTime, tag, ct);
+        return new ScaleManifest(experiment, runs, historyPoints, expected, historyRuns[0], historyRuns[1], historyRuns[2], 1_000_000, bytesPerPoint, databaseBytes, expectedDefault);
+    }
+
+    /// <summary>Inserts rows with multi-row statements of up to 100 rows (parameters bound by position).</summary>
+    private static async Task InsertRowsAsync(DbConnection c, DbTransaction tx, string table, string[] columns, IEnumerable<object?[]> rows, CancellationToken ct)
+    {
+        const int perStatement = 100;
+        var pending = new List<object?[]>(perStatement);
+        foreach (var row in rows)
+        {
+            pending.Add(row);
+            if (pending.Count == perStatement)
+            {
+                await FlushAsync();
+            }
+        }
+
+        if (pending.Count > 0)
+        {
+            await FlushAsync();
+        }
+
+        async Task FlushAsync()
+        {
+            await using var cmd = c.CreateCommand();
+            cmd.Transaction = tx;
+            var sql = new System.Text.StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
+            for (var r = 0; r < pending.Count; r++)
+            {
+                sql.Append(r == 0 ? "(" : ", (");
+                for (var k = 0; k < columns.Length; k++)
+                {
+                    var name = $"@p{r}_{k}";
+                    sql.Append(k == 0 ? name : ", " + name);
+                    var p = cmd.CreateParameter();
+                    p.ParameterName = name;
+                    p.Value = pending[r][k] ?? DBNull.Value;
+                    cmd.Parameters.Add(p);
+                }
+
+                sql.Append(')');
+            }
+
+            cmd.CommandText = sql.ToString();
+            await cmd.ExecuteNonQueryAsync(ct);
+            pending.Clear();
+        }
+    }
+
+    /// <summary>Histories of the given lengths (the read targets), then runs of random length up to the point budget.</summary>
+    private static async Task<(string[] Runs, long Points, long DatabaseBytes, double? BytesPerPoint)> SeedHistoriesAsync(
+        IDatabase database, TrackingStore store, long[] targets, long points, int minRunPoints, int maxRunPoints, long baseTime, string tag, CancellationToken ct)
+    {
         var histories = await store.CreateExperimentAsync(new NewExperiment($"scale-history-{tag}", null, "mlflow-artifacts:/", [], baseTime), ct);
         var random = new Random(42);
-        var lengths = new List<long> { 100, 100_000, 1_000_000 };
+        var lengths = new List<long>(targets);
         var remaining = points;
         while (remaining > 0)
         {
@@ -160,7 +250,7 @@ internal static class ScaleBench
         }
 
         var before = await StoredBytesAsync(database, ct);
-        watch.Restart();
+        var watch = Stopwatch.StartNew();
         long logged = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, lengths.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (r, c) =>
         {
@@ -192,7 +282,7 @@ internal static class ScaleBench
             : database.Dialect.Kind == SqlDialectKind.Sqlite ? (double)(after.Database - before.Database) / added
             : (double)(after.History!.Value - before.History!.Value) / added;
         Progress($"history storage: {bytesPerPoint:F2} bytes per point over {added:N0} points; database {after.Database:N0} bytes (before the histories {before.Database:N0})");
-        return new ScaleManifest(experiment, runs, historyPoints, expected, historyRuns[0], historyRuns[1], historyRuns[2], lengths[2], bytesPerPoint, after.Database);
+        return (historyRuns, historyPoints, after.Database, bytesPerPoint);
     }
 
     /// <summary>Bytes of the history table with index and TOAST (PostgreSQL only), the points it holds, and the database's bytes in use.</summary>
@@ -214,7 +304,8 @@ internal static class ScaleBench
             return ((long?)null, points, (pages - free) * pageSize);
         }, ct);
 
-    private static async Task MeasureAsync(Uri url, ScaleManifest manifest, int searchQueries, int historyReads, int logBatchRequests, int connections, string? tsvPath, HashSet<string> phases, CancellationToken ct)
+    private static async Task MeasureAsync(
+        Uri url, ScaleManifest manifest, int searchQueries, int historyReads, int logBatchRequests, int connections, string? tsvPath, HashSet<string> phases, ServerCpu server, CancellationToken ct)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
         using var http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromMinutes(5) };
@@ -236,17 +327,17 @@ internal static class ScaleBench
 
         if (phases.Contains("search"))
         {
-            await MeasureSearchAsync(client, manifest, searchQueries, results, ct);
+            await MeasureSearchAsync(client, manifest, searchQueries, results, server, ct);
         }
 
         if (phases.Contains("history"))
         {
-            await MeasureHistoryAsync(client, manifest, historyReads, results, ct);
+            await MeasureHistoryAsync(client, manifest, historyReads, results, server, ct);
         }
 
         if (phases.Contains("log-batch"))
         {
-            await MeasureLogBatchAsync(client, manifest, logBatchRequests, connections, results, ct);
+            await MeasureLogBatchAsync(client, manifest, logBatchRequests, connections, results, server, ct);
         }
 
         BenchResult.Print(Console.Out, new BenchOptions { Urls = [url], Connections = connections }, results, notes);
@@ -257,9 +348,10 @@ internal static class ScaleBench
         }
     }
 
-    private static async Task MeasureSearchAsync(TrackingClient client, ScaleManifest manifest, int searchQueries, List<BenchResult> results, CancellationToken ct)
+    private static async Task MeasureSearchAsync(TrackingClient client, ScaleManifest manifest, int searchQueries, List<BenchResult> results, ServerCpu server, CancellationToken ct)
     {
         var latencies = new Latencies();
+        var cpu = server.Now();
         var elapsed = await Workers.RunAsync(1, searchQueries, async (i, _, c) =>
         {
             using var page = await client.SearchRunsAsync(manifest.ExperimentId, SearchFilter, SearchOrder, 100, c);
@@ -275,10 +367,34 @@ internal static class ScaleBench
             }
         }, latencies, ct);
         results.Add(new BenchResult($"search-runs ({manifest.Runs:N0} runs)", $"{searchQueries} queries", elapsed, searchQueries / elapsed.TotalSeconds, "queries/s", latencies,
-            "1 connection, 100 runs/page, first page checked"));
+            "1 connection, 100 runs/page, first page checked" + server.PerOperation(cpu, searchQueries, "query")));
+        if (manifest.ExpectedDefaultSearch is not { } expectedDefault)
+        {
+            return;
+        }
+
+        // The same filter in the default order (start_time DESC): the experiment's start-time index walked.
+        var byStart = new Latencies();
+        cpu = server.Now();
+        var took = await Workers.RunAsync(1, searchQueries, async (i, _, c) =>
+        {
+            using var page = await client.SearchRunsAsync(manifest.ExperimentId, SearchFilter, "", 100, c);
+            if (i == 0)
+            {
+                var ids = page.RootElement.TryGetProperty("runs", out var runs)
+                    ? runs.EnumerateArray().Select(r => r.GetProperty("info").GetProperty("run_id").GetString()).ToList()
+                    : [];
+                if (!ids.SequenceEqual(expectedDefault))
+                {
+                    throw new BenchException($"runs/search (default order) returned {ids.Count} runs, not the expected {expectedDefault.Count} in order");
+                }
+            }
+        }, byStart, ct);
+        results.Add(new BenchResult($"search-runs default order ({manifest.Runs:N0} runs)", $"{searchQueries} queries", took, searchQueries / took.TotalSeconds, "queries/s", byStart,
+            "1 connection, 100 runs/page, start_time DESC, first page checked" + server.PerOperation(cpu, searchQueries, "query")));
     }
 
-    private static async Task MeasureHistoryAsync(TrackingClient client, ScaleManifest manifest, int historyReads, List<BenchResult> results, CancellationToken ct)
+    private static async Task MeasureHistoryAsync(TrackingClient client, ScaleManifest manifest, int historyReads, List<BenchResult> results, ServerCpu server, CancellationToken ct)
     {
         await client.GetHistoryLightAsync(manifest.History100, "loss", 25_000, ct);
         foreach (var (name, runId, expectedPoints, reads) in new[]
@@ -290,6 +406,7 @@ internal static class ScaleBench
         {
             var history = new Latencies();
             var pages = 0;
+            var cpu = server.Now();
             var took = await Workers.RunAsync(1, reads, async (_, _, c) =>
             {
                 var read = await client.GetHistoryLightAsync(runId, "loss", 25_000, c);
@@ -301,11 +418,12 @@ internal static class ScaleBench
                 pages = read.Pages;
             }, history, ct);
             results.Add(new BenchResult(name, $"{reads} reads", took, expectedPoints * reads / took.TotalSeconds, "points/s", history,
-                $"1 connection, {pages} page(s) of 25,000, body read but not parsed"));
+                $"1 connection, {pages} page(s) of 25,000, body read but not parsed" + server.PerOperation(cpu, reads, "full read")));
         }
     }
 
-    private static async Task MeasureLogBatchAsync(TrackingClient client, ScaleManifest manifest, int logBatchRequests, int connections, List<BenchResult> results, CancellationToken ct)
+    private static async Task MeasureLogBatchAsync(
+        TrackingClient client, ScaleManifest manifest, int logBatchRequests, int connections, List<BenchResult> results, ServerCpu server, CancellationToken ct)
     {
         var runIds = new List<string>();
         for (var i = 0; i < connections * 2; i++)
@@ -315,6 +433,7 @@ internal static class ScaleBench
 
         var batches = new MetricBatches(100, runIds, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var logLatencies = new Latencies();
+        var cpu = server.Now();
         var logTook = await Workers.RunAsync(connections, logBatchRequests, async (b, _, c) =>
         {
             var rows = new MetricPoint[100];
@@ -322,6 +441,32 @@ internal static class ScaleBench
             await client.LogBatchAsync(batches.RunFor(b), rows, [], c);
         }, logLatencies, ct);
         results.Add(new BenchResult("log-batch (100/request)", $"{logBatchRequests * 100:N0} metrics", logTook, logBatchRequests * 100 / logTook.TotalSeconds, "metrics/s",
-            logLatencies, $"{connections} connections, {logBatchRequests:N0} requests"));
+            logLatencies, $"{connections} connections, {logBatchRequests:N0} requests" + server.PerOperation(cpu, logBatchRequests, "request")));
     }
+}
+
+/// <summary>
+/// The server process's CPU time from <c>/proc/PID/stat</c>: CPU per operation is what the server spent on it, which a
+/// machine loaded by other work stretches far less than latency (a request waiting for a core costs no CPU).
+/// </summary>
+internal sealed class ServerCpu(int? pid)
+{
+    public TimeSpan? Now()
+    {
+        if (pid is null || !File.Exists($"/proc/{pid}/stat"))
+        {
+            return null;
+        }
+
+        // Fields after the command (which is in parentheses and may hold spaces): utime and stime are the 12th and 13th.
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    public string PerOperation(TimeSpan? before, int operations, string unit) =>
+        before is { } b && Now() is { } after && operations > 0
+            ? $", server CPU {(after - b).TotalMilliseconds / operations:F2} ms per {unit}"
+            : "";
 }

@@ -116,7 +116,12 @@ internal sealed class TrackingClient(HttpClient http)
             w.WriteEndArray();
             w.WriteString("filter", filter);
             w.WriteStartArray("order_by");
-            w.WriteStringValue(orderBy);
+            if (orderBy.Length > 0)
+            {
+                // Empty: the server's default order (start_time DESC).
+                w.WriteStringValue(orderBy);
+            }
+
             w.WriteEndArray();
             w.WriteNumber("max_results", maxResults);
         }, ct);

@@ -76,8 +76,12 @@ internal static class MetricBlockCodec
         return buffer.ToArray();
     }
 
-    /// <summary>Appends the block's points, in logging order, to <paramref name="into"/>.</summary>
-    public static void Decode(ReadOnlySpan<byte> payload, List<BlockPoint> into)
+    /// <summary>
+    /// Appends the block's points, in logging order, to <paramref name="into"/>: the first <paramref name="maxPoints"/>
+    /// of them (a reader that took the block's header earlier stops where the header's count did, so points appended
+    /// since then, which the header's ranges do not cover, stay out of its read).
+    /// </summary>
+    public static void Decode(ReadOnlySpan<byte> payload, List<BlockPoint> into, int maxPoints = int.MaxValue)
     {
         var r = new ByteReader(payload);
         var format = r.Byte();
@@ -98,6 +102,7 @@ internal static class MetricBlockCodec
                 (mask & 4) != 0 ? r.String() : null);
         }
 
+        count = Math.Min(count, maxPoints);
         into.EnsureCapacity(into.Count + count);
         long step = 0, timestamp = 0;
         for (var i = 0; i < count; i++)

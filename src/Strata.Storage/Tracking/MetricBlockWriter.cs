@@ -18,10 +18,13 @@ namespace Strata.Storage.Tracking;
 internal sealed class MetricBlockWriter(SqlDialect dialect)
 {
     /// <summary>
-    /// Points per block. 512 points are ~5.5 KB of payload: the open block's rewrite stays small, and the header
-    /// row and index entry (~120 bytes) add well under a byte per point.
+    /// Points per block. 128 points are ~1.4 KB of payload: the open block, rewritten by every batch that appends
+    /// to its key, stays inside one SQLite page (no overflow chain to free and rewrite), and the header row and index
+    /// entry (~120 bytes) add about a byte per point. Measured with 100-metric log-batches (10 keys x 10 steps) into
+    /// SQLite, store-direct: 512-point blocks cost 640-690 us of CPU per request, 256-point ones 420, 128-point ones
+    /// 350-410. Blocks written with another size (older databases held up to 512) read the same.
     /// </summary>
-    public const int BlockPoints = 512;
+    public const int BlockPoints = 128;
 
     private const string LastBlockSql =
         "SELECT block_id, point_count, payload FROM metric_blocks WHERE run_id = @r AND key = @k ORDER BY block_id DESC LIMIT 1";

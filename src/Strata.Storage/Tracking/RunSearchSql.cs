@@ -35,7 +35,7 @@ internal sealed class RunSearchSql : SearchSqlBuilder
     public RunSearchSql(SqlDialect dialect, IReadOnlyList<long> experimentIds, RunQuery query, int limit, IReadOnlyList<object>? after, int? candidates)
         : base(dialect)
     {
-        var topK = candidates is not null && CanWalkOrderIndex(query, after);
+        var topK = candidates is not null && CanWalkOrderIndex(query, after, experimentIds.Count);
         Conditions.Add($"r.experiment_id IN ({string.Join(", ", experimentIds.Select(id => Bind(id)))})");
         Conditions.Add(query.ViewType switch
         {
@@ -63,23 +63,64 @@ internal sealed class RunSearchSql : SearchSqlBuilder
         }
 
         // The first order key's present values, walked in the page's direction from the token's value on.
-        var first = query.OrderBy[0];
-        var metric = first.Key.Kind == KeyKind.Metric;
-        var table = metric ? "latest_metrics" : first.Key.Kind == KeyKind.Param ? "params" : "tags";
+        var first = FirstOrder(query);
         var direction = first.Ascending ? "ASC" : "DESC";
-        var candidateWhere = $"ck.key = {Bind(first.Key.Key)}" + (metric ? " AND ck.is_nan = 0" : "");
-        if (after is not null)
+        var walk = WalkedColumn(first.Key);
+        string candidateWhere;
+        if (walk.Table == "runs")
         {
-            candidateWhere += $" AND ck.value {(first.Ascending ? ">=" : "<=")} {Bind(after[1])}";
+            // An attribute: the experiment's (experiment_id, column) index, so only one experiment (checked above).
+            candidateWhere = $"ck.experiment_id = {Bind(experimentIds[0])}" + (walk.Nullable ? $" AND {walk.Column} IS NOT NULL" : "");
+        }
+        else
+        {
+            candidateWhere = $"ck.key = {Bind(first.Key.Key)}" + (first.Key.Kind == KeyKind.Metric ? " AND ck.is_nan = 0" : "");
         }
 
-        var candidateSql = $"SELECT ck.run_id, ck.value FROM {table} ck WHERE {candidateWhere} ORDER BY ck.value {direction}";
-        _boundarySql = $"SELECT ck.value FROM {table} ck WHERE {candidateWhere} ORDER BY ck.value {direction} LIMIT 1 OFFSET {Bind(candidates!.Value - 1)}";
+        if (after is not null)
+        {
+            candidateWhere += $" AND {walk.Column} {(first.Ascending ? ">=" : "<=")} {Bind(after[walk.TokenIndex])}";
+        }
+
+        var candidateSql = $"SELECT ck.run_id, {walk.Column} AS value FROM {walk.Table} ck WHERE {candidateWhere} ORDER BY {walk.Column} {direction}";
+        _boundarySql = $"SELECT {walk.Column} FROM {walk.Table} ck WHERE {candidateWhere} ORDER BY {walk.Column} {direction} LIMIT 1 OFFSET {Bind(candidates!.Value - 1)}";
         var from = $"FROM ({candidateSql} LIMIT {Bind(candidates.Value)}) c CROSS JOIN runs r {string.Join(" ", Joins)}";
         var where = $"WHERE r.run_id = c.run_id AND {string.Join(" AND ", Conditions)}";
         _sql = $"{select} {from} {where} {tail}";
         _sqlBeforeBoundary = $"{select} {from} {where} AND c.value {(first.Ascending ? "<" : ">")} @boundary {tail}";
     }
+
+    /// <summary>
+    /// What the top-k form walks for an order key: its table and value column (alias <c>ck</c>), whether runs may lack
+    /// a value (they sort after every value and are left to the full query), and where the page token holds the value.
+    /// </summary>
+    private readonly record struct Walked(string Table, string Column, bool Nullable, int TokenIndex);
+
+    private static Walked WalkedColumn(SearchKey key) => key.Kind switch
+    {
+        KeyKind.Metric => new("latest_metrics", "ck.value", true, 1),
+        KeyKind.Param => new("params", "ck.value", true, 1),
+        KeyKind.Tag => new("tags", "ck.value", true, 1),
+        _ => key.Key switch
+        {
+            // Sort components: start_time and name are one non-null column each; end_time is (is null, value).
+            "start_time" => new("runs", "ck.start_time", false, 0),
+            "run_name" => new("runs", "ck.name", false, 0),
+            "end_time" => new("runs", "ck.end_time", true, 1),
+            _ => throw new InvalidOperationException($"No walkable index for {key.Key}."),
+        },
+    };
+
+    /// <summary>
+    /// Whether reading the first <c>candidates</c> entries settles the page for sure when they run out: the order
+    /// key's column has a value for every run of the experiment, so the walk saw every run from the token on.
+    /// </summary>
+    public static bool WalkSeesEveryRun(RunQuery query) =>
+        FirstOrder(query).Key is { Kind: KeyKind.Attribute, Key: "start_time" or "run_name" };
+
+    /// <summary>The first sort term: the query's own, or the default order's <c>start_time DESC</c>.</summary>
+    private static OrderTerm FirstOrder(RunQuery query) =>
+        query.OrderBy.Count > 0 ? query.OrderBy[0] : new OrderTerm(new SearchKey(KeyKind.Attribute, "start_time"), false);
 
     private readonly string? _boundarySql;
     private readonly string? _sqlBeforeBoundary;
@@ -91,14 +132,32 @@ internal sealed class RunSearchSql : SearchSqlBuilder
     public string SqlBeforeBoundary => _sqlBeforeBoundary ?? throw new InvalidOperationException("Not a top-k query.");
 
     /// <summary>
-    /// Whether the page can come from walking the first order key's (key, value) index: the first order term is a
-    /// metric, param or tag, and the page starts among runs that have a (non-NaN) value for it. Runs with NaN or
-    /// without the key sort after every value and are left to the full query.
+    /// Whether the page can come from walking the first order key's index: the first order term is a metric, param
+    /// or tag ((key, value) index), or, when one experiment is searched, <c>start_time</c>, <c>end_time</c> or
+    /// <c>run_name</c> ((experiment_id, column) index); and the page starts among runs that have a (non-NaN) value
+    /// for it (no order_by is the default <c>start_time DESC</c>). Runs with NaN or without the key (or without an
+    /// end time) sort after every value and are left to the full query. Other attributes (status, user_id, ...) have
+    /// too few distinct values for a value walk to settle a page: they take the full query.
     /// </summary>
-    public static bool CanWalkOrderIndex(RunQuery query, IReadOnlyList<object>? after) =>
-        query.OrderBy.Count > 0
-        && query.OrderBy[0].Key.Kind is KeyKind.Metric or KeyKind.Param or KeyKind.Tag
-        && (after is null || (after.Count > 1 && after[0] is long l && l == 0));
+    public static bool CanWalkOrderIndex(RunQuery query, IReadOnlyList<object>? after, int experimentCount)
+    {
+        var key = FirstOrder(query).Key;
+        switch (key.Kind)
+        {
+            case KeyKind.Metric or KeyKind.Param or KeyKind.Tag:
+                return after is null || (after.Count > 1 && after[0] is long l && l == 0);
+            case KeyKind.Attribute when experimentCount == 1:
+                return key.Key switch
+                {
+                    "start_time" => after is null || (after.Count > 0 && after[0] is long),
+                    "run_name" => after is null || (after.Count > 0 && after[0] is string),
+                    "end_time" => after is null || (after.Count > 1 && after[0] is long n && n == 0 && after[1] is long),
+                    _ => false,
+                };
+            default:
+                return false;
+        }
+    }
 
     /// <summary>Number of run columns before the sort columns s0..sN.</summary>
     public const int RunColumnCount = 9;

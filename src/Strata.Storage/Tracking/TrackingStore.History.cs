@@ -42,75 +42,105 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
                     throw RunNotFound(runId);
                 }
 
-                var entries = await ReadHistoryPageAsync(c, runId, metricKey, after, limit, ct2).ConfigureAwait(false);
-                var count = limit is { } l ? Math.Min(l, entries.Count) : entries.Count;
-                for (var i = 0; i < count; i++)
-                {
-                    var p = entries[i].Point;
-                    var extras = p.Extras;
-                    var pending = sink.WriteAsync(
-                        new MetricHistoryPoint(p.Value, p.Timestamp, p.Step, extras?.ModelId, extras?.DatasetName, extras?.DatasetDigest), ct2);
-                    if (!pending.IsCompletedSuccessfully)
-                    {
-                        await pending.ConfigureAwait(false);
-                    }
-                }
-
-                if (count == entries.Count)
-                {
-                    return (string?)null;
-                }
+                var last = await StreamHistoryPageAsync(c, runId, metricKey, after, limit, sink, ct2).ConfigureAwait(false);
 
                 // A point past the page says there is a next page; the token is the last point's history key.
-                var last = entries[count - 1].Point;
-                return new PageToken(fingerprint, [last.Timestamp, last.Step, last.SortValue, (long)last.NanFlag], null).Encode();
+                return last is { } p
+                    ? new PageToken(fingerprint, [p.Timestamp, p.Step, p.SortValue, (long)p.NanFlag], null).Encode()
+                    : (string?)null;
             },
             ct);
     }
 
     /// <summary>
-    /// The points of one (run, key) after <paramref name="after"/> in history order, duplicates dropped: all of them,
-    /// or at least the first <paramref name="limit"/> + 1 when there are that many. Blocks are taken in order of
-    /// their first timestamp, and the read stops once the page's next point lies before the next block's first
-    /// timestamp: no later block can hold a point (or a duplicate of one) that sorts earlier.
+    /// Writes the points of one (run, key) after <paramref name="after"/> in history order, duplicates dropped, to
+    /// <paramref name="sink"/>: all of them, or the first <paramref name="limit"/>, returning the last one written when
+    /// more follow (null at the end). Blocks are taken in order of their first timestamp and decoded in groups whose
+    /// timestamp ranges overlap: a group's points are sorted and de-duplicated together and written at once, since no
+    /// later block starts at or before its last timestamp and so none can hold a point (or a duplicate of one) that
+    /// sorts among them. Monotonic logging makes every group one block, already in order: the page is never held
+    /// whole, only the blocks in flight.
     /// </summary>
-    internal async Task<List<HistoryEntry>> ReadHistoryPageAsync(DbConnection c, string runId, string key, BlockPoint? after, int? limit, CancellationToken ct)
+    private async Task<BlockPoint?> StreamHistoryPageAsync(
+        DbConnection c, string runId, string key, BlockPoint? after, int? limit, IMetricHistorySink sink, CancellationToken ct)
     {
         var blocks = await MetricBlockReader.HeadersAsync(c, runId, key, after?.Timestamp, null, ct).ConfigureAwait(false);
         blocks.Sort((a, b) => a.MinTimestamp != b.MinTimestamp ? a.MinTimestamp.CompareTo(b.MinTimestamp) : a.BlockId.CompareTo(b.BlockId));
-        var entries = new List<HistoryEntry>(limit is { } l ? Math.Min(l + MetricBlockWriter.BlockPoints + 1, 100_000) : 1024);
         Func<BlockPoint, bool>? keep = after is { } a ? p => MetricBlockReader.CompareKey(p, a, byStepFirst: false) > 0 : null;
+        var payloads = new Dictionary<long, byte[]>();
+        var group = new List<HistoryEntry>(MetricBlockWriter.BlockPoints);
+        var scratch = new List<BlockPoint>(MetricBlockWriter.BlockPoints);
+        var fetched = 0;
+        long written = 0;
+        BlockPoint? lastWritten = null;
         var next = 0;
         while (next < blocks.Count)
         {
-            // Enough blocks to fill the rest of the page (by their counts), at least one.
-            var take = 0;
-            long points = entries.Count;
-            while (next + take < blocks.Count && (take == 0 || limit is null || points <= limit.Value))
+            // The group: this block and every later one starting at or before the group's last timestamp.
+            var end = next + 1;
+            var maxTimestamp = blocks[next].MaxTimestamp;
+            while (end < blocks.Count && blocks[end].MinTimestamp <= maxTimestamp)
             {
-                points += blocks[next + take].PointCount;
-                take++;
+                maxTimestamp = Math.Max(maxTimestamp, blocks[end].MaxTimestamp);
+                end++;
             }
 
-            await BlockReader.DecodeAsync(c, blocks.GetRange(next, take), entries, keep, ct).ConfigureAwait(false);
-            next += take;
-            if (limit is { } max && next < blocks.Count && entries.Count > max)
+            if (fetched < end)
             {
-                MetricBlockReader.SortAndDedupe(entries, byStep: false);
-                if (entries.Count > max && entries[max].Point.Timestamp < blocks[next].MinTimestamp)
+                // Payloads a fetch at a time: enough blocks (by their counts) to fill the rest of the page, at least
+                // the group, at most a bounded window. Fetched blocks not yet decoded stay in the map.
+                var want = limit is { } l ? l - written + 1 : long.MaxValue;
+                var upTo = fetched;
+                long points = 0;
+                while (upTo < blocks.Count && (upTo < end || (points < want && upTo - fetched < 128)))
                 {
-                    break;
+                    points += blocks[upTo].PointCount;
+                    upTo++;
+                }
+
+                await BlockReader.FetchAsync(c, blocks, fetched, upTo - fetched, payloads, ct).ConfigureAwait(false);
+                fetched = upTo;
+            }
+
+            group.Clear();
+            for (var i = next; i < end; i++)
+            {
+                // A block purged between the header read and this one has no payload: nothing of it is read.
+                if (payloads.Remove(blocks[i].BlockId, out var payload))
+                {
+                    MetricBlockReader.Decode(blocks[i], payload, group, keep, scratch);
                 }
             }
+
+            MetricBlockReader.SortAndDedupe(group, byStep: false);
+            foreach (var entry in group)
+            {
+                if (limit is { } max && written == max)
+                {
+                    return lastWritten;
+                }
+
+                var p = entry.Point;
+                var extras = p.Extras;
+                var pending = sink.WriteAsync(new MetricHistoryPoint(p.Value, p.Timestamp, p.Step, extras?.ModelId, extras?.DatasetName, extras?.DatasetDigest), ct);
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    await pending.ConfigureAwait(false);
+                }
+
+                written++;
+                lastWritten = p;
+            }
+
+            next = end;
+            if (limit is { } cap && written == cap && next < blocks.Count)
+            {
+                // Every later block starts after what was written and holds at least one point: there is a next page.
+                return lastWritten;
+            }
         }
 
-        MetricBlockReader.SortAndDedupe(entries, byStep: false);
-        if (limit is { } cap && entries.Count > cap + 1)
-        {
-            entries.RemoveRange(cap + 1, entries.Count - cap - 1);
-        }
-
-        return entries;
+        return null;
     }
 
     /// <summary>Collects a history page as <see cref="Metric"/>s for <see cref="GetMetricHistoryAsync"/>.</summary>

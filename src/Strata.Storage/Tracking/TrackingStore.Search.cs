@@ -12,6 +12,11 @@ public sealed partial class TrackingStore
     /// <summary>Always run the full search query (tests compare the top-k form against it).</summary>
     internal bool DisableTopK { get; init; }
 
+    private int _topKPages;
+
+    /// <summary>Pages the top-k form settled (tests check that it is used, not only that it agrees).</summary>
+    internal int TopKPages => Volatile.Read(ref _topKPages);
+
     public Task<Page<Run>> SearchRunsAsync(RunQuery query, CancellationToken ct)
     {
         var limit = PageSize(query.MaxResults, 1000);
@@ -28,13 +33,14 @@ public sealed partial class TrackingStore
         return database.ReadAsync(
             async (c, t) =>
             {
-                if (!DisableTopK && RunSearchSql.CanWalkOrderIndex(query, after))
+                if (!DisableTopK && RunSearchSql.CanWalkOrderIndex(query, after, experimentIds.Count))
                 {
                     foreach (var factor in TopKCandidateFactors)
                     {
                         var topK = await TryTopKPageAsync(c, experimentIds, query, limit, after, (limit + 1) * factor, fingerprint, t).ConfigureAwait(false);
                         if (topK is { } found)
                         {
+                            Interlocked.Increment(ref _topKPages);
                             return new Page<Run>(await LoadRunsAsync(c, found.Rows, t).ConfigureAwait(false), found.Next);
                         }
                     }
@@ -56,7 +62,8 @@ public sealed partial class TrackingStore
     /// <summary>
     /// A page from the first <paramref name="candidates"/> entries of the order key's index, or null when they do not
     /// settle it: the page must fill (plus the row that says there is a next page) with rows strictly before the last
-    /// candidate's value, since runs tied with it may lie past the candidates and sort before the ones found.
+    /// candidate's value, since runs tied with it may lie past the candidates and sort before the ones found; or the
+    /// walk must have read every remaining entry of a column every run has (start_time, run_name): the last page.
     /// </summary>
     private async Task<(List<RunRow> Rows, string? Next)?> TryTopKPageAsync(
         DbConnection c, List<long> experimentIds, RunQuery query, int limit, IReadOnlyList<object>? after, int candidates, string fingerprint, CancellationToken ct)
@@ -64,7 +71,8 @@ public sealed partial class TrackingStore
         var builder = new RunSearchSql(_dialect, experimentIds, query, limit + 1, after, candidates);
         var boundary = await c.ExecuteScalarAsync<object?>(Cmd(builder.BoundarySql, builder.Parameters, null, ct)).ConfigureAwait(false);
         string sql;
-        if (boundary is null or DBNull)
+        var walkedAll = boundary is null or DBNull;
+        if (walkedAll)
         {
             sql = builder.Sql;
         }
@@ -75,7 +83,9 @@ public sealed partial class TrackingStore
         }
 
         var (rows, next) = await ReadPageAsync<RunRow>(c, sql, builder, limit, fingerprint, ct).ConfigureAwait(false);
-        return next is null ? null : (rows, next);
+
+        // A short page is the end of the results only when the walk ran out of entries and every run has one.
+        return next is not null || (walkedAll && RunSearchSql.WalkSeesEveryRun(query)) ? (rows, next) : null;
     }
 
     public Task<Page<Experiment>> SearchExperimentsAsync(ExperimentQuery query, CancellationToken ct)

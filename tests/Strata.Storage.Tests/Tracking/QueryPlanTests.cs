@@ -172,4 +172,51 @@ public abstract class QueryPlanTests<TFixture>(TFixture fixture) : TrackingTestB
             }
         }
     }
+
+    [Theory]
+    [InlineData("start_time", false, "ix_runs_experiment_start")]
+    [InlineData("start_time", true, "ix_runs_experiment_start")]
+    [InlineData("run_name", true, "ix_runs_experiment_name")]
+    [InlineData("end_time", false, "ix_runs_experiment_end")]
+    public async Task Top_k_run_search_by_an_attribute_walks_the_experiments_index(string attribute, bool ascending, string index)
+    {
+        var exp = await CreateExperimentAsync();
+        var run = await CreateRunAsync(exp);
+        await Store.LogBatchAsync(run.Info.RunId, [new Metric("m1", 0.7, 1, 0)], [new("p1", "x")], [], Ct);
+        var query = new RunQuery(
+            [exp],
+            [
+                new Comparison(new SearchKey(KeyKind.Metric, "m1"), Comparator.Greater, new NumberValue(0.5, "0.5")),
+                new Comparison(new SearchKey(KeyKind.Param, "p1"), Comparator.Equal, new StringValue("x")),
+            ],
+            [new OrderTerm(new SearchKey(KeyKind.Attribute, attribute), ascending)],
+            ViewType.ACTIVE_ONLY,
+            100,
+            null);
+        // A token of this order: start_time and run_name sort as (value, start_time, run_id) or (value, run_id);
+        // end_time as (is null, value, start_time, run_id).
+        IReadOnlyList<object> token = attribute switch
+        {
+            "start_time" => [10L, run.Info.RunId],
+            "run_name" => ["run-x", 10L, run.Info.RunId],
+            _ => [0L, 10L, 10L, run.Info.RunId],
+        };
+        foreach (var after in new IReadOnlyList<object>?[] { null, token })
+        {
+            var builder = new RunSearchSql(Fixture.Database.Dialect, [long.Parse(exp)], query, 101, after, candidates: 808);
+            builder.Parameters.Add("boundary", attribute == "run_name" ? "run-y" : 5L);
+            foreach (var (sql, what) in new[] { (builder.Sql, "top-k"), (builder.SqlBeforeBoundary, "top-k before boundary"), (builder.BoundarySql, "top-k boundary") })
+            {
+                var plan = await PlanAsync(sql, builder.Parameters);
+                AssertNoFullScan(plan, $"{what} by {attribute}");
+                if (Fixture.Database.Dialect.Kind == SqlDialectKind.Sqlite)
+                {
+                    // Candidates in index order: no sort of the experiment's runs, no list of every run a filter matches.
+                    Assert.Contains(plan, l => l.Contains($"ck USING COVERING INDEX {index} (experiment_id=?", StringComparison.Ordinal));
+                    Assert.DoesNotContain(plan, l => l.Contains("LIST SUBQUERY", StringComparison.Ordinal));
+                    Assert.DoesNotContain(plan, l => l.Contains("TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal) && sql == builder.BoundarySql);
+                }
+            }
+        }
+    }
 }

@@ -51,6 +51,14 @@ public sealed class SqliteDatabase : IDatabase
         await writer.OpenAsync(ct).ConfigureAwait(false);
         await ExecuteAsync(writer, "PRAGMA journal_mode=WAL;", ct).ConfigureAwait(false);
         await ConfigureAsync(writer, ct).ConfigureAwait(false);
+        // The writer's page cache (2 MB by default) holds the hot index and history pages of every open block across
+        // group commits, and the WAL is checkpointed every 64 MB instead of every 4 MB: a page rewritten by many
+        // commits (an open history block, a latest_metrics leaf) is copied back to the database once per checkpoint,
+        // and the checkpoint's syncs come 16x less often. Measured with 100-metric log-batches store-direct on a loaded
+        // machine: the same CPU per request, 1.3-2.6x the requests per second (the writer waits less on checkpoints).
+        // Readers keep the default cache.
+        await ExecuteAsync(writer, "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;", ct).ConfigureAwait(false);
+
         return new SqliteDatabase(connectionString, writer, logger ?? NullLogger.Instance);
     }
 
@@ -77,6 +85,14 @@ public sealed class SqliteDatabase : IDatabase
     {
         _writes.Writer.TryComplete();
         await _writerLoop.ConfigureAwait(false);
+        foreach (var cmd in new[] { _savepoint, _release })
+        {
+            if (cmd is not null)
+            {
+                await cmd.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
         await _writer.DisposeAsync().ConfigureAwait(false);
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }
@@ -115,6 +131,25 @@ public sealed class SqliteDatabase : IDatabase
         }
     }
 
+    // Prepared once on the writer connection: two statements per queued write, a parse each otherwise.
+    private SqliteCommand? _savepoint;
+    private SqliteCommand? _release;
+
+    private static async Task RunPreparedAsync(SqliteConnection connection, SqliteTransaction tx, string sql, SqliteCommand? cached, Action<SqliteCommand> keep)
+    {
+        if (cached is null)
+        {
+            cached = connection.CreateCommand();
+            cached.CommandText = sql;
+            cached.Transaction = tx;
+            cached.Prepare();
+            keep(cached);
+        }
+
+        cached.Transaction = tx;
+        await cached.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
     private async Task CommitGroupAsync(List<IWriteItem> batch)
     {
         SqliteTransaction? tx = null;
@@ -123,10 +158,10 @@ public sealed class SqliteDatabase : IDatabase
             tx = _writer.BeginTransaction(deferred: false);
             foreach (var item in batch)
             {
-                await ExecuteAsync(_writer, "SAVEPOINT w;", CancellationToken.None, tx).ConfigureAwait(false);
+                await RunPreparedAsync(_writer, tx, "SAVEPOINT w;", _savepoint, c => _savepoint = c).ConfigureAwait(false);
                 if (await item.RunAsync(_writer, tx).ConfigureAwait(false))
                 {
-                    await ExecuteAsync(_writer, "RELEASE w;", CancellationToken.None, tx).ConfigureAwait(false);
+                    await RunPreparedAsync(_writer, tx, "RELEASE w;", _release, c => _release = c).ConfigureAwait(false);
                 }
                 else
                 {
