@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
+using Strata.Server.Auth;
 using Strata.Server.Deployments;
 using Strata.Server.Hosting;
 using Strata.Server.Monitoring;
@@ -62,6 +63,7 @@ public static class StrataServer
             var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
             await app.Services.GetRequiredService<ITrackingStore>()
                 .EnsureDefaultExperimentAsync(options.DefaultArtifactRoot, now, ct).ConfigureAwait(false);
+            await app.EnsureAuthReadyAsync(ct).ConfigureAwait(false);
             app.MapStrata();
         }
         catch
@@ -84,6 +86,7 @@ public static class StrataServer
         services.AddStrataMonitoring();
         services.AddStrataTraces();
         services.AddStrataUi();
+        services.AddStrataAuth();
         return services;
     }
 
@@ -92,6 +95,7 @@ public static class StrataServer
     {
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseMiddleware<MlflowErrorMiddleware>();
+        app.UseStrataAuth();
         app.MapSystemApi();
         app.MapTrackingApi();
         app.MapArtifactsApi();
@@ -110,6 +114,7 @@ public static class StrataServer
         app.MapTracesApi();
         app.MapStrataServing();
         app.MapStrataUi();
+        app.MapStrataAuth();
         return app;
     }
 

@@ -48,12 +48,22 @@ internal static class ServerCommand
             Description = "Do not compute a reference profile when a model version is registered (env STRATA_PROFILE_ON_REGISTER=false).",
         };
 
+        var auth = new Option<bool>("--auth")
+        {
+            Description = "Require sign-in (HTTP basic or bearer token) and apply per-experiment, per-model and per-deployment permissions (env STRATA_AUTH). " +
+                "The first start needs STRATA_ADMIN_USERNAME and STRATA_ADMIN_PASSWORD.",
+        };
+        var authDefaultPermission = new Option<string?>("--auth-default-permission")
+        {
+            Description = "With --auth: what users may do without an explicit grant: READ (default), EDIT, MANAGE or NO_PERMISSIONS (env STRATA_AUTH_DEFAULT_PERMISSION).",
+        };
+
         var tuning = new ServingFlags();
 
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
             host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
-            driftInterval, noProfileOnRegister,
+            driftInterval, noProfileOnRegister, auth, authDefaultPermission,
         };
         foreach (var option in tuning.All)
         {
@@ -113,6 +123,16 @@ internal static class ServerCommand
                 if (parse.GetValue(noProfileOnRegister))
                 {
                     options.Monitoring.ProfileOnRegister = false;
+                }
+
+                if (parse.GetValue(auth))
+                {
+                    options.Auth.Enabled = true;
+                }
+
+                if (parse.GetValue(authDefaultPermission) is { } permission)
+                {
+                    options.Auth.DefaultPermission = StrataServerOptions.ParsePermission(permission, "--auth-default-permission");
                 }
 
                 options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);

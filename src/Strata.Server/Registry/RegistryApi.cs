@@ -286,5 +286,5 @@ public static class RegistryApi
         e.TryGetProperty(name, out var value) ? WireValues.String(value, path, name) : null;
 
     /// <summary>The authenticated caller, when authentication has put one on the request.</summary>
-    private static string? User(HttpContext ctx) => ctx.User.Identity?.IsAuthenticated == true ? ctx.User.Identity.Name : null;
+    private static string? User(HttpContext ctx) => Auth.RequestUser.Name(ctx);
 }

@@ -45,6 +45,12 @@ public sealed class PostgresWebhookStoreTests(PostgresRegistryDatabases database
     private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
 }
 
+[Collection(PostgresRegistryCollection.Name)]
+public sealed class PostgresAuthStoreTests(PostgresRegistryDatabases databases) : Strata.Storage.Tests.Auth.AuthStoreTests
+{
+    private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
+}
+
 [CollectionDefinition(Name)]
 public sealed class PostgresRegistryCollection : ICollectionFixture<PostgresRegistryDatabases>
 {
@@ -81,7 +87,9 @@ public sealed class PostgresRegistryDatabases : IAsyncLifetime
             (c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM registered_models; DELETE FROM registry_events; " + // children go by ON DELETE CASCADE
                 "DELETE FROM webhook_delivery_attempts; DELETE FROM webhook_deliveries; DELETE FROM webhook_events; DELETE FROM webhooks; " +
-                "UPDATE webhook_dispatch_cursor SET last_event_id = COALESCE((SELECT MAX(id) FROM registry_events), 0)",
+                "UPDATE webhook_dispatch_cursor SET last_event_id = COALESCE((SELECT MAX(id) FROM registry_events), 0); " +
+                "DELETE FROM auth_tokens; DELETE FROM auth_experiment_permissions; DELETE FROM auth_registered_model_permissions; " +
+                "DELETE FROM auth_deployment_permissions; DELETE FROM auth_users",
                 transaction: tx, cancellationToken: ct)),
             CancellationToken.None);
         return RegistryFixture.OnSharedDatabase(_database);
