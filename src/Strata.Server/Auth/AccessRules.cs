@@ -227,7 +227,7 @@ public static class AccessRules
             return ServedModelRule;
         }
 
-        if (pattern.StartsWith("/_blazor", StringComparison.Ordinal) || IsUiPage(endpoint))
+        if (pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework/", StringComparison.Ordinal) || IsUiPage(endpoint))
         {
             return UiRule;
         }

@@ -103,18 +103,18 @@ public sealed partial class StrataAuthenticationHandler(
         return Fail("Unsupported Authorization scheme: use Basic or Bearer.");
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         if (Context.Items[RetryAfterItem] is TimeSpan wait)
         {
-            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await WireErrors.WriteAsync(Context, ErrorCode.REQUEST_LIMIT_EXCEEDED, "Too many failed sign-in attempts; try again later.").ConfigureAwait(false);
-            return;
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return WireErrors.WriteAsync(Context, ErrorCode.REQUEST_LIMIT_EXCEEDED, "Too many failed sign-in attempts; try again later.",
+                headers: new Dictionary<string, string> { ["Retry-After"] = seconds });
         }
 
         var reason = Context.Items[FailureItem] as string ?? "You are not authenticated: send HTTP basic credentials or a bearer token.";
-        await WireErrors.WriteAsync(Context, ErrorCode.UNAUTHENTICATED, reason).ConfigureAwait(false);
-        Response.Headers.WWWAuthenticate = "Basic realm=\"Strata\", charset=\"UTF-8\"";
+        return WireErrors.WriteAsync(Context, ErrorCode.UNAUTHENTICATED, reason,
+            headers: new Dictionary<string, string> { ["WWW-Authenticate"] = "Basic realm=\"Strata\", charset=\"UTF-8\"" });
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>

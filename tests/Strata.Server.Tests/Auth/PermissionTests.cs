@@ -122,8 +122,11 @@ public class PermissionTests(AuthServerFixture fixture) : IClassFixture<AuthServ
         (await reader.GetAsync("/api/2.0/mlflow/model-versions/get?name=perm-model-2&version=1")).IsError(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
         (await reader.GetAsync("/model-versions/get-artifact?name=perm-model-2&version=1&path=MLmodel")).IsError(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
         (await owner.DeleteAsync("/api/2.0/mlflow/registered-models/delete", new { name = "perm-model-2" })).Ok();
-        (await owner.GetAsync("/api/2.0/mlflow/registered-models/permissions/get?name=perm-model-2&username=model-reader"))
+        (await Auth.Admin.GetAsync("/api/2.0/mlflow/registered-models/permissions/get?name=perm-model-2&username=model-reader"))
             .IsError(HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST");
+        // The former owner's MANAGE went with the model too: a new model of that name starts clean.
+        (await owner.GetAsync("/api/2.0/mlflow/registered-models/permissions/get?name=perm-model-2&username=model-owner"))
+            .IsError(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
     }
 
     [Fact]
