@@ -122,7 +122,7 @@ internal static class DeploymentsBench
         }
     }
 
-    private static async Task RegisterAsync(HttpClient client, string model, string folder)
+    internal static async Task RegisterAsync(HttpClient client, string model, string folder)
     {
         var prefix = $"registry/{model}/{Guid.NewGuid():N}";
         foreach (var file in Directory.EnumerateFiles(folder))
@@ -142,7 +142,7 @@ internal static class DeploymentsBench
         (await client.PostAsJsonAsync("/api/2.0/mlflow/model-versions/create", new { name = model, source = "mlflow-artifacts:/" + prefix })).EnsureSuccessStatusCode();
     }
 
-    private static async Task CreateAsync(HttpClient client, object body)
+    internal static async Task CreateAsync(HttpClient client, object body)
     {
         using var response = await client.PostAsJsonAsync("/api/2.0/strata/deployments", body);
         if (!response.IsSuccessStatusCode)

@@ -14,6 +14,8 @@ internal static class Program
             DbCommand.Create(),
             ModelsServeCommand.CreateGroup(),
             WebhooksCommand.Create(),
+            UsersCommand.Create(),
+            TokensCommand.Create(),
             DeploymentsCommand.Create(),
         };
 

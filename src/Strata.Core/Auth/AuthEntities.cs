@@ -1,5 +1,19 @@
 namespace Strata.Core.Auth;
 
+/// <summary>
+/// Which resources (experiment ids, registered model names) a search may return, as a condition the store applies in
+/// SQL so pages and tokens stay right: readable by default except <see cref="Except"/>, or only <see cref="Except"/>.
+/// </summary>
+public sealed record ReadScope(bool ReadableByDefault, IReadOnlyList<string> Except)
+{
+    /// <summary>The scope of a user's grants on one kind of resource under the default permission.</summary>
+    public static ReadScope Of(IReadOnlyDictionary<string, Permission> grants, Permission defaultPermission)
+    {
+        var byDefault = defaultPermission.Allows(Permission.READ);
+        return new ReadScope(byDefault, grants.Where(g => g.Value.Allows(Permission.READ) != byDefault).Select(g => g.Key).Order(StringComparer.Ordinal).ToList());
+    }
+}
+
 /// <summary>A user as the API shows it (never the password hash).</summary>
 public sealed record AuthUser(long Id, string Username, bool IsAdmin, long CreationTimestamp);
 

@@ -25,15 +25,15 @@ public sealed class AuthVersionMonitor(IAuthStore store, IOptions<StrataServerOp
             return version;
         }
 
-        // A stale flag or a first read must wait for the database; a routine poll lets one request refresh.
-        if (!_stale && version >= 0 && !await _refresh.WaitAsync(0, ct).ConfigureAwait(false))
-        {
-            return version;
-        }
-
+        // A stale flag or a first read must wait for the database; a routine poll lets one request refresh while the
+        // others keep the value in hand.
         if (_stale || version < 0)
         {
             await _refresh.WaitAsync(ct).ConfigureAwait(false);
+        }
+        else if (!await _refresh.WaitAsync(0, ct).ConfigureAwait(false))
+        {
+            return version;
         }
 
         try

@@ -116,7 +116,7 @@ public static class RegistryApi
     {
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchRegisteredModelsAsync(
-            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted, await Auth.ReadScopes.RegisteredModelsAsync(ctx));
         return WireResults.Page(page, RegisteredModelsName, RegistryJson.WriteRegisteredModel);
     }
 
@@ -206,7 +206,7 @@ public static class RegistryApi
     {
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchModelVersionsAsync(
-            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted, await Auth.ReadScopes.RegisteredModelsAsync(ctx));
         return WireResults.Object(page, static (w, page) =>
         {
             RegistryJson.WriteModelVersions(w, "model_versions"u8, page.Items);

@@ -130,7 +130,7 @@ public static class TrackingApi
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchExperimentsAsync(
             new SearchExperimentsRequest(r.Int64("max_results"), r.String("page_token"), r.String("filter"), r.Strings("order_by"), r.Enum<ViewType>("view_type")),
-            ctx.RequestAborted);
+            ctx.RequestAborted, await Auth.ReadScopes.ExperimentsAsync(ctx));
         return WireResults.Page(page, ExperimentsName, TrackingJson.WriteExperiment);
     }
 

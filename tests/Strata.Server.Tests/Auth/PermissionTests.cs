@@ -130,6 +130,44 @@ public class PermissionTests(AuthServerFixture fixture) : IClassFixture<AuthServ
     }
 
     [Fact]
+    public async Task Searches_hold_only_what_the_caller_may_read_with_full_pages()
+    {
+        var owner = await Auth.UserAsync("search-owner");
+        var outsider = await Auth.UserAsync("search-outsider");
+        var hidden = await ExperimentAsync(owner, "search-hidden-exp");
+        var visible = await ExperimentAsync(owner, "search-visible-exp");
+        (await owner.PostAsync("/api/2.0/mlflow/experiments/permissions/create", new { experiment_id = hidden, username = "search-outsider", permission = "NO_PERMISSIONS" })).Ok();
+        (await owner.PostAsync("/api/2.0/mlflow/registered-models/create", new { name = "search-hidden-model" })).Ok();
+        (await owner.PostAsync("/api/2.0/mlflow/model-versions/create", new { name = "search-hidden-model", source = "s3://b/h" })).Ok();
+        (await owner.PostAsync("/api/2.0/mlflow/registered-models/create", new { name = "search-visible-model" })).Ok();
+        (await owner.PostAsync("/api/2.0/mlflow/registered-models/permissions/create", new { name = "search-hidden-model", username = "search-outsider", permission = "NO_PERMISSIONS" })).Ok();
+
+        // Page by page (one per page), the outsider never sees the hidden experiment, and every page is full until the end.
+        var seen = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = (await outsider.PostAsync("/api/2.0/mlflow/experiments/search", new { max_results = 1, filter = "name LIKE 'search-%'", page_token = token })).Ok();
+            var names = page.TryGetProperty("experiments", out var e) ? e.EnumerateArray().Select(x => x.GetProperty("name").GetString()!).ToList() : [];
+            token = page.TryGetProperty("next_page_token", out var t) ? t.GetString() : null;
+            Assert.True(names.Count == 1 || token is null);
+            seen.AddRange(names);
+        }
+        while (token is not null);
+        Assert.Equal(["search-visible-exp"], seen);
+        var ownerSees = (await owner.PostAsync("/api/2.0/mlflow/experiments/search", new { filter = "name LIKE 'search-%'" })).Ok().GetRawText();
+        Assert.Contains("search-hidden-exp", ownerSees, StringComparison.Ordinal);
+
+        var models = (await outsider.GetAsync("/api/2.0/mlflow/registered-models/search?filter=name%20LIKE%20'search-%25'")).Ok().GetRawText();
+        Assert.Contains("search-visible-model", models, StringComparison.Ordinal);
+        Assert.DoesNotContain("search-hidden-model", models, StringComparison.Ordinal);
+        var versions = (await outsider.GetAsync("/api/2.0/mlflow/model-versions/search?filter=name%3D'search-hidden-model'")).Ok().GetRawText();
+        Assert.DoesNotContain("search-hidden-model", versions, StringComparison.Ordinal);
+        var adminVersions = (await Auth.Admin.GetAsync("/api/2.0/mlflow/model-versions/search?filter=name%3D'search-hidden-model'")).Ok().GetRawText();
+        Assert.Contains("search-hidden-model", adminVersions, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Users_api_is_admin_only_except_for_oneself()
     {
         var user = await Auth.UserAsync("plain-user");
@@ -178,5 +216,8 @@ public class PermissionTests(AuthServerFixture fixture) : IClassFixture<AuthServ
         (await user.GetAsync("/api/2.0/mlflow/experiments/get?experiment_id=0")).IsError(HttpStatusCode.Forbidden, "PERMISSION_DENIED");
         var exp = await ExperimentAsync(user, "strict-own");
         (await user.GetAsync($"/api/2.0/mlflow/experiments/get?experiment_id={exp}")).Ok();
+        var listed = (await user.PostAsync("/api/2.0/mlflow/experiments/search", new { max_results = 100 })).Ok()
+            .GetProperty("experiments").EnumerateArray().Select(e => e.GetProperty("experiment_id").GetString()).ToList();
+        Assert.Equal([exp], listed);
     }
 }
