@@ -4,7 +4,7 @@ using Strata.Core.Auth;
 namespace Strata.Server.Auth;
 
 /// <summary>
-/// Grants that follow a successful change, run by the authorization middleware after the handler answered 2xx: the
+/// Grants that follow a successful change, run by the authorization middleware when a 2xx answer starts (before the client sees it): the
 /// creator of an experiment, registered model or deployment gets MANAGE on it; grants on a registered model follow
 /// its rename and go with its deletion.
 /// </summary>

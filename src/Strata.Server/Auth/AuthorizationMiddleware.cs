@@ -49,11 +49,14 @@ public sealed partial class AuthorizationMiddleware(RequestDelegate next, Access
             return;
         }
 
-        await next(context).ConfigureAwait(false);
-        if (rule.After is { } after && context.Response.StatusCode is >= 200 and < 300)
+        if (rule.After is { } after)
         {
-            await after(check).ConfigureAwait(false);
+            // Before the response leaves, not after: a client acting on the answer (reading what it just created, or
+            // a model it just deleted) must already see the grants that follow from it.
+            context.Response.OnStarting(() => context.Response.StatusCode is >= 200 and < 300 ? after(check) : Task.CompletedTask);
         }
+
+        await next(context).ConfigureAwait(false);
     }
 
     /// <summary>Why the caller may not pass, or null when it may.</summary>
