@@ -120,7 +120,7 @@ internal static class AuthBench
         var metrics = Enumerable.Range(0, 100).Select(i => new { key = "m" + i.ToString(CultureInfo.InvariantCulture), value = i * 0.5, timestamp = 1_700_000_000_000L, step = 0 });
         var batch = JsonSerializer.Serialize(new { run_id = runId, metrics });
 
-        await DeploymentsBench.RegisterAsync(client, "houses", models.MlnetPath);
+        await DeploymentsBench.RegisterAsync(client, "houses", models.MlnetPath, experiment.GetProperty("experiment_id").GetString());
         await DeploymentsBench.CreateAsync(client, new { name = "houses", route = new[] { new { model_name = "houses", version = "1", weight = 100 } } });
         var routes = app.Services.GetRequiredService<DeploymentRouteTable>();
         while (routes.Find("houses")?.Current is null)
