@@ -12,6 +12,8 @@ namespace Strata.Server.Auth;
 /// </summary>
 public sealed partial class AuthorizationMiddleware(RequestDelegate next, AccessResolver resolver, ILogger<AuthorizationMiddleware> logger)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Endpoint, AccessRule> _rules = new();
+
     public async Task InvokeAsync(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
@@ -22,11 +24,17 @@ public sealed partial class AuthorizationMiddleware(RequestDelegate next, Access
             return;
         }
 
-        var rule = AccessRules.Find(endpoint);
-        if (rule is null)
+        // The rule of an endpoint never changes: looked up once per endpoint, not per request.
+        if (!_rules.TryGetValue(endpoint, out var rule))
         {
-            LogNoRule(logger, context.Request.Method, endpoint.DisplayName);
-            rule = Access.Admin;
+            rule = AccessRules.Find(endpoint);
+            if (rule is null)
+            {
+                LogNoRule(logger, context.Request.Method, endpoint.DisplayName);
+                rule = Access.Admin;
+            }
+
+            _rules[endpoint] = rule;
         }
 
         if (rule.Kind == AccessKind.Public)
@@ -35,7 +43,7 @@ public sealed partial class AuthorizationMiddleware(RequestDelegate next, Access
             return;
         }
 
-        if (StrataUser.From(context.User) is not { } user)
+        if (StrataUser.Current(context) is not { } user)
         {
             await context.ChallengeAsync(StrataUser.Scheme).ConfigureAwait(false);
             return;

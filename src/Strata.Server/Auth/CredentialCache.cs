@@ -22,13 +22,13 @@ public sealed class CredentialCache(IOptions<StrataServerOptions> options, TimeP
     public static string Key(string authorizationHeader) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(authorizationHeader)));
 
-    public StrataUser? Get(string key, long version)
+    public (StrataUser User, System.Security.Claims.ClaimsPrincipal Principal)? Get(string key, long version)
     {
         if (_entries.TryGetValue(key, out var entry))
         {
             if (entry.Version == version && time.GetUtcNow() < entry.ExpiresAt)
             {
-                return entry.User;
+                return (entry.User, entry.Principal);
             }
 
             _entries.TryRemove(key, out _);
@@ -51,8 +51,9 @@ public sealed class CredentialCache(IOptions<StrataServerOptions> options, TimeP
             expires = t;
         }
 
-        _entries[key] = new Entry(user, version, expires);
+        // The principal is built once per verified credential and shared by its requests (nothing mutates it).
+        _entries[key] = new Entry(user, user.ToPrincipal(), version, expires);
     }
 
-    private sealed record Entry(StrataUser User, long Version, DateTimeOffset ExpiresAt);
+    private sealed record Entry(StrataUser User, System.Security.Claims.ClaimsPrincipal Principal, long Version, DateTimeOffset ExpiresAt);
 }

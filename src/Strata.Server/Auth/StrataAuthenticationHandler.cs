@@ -44,7 +44,8 @@ public sealed partial class StrataAuthenticationHandler(
         var key = CredentialCache.Key(header);
         if (cache.Get(key, version) is { } known)
         {
-            return Success(known);
+            Context.Items[typeof(StrataUser)] = known.User;
+            return AuthenticateResult.Success(new AuthenticationTicket(known.Principal, StrataUser.Scheme));
         }
 
         var address = Context.Connection.RemoteIpAddress?.ToString();
@@ -126,8 +127,11 @@ public sealed partial class StrataAuthenticationHandler(
     private bool IsInternal(string secret) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(serverOptions.Value.Auth.InternalSecret));
 
-    private AuthenticateResult Success(StrataUser user) =>
-        AuthenticateResult.Success(new AuthenticationTicket(user.ToPrincipal(), StrataUser.Scheme));
+    private AuthenticateResult Success(StrataUser user)
+    {
+        Context.Items[typeof(StrataUser)] = user;
+        return AuthenticateResult.Success(new AuthenticationTicket(user.ToPrincipal(), StrataUser.Scheme));
+    }
 
     private AuthenticateResult Fail(string message)
     {

@@ -16,6 +16,10 @@ public sealed record StrataUser(long Id, string Username, bool IsAdmin, string? 
     private const string AdminClaim = "strata:admin";
     private const string DeploymentClaim = "strata:deployment";
 
+    /// <summary>The caller of this request: the one the authentication handler put there, else read from the claims.</summary>
+    public static StrataUser? Current(Microsoft.AspNetCore.Http.HttpContext context) =>
+        context.Items.TryGetValue(typeof(StrataUser), out var known) && known is StrataUser user ? user : From(context.User);
+
     public static StrataUser? From(ClaimsPrincipal principal)
     {
         if (principal.Identity is not { IsAuthenticated: true, AuthenticationType: Scheme, Name: { } name })
