@@ -28,12 +28,13 @@ public static class AuthRegistration
         return services;
     }
 
-    /// <summary>With <c>--auth</c>: authentication, then <see cref="AuthorizationMiddleware"/> (the rule table); nothing otherwise.</summary>
+    /// <summary>With <c>--auth</c>: <see cref="AuthorizationMiddleware"/> (authentication, then the rule table); nothing otherwise.</summary>
     public static WebApplication UseStrataAuth(this WebApplication app)
     {
         if (Enabled(app))
         {
-            app.UseAuthentication();
+            // Authentication runs inside AuthorizationMiddleware (through the same handler), and only for routes that
+            // need a caller: a cached credential then costs a hash and a lookup instead of a handler per request.
             app.UseMiddleware<AuthorizationMiddleware>();
         }
 

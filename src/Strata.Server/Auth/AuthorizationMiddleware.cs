@@ -10,7 +10,8 @@ namespace Strata.Server.Auth;
 /// Unauthenticated → 401 (challenge), not allowed → 403 PERMISSION_DENIED, a route without a rule → admins only.
 /// Runs after authentication, so the caller is already known; installed only with <c>--auth</c>.
 /// </summary>
-public sealed partial class AuthorizationMiddleware(RequestDelegate next, AccessResolver resolver, ILogger<AuthorizationMiddleware> logger)
+public sealed partial class AuthorizationMiddleware(
+    RequestDelegate next, AccessResolver resolver, CredentialCache credentials, AuthVersionMonitor versions, ILogger<AuthorizationMiddleware> logger)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Endpoint, AccessRule> _rules = new();
 
@@ -43,7 +44,7 @@ public sealed partial class AuthorizationMiddleware(RequestDelegate next, Access
             return;
         }
 
-        if (StrataUser.Current(context) is not { } user)
+        if (await AuthenticateAsync(context).ConfigureAwait(false) is not { } user)
         {
             await context.ChallengeAsync(StrataUser.Scheme).ConfigureAwait(false);
             return;
@@ -65,6 +66,30 @@ public sealed partial class AuthorizationMiddleware(RequestDelegate next, Access
         }
 
         await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The caller: a credential verified before costs one hash and a lookup here; anything else goes through the
+    /// authentication handler (verification, throttling). Only routes that need a caller pay either.
+    /// </summary>
+    private async ValueTask<StrataUser?> AuthenticateAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length > 0
+            && credentials.Get(CredentialCache.Key(header), await versions.CurrentAsync(context.RequestAborted).ConfigureAwait(false)) is { } known)
+        {
+            context.User = known.Principal;
+            context.Items[typeof(StrataUser)] = known.User;
+            return known.User;
+        }
+
+        var result = await context.AuthenticateAsync(StrataUser.Scheme).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            context.User = result.Principal;
+        }
+
+        return StrataUser.Current(context);
     }
 
     /// <summary>Why the caller may not pass, or null when it may.</summary>
