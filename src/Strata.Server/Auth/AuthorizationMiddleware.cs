@@ -98,9 +98,12 @@ public sealed partial class AuthorizationMiddleware(
         var user = check.User;
         if (user.Deployment is { } onlyDeployment)
         {
-            // A deployment-scoped token calls that deployment and nothing else.
+            // A deployment-scoped token calls that deployment and nothing else, and only while its owner may (below).
             var target = rule.Kind == AccessKind.Serving && rule.Locate is { } l ? await l(check).ConfigureAwait(false) : null;
-            return target is [var name] && name == onlyDeployment ? null : $"This token may only call deployment '{onlyDeployment}'.";
+            if (target is not [var name] || name != onlyDeployment)
+            {
+                return $"This token may only call deployment '{onlyDeployment}'.";
+            }
         }
 
         if (user.IsAdmin)
