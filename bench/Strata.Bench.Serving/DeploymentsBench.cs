@@ -122,9 +122,10 @@ internal static class DeploymentsBench
         }
     }
 
-    private static async Task RegisterAsync(HttpClient client, string model, string folder)
+    /// <summary>Uploads the folder through the artifact proxy (under <paramref name="experimentId"/>'s prefix when given, as a server with --auth requires) and registers it.</summary>
+    internal static async Task RegisterAsync(HttpClient client, string model, string folder, string? experimentId = null)
     {
-        var prefix = $"registry/{model}/{Guid.NewGuid():N}";
+        var prefix = (experimentId is null ? "" : experimentId + "/") + $"registry/{model}/{Guid.NewGuid():N}";
         foreach (var file in Directory.EnumerateFiles(folder))
         {
             using var put = await client.PutAsync($"/api/2.0/mlflow-artifacts/artifacts/{prefix}/{Path.GetFileName(file)}", new ByteArrayContent(await File.ReadAllBytesAsync(file)));
@@ -142,7 +143,7 @@ internal static class DeploymentsBench
         (await client.PostAsJsonAsync("/api/2.0/mlflow/model-versions/create", new { name = model, source = "mlflow-artifacts:/" + prefix })).EnsureSuccessStatusCode();
     }
 
-    private static async Task CreateAsync(HttpClient client, object body)
+    internal static async Task CreateAsync(HttpClient client, object body)
     {
         using var response = await client.PostAsJsonAsync("/api/2.0/strata/deployments", body);
         if (!response.IsSuccessStatusCode)

@@ -14,6 +14,7 @@ using Strata.Serving.PredictionLog;
 // ceiling), all in one run. Usage: dotnet run -c Release --project bench/Strata.Bench.Serving [-- seconds-per-point]
 // `python [seconds] [rounds] [workers]`: the python_function bench instead (PythonBench.cs).
 // `code [seconds] [rounds] [connections]`: the code flavor against the ML.NET model it wraps (CodeFlavorBench.cs).
+// With --auth first: log-batch and deployment /invocations with --auth on vs off (AuthBench.cs).
 // With --deployments first: the deployments bench (two-version route plus shadow vs one version; cost per 1,000).
 if (args.Length > 0 && args[0] == "python")
 {
@@ -28,7 +29,8 @@ if (args.Length > 0 && args[0] == "code")
 }
 
 var deployments = args.Length > 0 && args[0] == "--deployments";
-if (deployments)
+var authMode = args.Length > 0 && args[0] == "--auth";
+if (deployments || authMode)
 {
     args = args[1..];
 }
@@ -43,6 +45,13 @@ var script = Path.Combine(AppContext.BaseDirectory, "post.lua");
 const string Body = """{"dataframe_split": {"columns": ["Size", "Rooms", "Age"], "data": [[120.5, 3, 12.0]]}}""";
 try
 {
+    if (authMode)
+    {
+        Console.WriteLine("Training the models...");
+        await AuthBench.RunAsync(root, seconds, connectionCounts, rounds, script);
+        return;
+    }
+
     if (deployments)
     {
         Console.WriteLine("Training the models...");

@@ -10,7 +10,8 @@ internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double 
 /// <summary>Runs <c>wrk --latency</c> with the POST script and reads its summary.</summary>
 internal static partial class Wrk
 {
-    public static async Task<WrkResult> RunAsync(string url, int connections, TimeSpan duration, string body, string script, CancellationToken ct, TimeSpan? timeout = null)
+    public static async Task<WrkResult> RunAsync(
+        string url, int connections, TimeSpan duration, string body, string script, CancellationToken ct, TimeSpan? timeout = null, string? authorization = null)
     {
         var info = new ProcessStartInfo("wrk")
         {
@@ -31,6 +32,11 @@ internal static partial class Wrk
         }
 
         info.Environment["BENCH_BODY"] = body;
+        if (authorization is not null)
+        {
+            info.Environment["BENCH_AUTHORIZATION"] = authorization;
+        }
+
         using var process = Process.Start(info) ?? throw new InvalidOperationException("wrk did not start");
         var output = await process.StandardOutput.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);

@@ -15,6 +15,8 @@ internal static class Program
             ModelsServeCommand.CreateGroup(),
             WebhooksCommand.Create(),
             JobsCommand.Create(),
+            UsersCommand.Create(),
+            TokensCommand.Create(),
             DeploymentsCommand.Create(),
             MonitoringCommand.Create(),
             PoliciesCommand.Create(),

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Strata.Core.Tracking;
 using Strata.Server.Artifacts;
+using Strata.Server.Auth;
 using Strata.Server.Deployments;
 using Strata.Server.Hosting;
 using Strata.Server.Jobs;
@@ -66,6 +67,7 @@ public static class StrataServer
             var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
             await app.Services.GetRequiredService<ITrackingStore>()
                 .EnsureDefaultExperimentAsync(options.DefaultArtifactRoot, now, ct).ConfigureAwait(false);
+            await app.EnsureAuthReadyAsync(ct).ConfigureAwait(false);
             app.MapStrata();
         }
         catch
@@ -91,6 +93,7 @@ public static class StrataServer
         services.AddStrataTraces();
         services.AddStrataUi();
         services.AddStrataSecurity();
+        services.AddStrataAuth();
         return services;
     }
 
@@ -100,6 +103,8 @@ public static class StrataServer
         app.UseStrataSecurity();
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseMiddleware<MlflowErrorMiddleware>();
+        app.UseStrataAuth();
+        // After authentication, so a signed-in caller is limited by name rather than by address.
         app.UseStrataRateLimiting();
         app.MapSystemApi();
         app.MapTrackingApi();
@@ -121,6 +126,7 @@ public static class StrataServer
         app.MapTracesApi();
         app.MapStrataServing();
         app.MapStrataUi();
+        app.MapStrataAuth();
         return app;
     }
 

@@ -26,7 +26,8 @@ internal static class RemoteCommand
             return ExitCodes.Configuration;
         }
 
-        using var client = StrataClient.Create(new StrataClientOptions { TrackingUri = parsed, MaxRetryAttempts = 1 });
+        // Credentials as MLflow reads them: MLFLOW_TRACKING_TOKEN, else MLFLOW_TRACKING_USERNAME/PASSWORD.
+        using var client = StrataClient.Create(new StrataClientOptions { TrackingUri = parsed, MaxRetryAttempts = 1 }.ApplyEnvironment());
         try
         {
             await work(client).ConfigureAwait(false);

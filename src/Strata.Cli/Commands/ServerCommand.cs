@@ -77,6 +77,14 @@ internal static class ServerCommand
         var forwardedAllowIps = new Option<string?>("--forwarded-allow-ips")
         {
             Description = "Comma-separated proxy addresses or networks (CIDR), or *, whose X-Forwarded-For/-Proto/-Host are trusted (default none; env STRATA_FORWARDED_ALLOW_IPS).",
+        var auth = new Option<bool>("--auth")
+        {
+            Description = "Require sign-in (HTTP basic or bearer token) and apply per-experiment, per-model and per-deployment permissions (env STRATA_AUTH). " +
+                "The first start needs STRATA_ADMIN_USERNAME and STRATA_ADMIN_PASSWORD.",
+        };
+        var authDefaultPermission = new Option<string?>("--auth-default-permission")
+        {
+            Description = "With --auth: what users may do without an explicit grant: READ (default), EDIT, MANAGE or NO_PERMISSIONS (env STRATA_AUTH_DEFAULT_PERMISSION).",
         };
 
         var tuning = new ServingFlags();
@@ -85,6 +93,7 @@ internal static class ServerCommand
         {
             host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
             driftInterval, alertInterval, noProfileOnRegister, rateLimit, maxBody, maxDataBody, corsOrigins, frameOptions, tlsCert, tlsKey, forwardedAllowIps,
+            auth, authDefaultPermission,
         };
         foreach (var option in tuning.All)
         {
@@ -154,6 +163,16 @@ internal static class ServerCommand
                 }
 
                 ApplySecurity(options.Security, parse, rateLimit, maxBody, maxDataBody, corsOrigins, frameOptions, tlsCert, tlsKey, forwardedAllowIps);
+                if (parse.GetValue(auth))
+                {
+                    options.Auth.Enabled = true;
+                }
+
+                if (parse.GetValue(authDefaultPermission) is { } permission)
+                {
+                    options.Auth.DefaultPermission = StrataServerOptions.ParsePermission(permission, "--auth-default-permission");
+                }
+
                 options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);
                 if (parse.GetValue(retention) is { } keep)
                 {

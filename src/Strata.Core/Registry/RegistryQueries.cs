@@ -23,10 +23,12 @@ public sealed record RegisteredModelQuery(
     IReadOnlyList<Comparison> Filter,
     IReadOnlyList<OrderTerm> OrderBy,
     int MaxResults,
-    string? PageToken);
+    string? PageToken,
+    Auth.ReadScope? Readable = null);
 
 public sealed record ModelVersionQuery(
     IReadOnlyList<Comparison> Filter,
     IReadOnlyList<OrderTerm> OrderBy,
     int MaxResults,
-    string? PageToken);
+    string? PageToken,
+    Auth.ReadScope? Readable = null);

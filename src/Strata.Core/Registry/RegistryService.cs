@@ -54,14 +54,16 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
     }
 
     /// <summary>Parses the wire filter and order_by (§10.3) and searches.</summary>
-    public Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(string? filter, IReadOnlyList<string>? orderBy, long? maxResults, string? pageToken, CancellationToken ct) =>
+    public Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(
+        string? filter, IReadOnlyList<string>? orderBy, long? maxResults, string? pageToken, CancellationToken ct, Auth.ReadScope? readable = null) =>
         SearchRegisteredModelsAsync(
-            SearchFilterParser.Parse(filter, SearchTarget.RegisteredModels), OrderByParser.Parse(orderBy, SearchTarget.RegisteredModels), maxResults, pageToken, ct);
+            SearchFilterParser.Parse(filter, SearchTarget.RegisteredModels), OrderByParser.Parse(orderBy, SearchTarget.RegisteredModels), maxResults, pageToken, ct, readable);
 
-    public Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(IReadOnlyList<Comparison> filter, IReadOnlyList<OrderTerm> orderBy, long? maxResults, string? pageToken, CancellationToken ct)
+    public Task<Page<RegisteredModel>> SearchRegisteredModelsAsync(
+        IReadOnlyList<Comparison> filter, IReadOnlyList<OrderTerm> orderBy, long? maxResults, string? pageToken, CancellationToken ct, Auth.ReadScope? readable = null)
     {
         var max = PageSize(maxResults, DefaultRegisteredModelsPageSize, MaxRegisteredModelsPageSize);
-        return store.SearchRegisteredModelsAsync(new RegisteredModelQuery(filter, orderBy, max, pageToken), ct);
+        return store.SearchRegisteredModelsAsync(new RegisteredModelQuery(filter, orderBy, max, pageToken, readable), ct);
     }
 
     public Task SetRegisteredModelTagAsync(string? name, string? key, string? value, string? user, CancellationToken ct)
@@ -241,14 +243,16 @@ public sealed class RegistryService(IRegistryStore store, ITrackingStore trackin
     }
 
     /// <summary>Parses the wire filter and order_by (§10.4) and searches.</summary>
-    public Task<Page<ModelVersion>> SearchModelVersionsAsync(string? filter, IReadOnlyList<string>? orderBy, long? maxResults, string? pageToken, CancellationToken ct) =>
+    public Task<Page<ModelVersion>> SearchModelVersionsAsync(
+        string? filter, IReadOnlyList<string>? orderBy, long? maxResults, string? pageToken, CancellationToken ct, Auth.ReadScope? readable = null) =>
         SearchModelVersionsAsync(
-            SearchFilterParser.Parse(filter, SearchTarget.ModelVersions), OrderByParser.Parse(orderBy, SearchTarget.ModelVersions), maxResults, pageToken, ct);
+            SearchFilterParser.Parse(filter, SearchTarget.ModelVersions), OrderByParser.Parse(orderBy, SearchTarget.ModelVersions), maxResults, pageToken, ct, readable);
 
-    public Task<Page<ModelVersion>> SearchModelVersionsAsync(IReadOnlyList<Comparison> filter, IReadOnlyList<OrderTerm> orderBy, long? maxResults, string? pageToken, CancellationToken ct)
+    public Task<Page<ModelVersion>> SearchModelVersionsAsync(
+        IReadOnlyList<Comparison> filter, IReadOnlyList<OrderTerm> orderBy, long? maxResults, string? pageToken, CancellationToken ct, Auth.ReadScope? readable = null)
     {
         var max = PageSize(maxResults, DefaultModelVersionsPageSize, MaxModelVersionsPageSize);
-        return store.SearchModelVersionsAsync(new ModelVersionQuery(filter, orderBy, max, pageToken), ct);
+        return store.SearchModelVersionsAsync(new ModelVersionQuery(filter, orderBy, max, pageToken, readable), ct);
     }
 
     public async Task<string> GetModelVersionDownloadUriAsync(string? name, string? version, CancellationToken ct)

@@ -15,7 +15,8 @@ public sealed record ExperimentQuery(
     IReadOnlyList<OrderTerm> OrderBy,
     ViewType ViewType,
     int MaxResults,
-    string? PageToken);
+    string? PageToken,
+    Auth.ReadScope? Readable = null);
 
 /// <summary>
 /// <see cref="Datasets"/>: metric filters only consider points logged against one of these datasets (all

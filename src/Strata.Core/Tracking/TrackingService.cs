@@ -45,13 +45,13 @@ public sealed class TrackingService(ITrackingStore store, TimeProvider time, Tra
             ?? throw MlflowException.NotFound($"Could not find experiment with name '{name}'");
     }
 
-    public Task<Page<Experiment>> SearchExperimentsAsync(SearchExperimentsRequest request, CancellationToken ct)
+    public Task<Page<Experiment>> SearchExperimentsAsync(SearchExperimentsRequest request, CancellationToken ct, Auth.ReadScope? readable = null)
     {
         var maxResults = SearchMaxResults(request.MaxResults, TrackingLimits.DefaultSearchMaxResults);
         var filter = TrackingSearch.ParseFilter(request.Filter, SearchTarget.Experiments);
         var orderBy = TrackingSearch.ParseOrderBy(request.OrderBy, SearchTarget.Experiments);
         return store.SearchExperimentsAsync(
-            new ExperimentQuery(filter, orderBy, request.ViewType ?? ViewType.ACTIVE_ONLY, maxResults, NullIfEmpty(request.PageToken)), ct);
+            new ExperimentQuery(filter, orderBy, request.ViewType ?? ViewType.ACTIVE_ONLY, maxResults, NullIfEmpty(request.PageToken), readable), ct);
     }
 
     public async Task DeleteExperimentAsync(string? experimentId, CancellationToken ct)

@@ -182,5 +182,5 @@ public static class DeploymentsApi
             DeploymentJson.WriteDeployment(w, d);
         });
 
-    private static string? User(HttpContext ctx) => ctx.User.Identity?.IsAuthenticated == true ? ctx.User.Identity.Name : null;
+    private static string? User(HttpContext ctx) => Auth.RequestUser.Name(ctx);
 }

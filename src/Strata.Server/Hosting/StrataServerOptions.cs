@@ -54,6 +54,8 @@ public sealed class StrataServerOptions
     public Security.SecurityOptions Security { get; set; } = new();
     /// <summary>How promotion policies are evaluated: polling, canary checks, leases.</summary>
     public Policies.PoliciesOptions Policies { get; set; } = new();
+    /// <summary>Users, tokens and permissions (<c>--auth</c>, <c>--auth-default-permission</c>, the admin from the environment).</summary>
+    public Auth.AuthOptions Auth { get; set; } = new();
 
     /// <summary>Environment variable → setter; the names are the flags' names in upper snake case.</summary>
     public static IReadOnlyDictionary<string, Action<StrataServerOptions, string>> EnvironmentVariables { get; } =
@@ -82,6 +84,10 @@ public sealed class StrataServerOptions
             ["STRATA_TLS_CERT"] = (o, v) => o.Security.TlsCertPath = v,
             ["STRATA_TLS_KEY"] = (o, v) => o.Security.TlsKeyPath = v,
             ["STRATA_FORWARDED_ALLOW_IPS"] = (o, v) => Replace(o.Security.ForwardedAllowIps, List(v)),
+            ["STRATA_AUTH"] = (o, v) => o.Auth.Enabled = ParseBool(v, "STRATA_AUTH"),
+            ["STRATA_AUTH_DEFAULT_PERMISSION"] = (o, v) => o.Auth.DefaultPermission = ParsePermission(v, "STRATA_AUTH_DEFAULT_PERMISSION"),
+            ["STRATA_ADMIN_USERNAME"] = (o, v) => o.Auth.AdminUsername = v,
+            ["STRATA_ADMIN_PASSWORD"] = (o, v) => o.Auth.AdminPassword = v,
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -151,6 +157,16 @@ public sealed class StrataServerOptions
         Strata.Server.Monitoring.MonitoringOptions.TryParseDuration(value, out var duration)
             ? duration
             : throw new StrataConfigurationException($"{name} must be a duration such as 30s, 15m, 1h or 0, got '{value}'.");
+
+    public static Strata.Core.Auth.Permission ParsePermission(string value, string name) =>
+        value.ToUpperInvariant() switch
+        {
+            "READ" => Strata.Core.Auth.Permission.READ,
+            "EDIT" => Strata.Core.Auth.Permission.EDIT,
+            "MANAGE" => Strata.Core.Auth.Permission.MANAGE,
+            "NO_PERMISSIONS" => Strata.Core.Auth.Permission.NO_PERMISSIONS,
+            _ => throw new StrataConfigurationException($"{name} must be READ, EDIT, MANAGE or NO_PERMISSIONS, got '{value}'."),
+        };
 
     private static int ParsePort(string value, string name) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port)

@@ -191,5 +191,5 @@ public static class MonitoringApi
     private static string? NonEmpty(Microsoft.Extensions.Primitives.StringValues value) =>
         string.IsNullOrEmpty(value.ToString()) ? null : value.ToString();
 
-    private static string? User(HttpContext ctx) => ctx.User.Identity?.IsAuthenticated == true ? ctx.User.Identity.Name : null;
+    private static string? User(HttpContext ctx) => Auth.RequestUser.Name(ctx);
 }

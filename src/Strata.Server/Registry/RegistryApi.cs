@@ -116,7 +116,7 @@ public static class RegistryApi
     {
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchRegisteredModelsAsync(
-            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted, await Auth.ReadScopes.RegisteredModelsAsync(ctx));
         return WireResults.Page(page, RegisteredModelsName, RegistryJson.WriteRegisteredModel);
     }
 
@@ -206,7 +206,7 @@ public static class RegistryApi
     {
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchModelVersionsAsync(
-            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+            r.String("filter"), r.Strings("order_by"), r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted, await Auth.ReadScopes.RegisteredModelsAsync(ctx));
         return WireResults.Object(page, static (w, page) =>
         {
             RegistryJson.WriteModelVersions(w, "model_versions"u8, page.Items);
@@ -286,5 +286,5 @@ public static class RegistryApi
         e.TryGetProperty(name, out var value) ? WireValues.String(value, path, name) : null;
 
     /// <summary>The authenticated caller, when authentication has put one on the request.</summary>
-    private static string? User(HttpContext ctx) => ctx.User.Identity?.IsAuthenticated == true ? ctx.User.Identity.Name : null;
+    private static string? User(HttpContext ctx) => Auth.RequestUser.Name(ctx);
 }

@@ -33,6 +33,7 @@ public static class ServingComposition
         var selfServing = options.Serving with
         {
             TrackingIsSelf = true,
+            TrackingAuthorization = options.Auth.InternalAuthorization,
             LoadInBackground = true,
             CacheDirectory = Path.Combine(Path.GetFullPath(options.ArtifactsDestination), "..", "model-cache"),
         };
@@ -51,6 +52,7 @@ public static class ServingComposition
             {
                 Models = models,
                 TrackingIsSelf = true,
+                TrackingAuthorization = options.Auth.InternalAuthorization,
                 LoadInBackground = true,
                 CacheDirectory = Path.Combine(Path.GetFullPath(options.ArtifactsDestination), "..", "model-cache"),
             };

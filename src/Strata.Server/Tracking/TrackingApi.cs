@@ -130,7 +130,7 @@ public static class TrackingApi
         var r = await WireRequest.ReadAsync(ctx);
         var page = await service.SearchExperimentsAsync(
             new SearchExperimentsRequest(r.Int64("max_results"), r.String("page_token"), r.String("filter"), r.Strings("order_by"), r.Enum<ViewType>("view_type")),
-            ctx.RequestAborted);
+            ctx.RequestAborted, await Auth.ReadScopes.ExperimentsAsync(ctx));
         return WireResults.Page(page, ExperimentsName, TrackingJson.WriteExperiment);
     }
 
@@ -208,7 +208,7 @@ public static class TrackingApi
         var r = await WireRequest.ReadAsync(ctx);
         var tags = r.Objects("tags", TrackingWire.KeyValue);
         var run = await service.CreateRunAsync(
-            new CreateRunRequest(r.String("experiment_id"), r.String("user_id"), r.String("run_name"), r.Int64("start_time"), tags),
+            new CreateRunRequest(r.String("experiment_id"), Auth.RequestUser.RunUser(ctx, r.String("user_id")), r.String("run_name"), r.Int64("start_time"), tags),
             ctx.RequestAborted);
         TruncationWarnings.Tags(logger, "run " + run.Info.RunId, tags);
         return RunResult(run);

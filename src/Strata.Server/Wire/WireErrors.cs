@@ -7,6 +7,8 @@ namespace Strata.Server.Wire;
 /// <summary>MLflow's error body <c>{error_code, message}</c> and its code → HTTP status table (spec §3).</summary>
 public static class WireErrors
 {
+    private static readonly Dictionary<string, string> EmptyHeaders = [];
+
     public static int StatusFor(ErrorCode code) => code switch
     {
         ErrorCode.INVALID_PARAMETER_VALUE or ErrorCode.BAD_REQUEST or ErrorCode.RESOURCE_ALREADY_EXISTS => StatusCodes.Status400BadRequest,
@@ -23,10 +25,15 @@ public static class WireErrors
     };
 
     /// <summary>Writes the error body with the status of <paramref name="code"/>, replacing anything not yet sent.</summary>
-    public static async Task WriteAsync(HttpContext context, ErrorCode code, string message, int? status = null)
+    public static async Task WriteAsync(HttpContext context, ErrorCode code, string message, int? status = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         var response = context.Response;
         response.Clear();
+        foreach (var (name, value) in headers ?? EmptyHeaders)
+        {
+            response.Headers[name] = value;
+        }
+
         response.StatusCode = status ?? StatusFor(code);
         response.ContentType = "application/json";
         await using (var writer = new Utf8JsonWriter(response.BodyWriter, WireResults.WriterOptions))

@@ -24,6 +24,7 @@ public sealed class WireRequest : IDisposable
     private readonly bool _hasBody;
     private readonly IQueryCollection? _query;
     private byte[]? _buffer;
+    private int _bodyLength;
 
     private WireRequest(JsonDocument? document, IQueryCollection? query, byte[]? buffer)
     {
@@ -37,6 +38,12 @@ public sealed class WireRequest : IDisposable
     /// <summary>Reads the request's fields. Malformed JSON, a non-object body or a wrong Content-Type give INVALID_PARAMETER_VALUE.</summary>
     public static async ValueTask<WireRequest> ReadAsync(HttpContext context, int maxBodyBytes = DefaultMaxBodyBytes)
     {
+        // Authorization may have read the fields first (to find the resource); the handler gets the same parse.
+        if (context.Items.TryGetValue(typeof(WireRequest), out var cached) && cached is WireRequest read)
+        {
+            return read._bodyLength > maxBodyBytes ? throw TooLarge(read._bodyLength, maxBodyBytes) : read;
+        }
+
         var request = context.Request;
         var method = request.Method;
         var useQuery = HttpMethods.IsGet(method) && request.QueryString.HasValue;
@@ -95,10 +102,15 @@ public sealed class WireRequest : IDisposable
             throw MlflowException.InvalidParameter($"The request body must be a JSON object, not {kind}.");
         }
 
-        return Register(context, new WireRequest(document, query, buffer));
+        return Register(context, new WireRequest(document, query, buffer) { _bodyLength = length });
     }
 
+    /// <summary>Nothing: the request is shared by everyone who reads it during the request and released with the response.</summary>
     public void Dispose()
+    {
+    }
+
+    private void Release()
     {
         _document?.Dispose();
         ReturnBuffer(_buffer);
@@ -233,8 +245,14 @@ public sealed class WireRequest : IDisposable
 
     private static WireRequest Register(HttpContext context, WireRequest request)
     {
-        context.Response.RegisterForDispose(request);
+        context.Items[typeof(WireRequest)] = request;
+        context.Response.RegisterForDispose(new Releaser(request));
         return request;
+    }
+
+    private sealed class Releaser(WireRequest request) : IDisposable
+    {
+        public void Dispose() => request.Release();
     }
 
     private static void EnsureJsonContentType(string? contentType)

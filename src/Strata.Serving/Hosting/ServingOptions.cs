@@ -43,6 +43,12 @@ public sealed record ServingOptions
     /// </summary>
     public bool TrackingIsSelf { get; init; }
 
+    /// <summary>
+    /// The <c>Authorization</c> header value sent to the tracking server when models are resolved through it (a server
+    /// with <c>--auth</c> resolving through itself passes its internal credential; null sends none).
+    /// </summary>
+    public string? TrackingAuthorization { get; init; }
+
     /// <summary>Load models after start instead of before it (retrying until each loads).</summary>
     public bool LoadInBackground { get; init; }
 

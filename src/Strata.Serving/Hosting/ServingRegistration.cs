@@ -64,9 +64,18 @@ public static class ServingRegistration
             () =>
             {
                 var baseUri = options.TrackingIsSelf ? SelfAddress(sp) : options.TrackingUri;
-                return string.IsNullOrWhiteSpace(baseUri)
-                    ? null
-                    : new HttpClient { BaseAddress = new Uri(baseUri.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(100) };
+                if (string.IsNullOrWhiteSpace(baseUri))
+                {
+                    return null;
+                }
+
+                var http = new HttpClient { BaseAddress = new Uri(baseUri.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(100) };
+                if (options.TrackingAuthorization is { } authorization)
+                {
+                    http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+                }
+
+                return http;
             },
             options.CacheDirectory));
         services.TryAddSingleton(sp => ModelRuntimeLoader.ForServing(

@@ -35,6 +35,18 @@ public sealed partial class RegistryStore
         }, ct);
     }
 
+    /// <summary>Permission filtering inside the query (see <see cref="Core.Auth.ReadScope"/>), so pages stay full and page tokens right.</summary>
+    private string Readable(Core.Auth.ReadScope? scope, string nameColumn, RegistrySearchSql sql)
+    {
+        if (scope is null)
+        {
+            return "";
+        }
+
+        sql.Parameters.Add("readable", Dialect.TextListValue(scope.Except.ToList()));
+        return $" AND {nameColumn} {(scope.ReadableByDefault ? "NOT IN" : "IN")} (SELECT rs.value FROM {Dialect.ListTable("@readable", "rs")})";
+    }
+
     /// <summary>The SQL and parameters of one registered-model search page (internal for query-plan tests).</summary>
     internal (string Sql, RegistrySearchSql Builder) RegisteredModelSearchCommand(RegisteredModelQuery query, long offset)
     {
@@ -44,7 +56,7 @@ public sealed partial class RegistryStore
             sql.ExcludePrompts();
         }
 
-        var text = $"SELECT {ModelColumns} FROM registered_models rm WHERE 1 = 1{sql.Where} ORDER BY {sql.OrderBy(query.OrderBy)} LIMIT @limit OFFSET @offset";
+        var text = $"SELECT {ModelColumns} FROM registered_models rm WHERE 1 = 1{sql.Where}{Readable(query.Readable, "rm.name", sql)} ORDER BY {sql.OrderBy(query.OrderBy)} LIMIT @limit OFFSET @offset";
         sql.Parameters.Add("limit", query.MaxResults + 1L);
         sql.Parameters.Add("offset", offset);
         return (text, sql);
@@ -59,7 +71,7 @@ public sealed partial class RegistryStore
             sql.ExcludePrompts();
         }
 
-        var text = $"SELECT {VersionColumns} FROM model_versions mv WHERE mv.current_stage <> @deleted{sql.Where} ORDER BY {sql.OrderBy(query.OrderBy)} LIMIT @limit OFFSET @offset";
+        var text = $"SELECT {VersionColumns} FROM model_versions mv WHERE mv.current_stage <> @deleted{sql.Where}{Readable(query.Readable, "mv.name", sql)} ORDER BY {sql.OrderBy(query.OrderBy)} LIMIT @limit OFFSET @offset";
         sql.Parameters.Add("deleted", DeletedStage);
         sql.Parameters.Add("limit", query.MaxResults + 1L);
         sql.Parameters.Add("offset", offset);

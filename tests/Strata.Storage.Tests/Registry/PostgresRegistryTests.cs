@@ -51,6 +51,12 @@ public sealed class PostgresPolicyStoreTests(PostgresRegistryDatabases databases
     private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
 }
 
+[Collection(PostgresRegistryCollection.Name)]
+public sealed class PostgresAuthStoreTests(PostgresRegistryDatabases databases) : Strata.Storage.Tests.Auth.AuthStoreTests
+{
+    private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
+}
+
 [CollectionDefinition(Name)]
 public sealed class PostgresRegistryCollection : ICollectionFixture<PostgresRegistryDatabases>
 {
@@ -88,7 +94,9 @@ public sealed class PostgresRegistryDatabases : IAsyncLifetime
                 "DELETE FROM registered_models; DELETE FROM registry_events; " + // children go by ON DELETE CASCADE
                 "DELETE FROM webhook_delivery_attempts; DELETE FROM webhook_deliveries; DELETE FROM webhook_events; DELETE FROM webhooks; " +
                 "UPDATE webhook_dispatch_cursor SET last_event_id = COALESCE((SELECT MAX(id) FROM registry_events), 0); " +
-                "DELETE FROM policy_decisions; DELETE FROM policies; UPDATE policy_cursor SET last_event_id = 0",
+                "DELETE FROM policy_decisions; DELETE FROM policies; UPDATE policy_cursor SET last_event_id = 0; " +
+                "DELETE FROM auth_tokens; DELETE FROM auth_experiment_permissions; DELETE FROM auth_registered_model_permissions; " +
+                "DELETE FROM auth_deployment_permissions; DELETE FROM auth_users",
                 transaction: tx, cancellationToken: ct)),
             CancellationToken.None);
         return RegistryFixture.OnSharedDatabase(_database);

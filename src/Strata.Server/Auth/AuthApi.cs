@@ -1,0 +1,254 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Strata.Core.Auth;
+using Strata.Core.Errors;
+using Strata.Server.Hosting;
+using Strata.Server.Wire;
+
+namespace Strata.Server.Auth;
+
+/// <summary>
+/// MLflow's basic-auth REST API (users, experiment and registered-model permissions: what
+/// <c>mlflow.server.auth.client.AuthServiceClient</c> calls) under both MLflow prefixes, and Strata's
+/// <c>/api/2.0/strata/users</c> and <c>/api/2.0/strata/tokens</c>. Who may call what is in <see cref="AccessRules"/>.
+/// </summary>
+public static class AuthApi
+{
+    public const string StrataPrefix = "/api/2.0/strata";
+
+    private static readonly JsonEncodedText UsersName = JsonEncodedText.Encode("users");
+
+    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        foreach (var prefix in MlflowRoutes.Prefixes)
+        {
+            var g = app.MapGroup(prefix).WithTags("Auth");
+            g.MapPost("users/create", CreateUser);
+            g.MapGet("users/get", GetUser);
+            g.MapPatch("users/update-password", UpdatePassword);
+            g.MapPatch("users/update-admin", UpdateAdmin);
+            g.MapDelete("users/delete", DeleteUser);
+            g.MapPost("experiments/permissions/create", CreateExperimentPermission);
+            g.MapGet("experiments/permissions/get", GetExperimentPermission);
+            g.MapPatch("experiments/permissions/update", UpdateExperimentPermission);
+            g.MapDelete("experiments/permissions/delete", DeleteExperimentPermission);
+            g.MapPost("registered-models/permissions/create", CreateRegisteredModelPermission);
+            g.MapGet("registered-models/permissions/get", GetRegisteredModelPermission);
+            g.MapPatch("registered-models/permissions/update", UpdateRegisteredModelPermission);
+            g.MapDelete("registered-models/permissions/delete", DeleteRegisteredModelPermission);
+        }
+
+        var strata = app.MapGroup(StrataPrefix).WithTags("Auth");
+        strata.MapGet("users", ListUsers);
+        strata.MapGet("users/current", CurrentUser);
+        strata.MapPost("tokens", CreateToken);
+        strata.MapGet("tokens", ListTokens);
+        strata.MapDelete("tokens/{token_id}", RevokeToken);
+        return app;
+    }
+
+    // ---- users ----
+
+    private static async Task<IResult> CreateUser(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var user = await auth.CreateUserAsync(r.String("username"), r.String("password"), isAdmin: false, ctx.RequestAborted);
+        versions.MarkStale();
+        return UserResult(user, null);
+    }
+
+    private static async Task<IResult> GetUser(HttpContext ctx, AuthService auth)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var user = await auth.GetUserAsync(r.String("username"), ctx.RequestAborted);
+        return UserResult(user, await auth.Store.GetGrantsAsync(user.Id, ctx.RequestAborted));
+    }
+
+    private static async Task<IResult> CurrentUser(HttpContext ctx, AuthService auth)
+    {
+        var user = await auth.GetUserAsync(StrataUser.From(ctx.User)?.Username, ctx.RequestAborted);
+        return UserResult(user, await auth.Store.GetGrantsAsync(user.Id, ctx.RequestAborted));
+    }
+
+    private static async Task<IResult> ListUsers(HttpContext ctx, AuthService auth)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var page = await auth.ListUsersAsync(r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+        return WireResults.Page(page, UsersName, static (w, u) => AuthJson.WriteUser(w, u));
+    }
+
+    private static async Task<IResult> UpdatePassword(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.UpdatePasswordAsync(r.String("username"), r.String("password"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    private static async Task<IResult> UpdateAdmin(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.UpdateAdminAsync(r.String("username"), r.Boolean("is_admin"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    private static async Task<IResult> DeleteUser(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.DeleteUserAsync(r.String("username"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    // ---- experiment permissions ----
+
+    private static async Task<IResult> CreateExperimentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var p = await auth.CreateExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), r.String("permission"), ctx.RequestAborted);
+        versions.MarkStale();
+        return ExperimentPermissionResult(p);
+    }
+
+    private static async Task<IResult> GetExperimentPermission(HttpContext ctx, AuthService auth)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        return ExperimentPermissionResult(await auth.GetExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), ctx.RequestAborted));
+    }
+
+    private static async Task<IResult> UpdateExperimentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.UpdateExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), r.String("permission"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    private static async Task<IResult> DeleteExperimentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.DeleteExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    // ---- registered model permissions ----
+
+    private static async Task<IResult> CreateRegisteredModelPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var p = await auth.CreateRegisteredModelPermissionAsync(r.String("name"), r.String("username"), r.String("permission"), ctx.RequestAborted);
+        versions.MarkStale();
+        return RegisteredModelPermissionResult(p);
+    }
+
+    private static async Task<IResult> GetRegisteredModelPermission(HttpContext ctx, AuthService auth)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        return RegisteredModelPermissionResult(await auth.GetRegisteredModelPermissionAsync(r.String("name"), r.String("username"), ctx.RequestAborted));
+    }
+
+    private static async Task<IResult> UpdateRegisteredModelPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.UpdateRegisteredModelPermissionAsync(r.String("name"), r.String("username"), r.String("permission"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    private static async Task<IResult> DeleteRegisteredModelPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.DeleteRegisteredModelPermissionAsync(r.String("name"), r.String("username"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    // ---- tokens ----
+
+    /// <summary>Answers the secret once: <c>{"token": {...}, "secret": "strata_..."}</c>.</summary>
+    private static async Task<IResult> CreateToken(HttpContext ctx, AuthService auth, TimeProvider time, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var expiresAt = r.Int64("expiration_timestamp");
+        if (r.Int64("expires_in_days") is { } days)
+        {
+            if (days is < 1 or > 3650)
+            {
+                throw MlflowException.InvalidParameter($"Invalid value {days} for parameter 'expires_in_days': it must be between 1 and 3650.");
+            }
+
+            expiresAt ??= time.GetUtcNow().AddDays(days).ToUnixTimeMilliseconds();
+        }
+
+        var username = r.String("username") ?? StrataUser.From(ctx.User)?.Username;
+        var created = await auth.CreateTokenAsync(username, r.String("name"), expiresAt, r.String("deployment"), ctx.RequestAborted);
+        versions.MarkStale();
+        ctx.Response.Headers.CacheControl = "no-store";
+        return WireResults.Object(created, static (w, c) =>
+        {
+            w.WritePropertyName("token"u8);
+            AuthJson.WriteToken(w, c.Token);
+            w.WriteString("secret"u8, c.Secret);
+        });
+    }
+
+    /// <summary>The caller's tokens; an admin gets everyone's unless it names a user.</summary>
+    private static async Task<IResult> ListTokens(HttpContext ctx, AuthService auth)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var caller = StrataUser.From(ctx.User);
+        long? userId = null;
+        if (r.String("username") is { } username)
+        {
+            userId = (await auth.GetUserAsync(username, ctx.RequestAborted)).Id;
+        }
+        else if (caller is not null && !caller.IsAdmin)
+        {
+            userId = caller.Id;
+        }
+
+        var tokens = await auth.Store.ListTokensAsync(userId, ctx.RequestAborted);
+        return WireResults.Object(tokens, static (w, list) =>
+        {
+            w.WriteStartArray("tokens"u8);
+            foreach (var t in list)
+            {
+                AuthJson.WriteToken(w, t);
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    private static async Task<IResult> RevokeToken(string token_id, HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        await auth.RevokeTokenAsync(token_id, ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    private static IResult UserResult(AuthUser user, UserGrants? grants) =>
+        WireResults.Object((user, grants), static (w, s) =>
+        {
+            w.WritePropertyName("user"u8);
+            AuthJson.WriteUser(w, s.user, s.grants);
+        });
+
+    private static IResult ExperimentPermissionResult(ExperimentPermission p) =>
+        WireResults.Object(p, static (w, p) =>
+        {
+            w.WritePropertyName("experiment_permission"u8);
+            AuthJson.WriteExperimentPermission(w, p);
+        });
+
+    private static IResult RegisteredModelPermissionResult(RegisteredModelPermission p) =>
+        WireResults.Object(p, static (w, p) =>
+        {
+            w.WritePropertyName("registered_model_permission"u8);
+            AuthJson.WriteRegisteredModelPermission(w, p);
+        });
+}
