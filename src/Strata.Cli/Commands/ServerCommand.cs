@@ -77,6 +77,7 @@ internal static class ServerCommand
         var forwardedAllowIps = new Option<string?>("--forwarded-allow-ips")
         {
             Description = "Comma-separated proxy addresses or networks (CIDR), or *, whose X-Forwarded-For/-Proto/-Host are trusted (default none; env STRATA_FORWARDED_ALLOW_IPS).",
+        };
         var auth = new Option<bool>("--auth")
         {
             Description = "Require sign-in (HTTP basic or bearer token) and apply per-experiment, per-model and per-deployment permissions (env STRATA_AUTH). " +
