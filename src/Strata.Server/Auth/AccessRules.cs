@@ -111,6 +111,7 @@ public static class AccessRules
         // ---- traces: MLflow 3 (v3 paths) and MLflow 2 (v2 paths), by the trace's experiment ----
         [$"POST {Mlflow3}/traces"] = Experiment(EDIT, TraceLocation()),
         [$"GET {Mlflow3}/traces/batchGet"] = Experiment(READ, TraceIds()),
+        [$"POST {Mlflow3}/traces/calculate-filter-correlation"] = Experiment(READ, ExperimentIds()),
         [$"POST {Mlflow3}/traces/search"] = Experiment(READ, TraceLocations()),
         [$"POST {Mlflow3}/traces/delete-traces"] = Experiment(MANAGE, ExperimentId()),
         [$"POST {Mlflow3}/traces/link-to-run"] = Experiment(EDIT, Run()),
@@ -140,6 +141,35 @@ public static class AccessRules
         [$"DELETE {Mlflow}/webhooks/{{webhook_id}}"] = Admin,
         [$"POST {Mlflow}/webhooks/{{webhook_id}}/test"] = Admin,
         [$"GET {Strata}/webhooks/{{webhook_id}}/deliveries"] = Admin,
+        [$"POST {Strata}/webhooks"] = Admin,
+        [$"GET {Strata}/webhooks"] = Admin,
+        [$"GET {Strata}/webhooks/{{webhook_id}}"] = Admin,
+        [$"PATCH {Strata}/webhooks/{{webhook_id}}"] = Admin,
+        [$"DELETE {Strata}/webhooks/{{webhook_id}}"] = Admin,
+        [$"POST {Strata}/webhooks/{{webhook_id}}/test"] = Admin,
+
+        // ---- automation: policies move aliases and routes of any model they name, and jobs run commands on the
+        // server's host, so both are for admins only ----
+        [$"POST {Strata}/policies"] = Admin,
+        [$"GET {Strata}/policies"] = Admin,
+        [$"GET {Strata}/policies/{{policy_id}}"] = Admin,
+        [$"PATCH {Strata}/policies/{{policy_id}}"] = Admin,
+        [$"DELETE {Strata}/policies/{{policy_id}}"] = Admin,
+        [$"GET {Strata}/policies/{{policy_id}}/decisions"] = Admin,
+        [$"GET {Strata}/policies/{{policy_id}}/decisions/{{decision_id}}"] = Admin,
+        [$"POST {Strata}/policies/{{policy_id}}/decisions/{{decision_id}}/approve"] = Admin,
+        [$"POST {Strata}/policies/{{policy_id}}/decisions/{{decision_id}}/reject"] = Admin,
+        [$"POST {Strata}/policies/{{policy_id}}/evaluate"] = Admin,
+        [$"POST {Strata}/jobs"] = Admin,
+        [$"GET {Strata}/jobs"] = Admin,
+        [$"GET {Strata}/jobs/executions/{{execution_id}}"] = Admin,
+        [$"POST {Strata}/jobs/executions/{{execution_id}}/cancel"] = Admin,
+        [$"GET {Strata}/jobs/executions/{{execution_id}}/logs"] = Admin,
+        [$"GET {Strata}/jobs/{{name}}"] = Admin,
+        [$"PATCH {Strata}/jobs/{{name}}"] = Admin,
+        [$"DELETE {Strata}/jobs/{{name}}"] = Admin,
+        [$"POST {Strata}/jobs/{{name}}/run"] = Admin,
+        [$"GET {Strata}/jobs/{{name}}/executions"] = Admin,
 
         // ---- deployments and their monitoring ----
         [$"POST {Strata}/deployments"] = Authenticated.Then(AccessGrants.CreatorManagesDeployment),
@@ -154,6 +184,7 @@ public static class AccessRules
         [$"GET {Strata}/deployments/{{name}}/drift"] = Deployment(READ),
         [$"POST {Strata}/deployments/{{name}}/drift/compute"] = Deployment(EDIT),
         [$"GET {Strata}/deployments/{{name}}/alerts"] = Deployment(READ),
+        [$"GET {Strata}/deployments/{{name}}/alerts/events"] = Deployment(READ),
         [$"PUT POST {Strata}/deployments/{{name}}/alerts"] = Deployment(EDIT),
         [$"POST {Strata}/monitoring/profiles"] = RegisteredModel(EDIT),
         [$"POST {Strata}/monitoring/profiles/upload"] = RegisteredModel(EDIT),
@@ -210,6 +241,9 @@ public static class AccessRules
     /// <summary>Endpoints that are not REST routes of their own: the UI's pages and its Blazor hub (admins only, see README).</summary>
     public static AccessRule UiRule { get; } = Admin;
 
+    /// <summary>The UI's stylesheets and scripts (build output and packages' assets): they hold no data.</summary>
+    public static AccessRule StaticAssetRule { get; } = Public;
+
     /// <summary>Models served with <c>--serve-model</c> under <c>/serving/{name}</c> (one literal route per model).</summary>
     public static AccessRule ServedModelRule { get; } = Authenticated;
 
@@ -225,6 +259,11 @@ public static class AccessRules
         if (pattern.StartsWith("/serving/", StringComparison.Ordinal))
         {
             return ServedModelRule;
+        }
+
+        if (IsStaticAsset(endpoint))
+        {
+            return StaticAssetRule;
         }
 
         if (pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework/", StringComparison.Ordinal) || IsUiPage(endpoint))
@@ -264,6 +303,9 @@ public static class AccessRules
 
         return p.Length > 1 ? p.TrimEnd('/') : p;
     }
+
+    private static bool IsStaticAsset(Endpoint endpoint) =>
+        endpoint.Metadata.Any(m => m.GetType().FullName is "Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor");
 
     private static bool IsUiPage(Endpoint endpoint) =>
         endpoint.Metadata.Any(m => m.GetType().FullName is "Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata"

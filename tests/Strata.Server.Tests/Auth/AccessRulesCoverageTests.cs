@@ -24,11 +24,19 @@ public class AccessRulesCoverageTests(AuthServerFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public void Only_health_and_version_probes_are_public()
+    public void Only_health_and_version_probes_and_the_uis_static_files_are_public()
     {
-        var endpoints = fixture.Auth.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
-        var open = endpoints.Where(e => AccessRules.Find(e)?.Kind == AccessKind.Public).Select(e => AccessRules.Normalize(e.RoutePattern.RawText!)).Distinct().Order().ToList();
+        var endpoints = fixture.Auth.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        static bool IsStaticFile(RouteEndpoint e) =>
+            e.Metadata.Any(m => m.GetType().FullName == "Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor");
+        var open = endpoints.Where(e => AccessRules.Find(e)?.Kind == AccessKind.Public && !IsStaticFile(e))
+            .Select(e => AccessRules.Normalize(e.RoutePattern.RawText!)).Distinct().Order().ToList();
         Assert.All(open, p => Assert.Matches("^/(health|version|v2/health/(live|ready))$", p));
+
+        // Static files are only stylesheets, scripts and their compressed copies, never a page or data.
+        var files = endpoints.Where(IsStaticFile).Select(e => AccessRules.Normalize(e.RoutePattern.RawText!)).ToList();
+        Assert.NotEmpty(files);
+        Assert.All(files, p => Assert.Matches(@"\.(css|js|map)(\.gz|\.br)?$", p));
     }
 
     [Theory]
