@@ -18,21 +18,28 @@ internal sealed partial class PolicyWorker(PolicyEngine engine, IOptions<StrataS
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_settings.PollInterval, time);
-        do
+        try
         {
-            try
+            do
             {
-                foreach (var d in await engine.RunRoundAsync((long)_settings.Lease.TotalMilliseconds, stoppingToken).ConfigureAwait(false))
+                try
                 {
-                    LogDecision(logger, d.PolicyId, d.ModelName, d.Version, d.Status);
+                    foreach (var d in await engine.RunRoundAsync((long)_settings.Lease.TotalMilliseconds, stoppingToken).ConfigureAwait(false))
+                    {
+                        LogDecision(logger, d.PolicyId, d.ModelName, d.Version, d.Status);
+                    }
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogRoundFailed(logger, e);
                 }
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogRoundFailed(logger, e);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (or disposed without a stop): not a failure of the service.
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Policy round failed")]

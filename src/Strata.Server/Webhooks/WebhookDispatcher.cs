@@ -22,18 +22,25 @@ internal sealed partial class WebhookDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_settings.PollInterval, time);
-        do
+        try
         {
-            try
+            do
             {
-                await RunRoundAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await RunRoundAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogRoundFailed(logger, e);
+                }
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogRoundFailed(logger, e);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (or disposed without a stop): not a failure of the service.
+        }
     }
 
     /// <summary>One round: enqueue every new event, then attempt what is due until nothing is.</summary>
