@@ -107,24 +107,7 @@ internal static class DeploymentsCommand
         var command = new Command("list", "List deployments with their current revision.") { tracking };
         command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
         {
-            var all = new List<Deployment>();
-            await foreach (var d in client.ListDeploymentsAsync(ct).ConfigureAwait(false))
-            {
-                all.Add(d);
-            }
-
-            RemoteCommand.Print(w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("deployments"u8);
-                foreach (var d in all)
-                {
-                    DeploymentJson.WriteDeployment(w, d);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            await RemoteCommand.PrintAllAsync(client.ListDeploymentsAsync(ct), "deployments", DeploymentJson.WriteDeployment).ConfigureAwait(false);
         }));
         return command;
     }
@@ -149,24 +132,7 @@ internal static class DeploymentsCommand
         var command = new Command("revisions", "List a deployment's revisions, newest first.") { tracking, name };
         command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
         {
-            var all = new List<DeploymentRevision>();
-            await foreach (var r in client.ListDeploymentRevisionsAsync(parse.GetValue(name)!, ct).ConfigureAwait(false))
-            {
-                all.Add(r);
-            }
-
-            RemoteCommand.Print(w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("revisions"u8);
-                foreach (var r in all)
-                {
-                    DeploymentJson.WriteRevision(w, r);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            await RemoteCommand.PrintAllAsync(client.ListDeploymentRevisionsAsync(parse.GetValue(name)!, ct), "revisions", DeploymentJson.WriteRevision).ConfigureAwait(false);
         }));
         return command;
     }

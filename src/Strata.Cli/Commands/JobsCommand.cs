@@ -101,24 +101,7 @@ internal static class JobsCommand
         var command = new Command("list", "List jobs, newest first.") { tracking };
         command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
         {
-            var all = new List<Job>();
-            await foreach (var j in client.ListJobsAsync(ct).ConfigureAwait(false))
-            {
-                all.Add(j);
-            }
-
-            RemoteCommand.Print(w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("jobs"u8);
-                foreach (var j in all)
-                {
-                    JobJson.WriteJob(w, j);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            await RemoteCommand.PrintAllAsync(client.ListJobsAsync(ct), "jobs", JobJson.WriteJob).ConfigureAwait(false);
         }));
         return command;
     }

@@ -114,24 +114,7 @@ internal static class PoliciesCommand
         var command = new Command("list", "List policies, oldest first.") { tracking, model };
         command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
         {
-            var all = new List<Policy>();
-            await foreach (var p in client.ListPoliciesAsync(parse.GetValue(model), ct).ConfigureAwait(false))
-            {
-                all.Add(p);
-            }
-
-            RemoteCommand.Print(w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("policies"u8);
-                foreach (var p in all)
-                {
-                    PolicyJson.WritePolicy(w, p);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            await RemoteCommand.PrintAllAsync(client.ListPoliciesAsync(parse.GetValue(model), ct), "policies", PolicyJson.WritePolicy).ConfigureAwait(false);
         }));
         return command;
     }

@@ -61,6 +61,29 @@ internal static class RemoteCommand
         Console.Out.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
+    /// <summary>Prints every item of a listing as <c>{"property": [...]}</c>, each written by <paramref name="write"/>.</summary>
+    public static async Task PrintAllAsync<T>(IAsyncEnumerable<T> items, string property, Action<Utf8JsonWriter, T> write)
+    {
+        var all = new List<T>();
+        await foreach (var item in items.ConfigureAwait(false))
+        {
+            all.Add(item);
+        }
+
+        Print(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray(property);
+            foreach (var item in all)
+            {
+                write(w, item);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
     /// <summary>Prints a JSON text the server returned, indented.</summary>
     public static void PrintJson(string json)
     {

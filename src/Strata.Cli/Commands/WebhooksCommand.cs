@@ -70,24 +70,7 @@ internal static class WebhooksCommand
         var command = new Command("list", "List webhooks, newest first.") { tracking };
         command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
         {
-            var all = new List<Webhook>();
-            await foreach (var h in client.ListWebhooksAsync(ct).ConfigureAwait(false))
-            {
-                all.Add(h);
-            }
-
-            RemoteCommand.Print(w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("webhooks"u8);
-                foreach (var h in all)
-                {
-                    WebhookJson.WriteWebhook(w, h);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            await RemoteCommand.PrintAllAsync(client.ListWebhooksAsync(ct), "webhooks", WebhookJson.WriteWebhook).ConfigureAwait(false);
         }));
         return command;
     }
