@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Strata.Serving.Hosting;
 
@@ -43,6 +45,9 @@ public static class StrataWebHost
                 ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
             },
         });
+        // A stop (SIGTERM, Ctrl+C) gives in-flight requests and background services 10 s, not the default 30 s: well inside
+        // an orchestrator's grace period, so a service slow to stop cannot get the process killed instead.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             Action<ListenOptions> listen = certificate is null ? _ => { } : options => options.UseHttps(certificate);
