@@ -140,12 +140,13 @@ public sealed class PoliciesApiTests : IAsyncLifetime
         Assert.Equal(v1, await _server.AliasAsync(model, "champion"));
 
         // Too few requests yet: still a canary.
-        await FeedAsync(deployment, model, v2, requests: 20, errors: 0, latencyMs: 8);
+        var minute = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await FeedAsync(deployment, model, v2, requests: 20, errors: 0, latencyMs: 8, atMs: minute);
         await FeedAsync(deployment, model, v1, requests: 500, errors: 5, latencyMs: 10, replica: "r1");
         await Task.Delay(300);
         Assert.Equal("CANARY", Status((await _server.GetAsync($"{PoliciesPrefix}/{policy}/decisions/{canary.GetProperty("decision_id").GetString()}")).Ok().GetProperty("decision")));
 
-        await FeedAsync(deployment, model, v2, requests: 60, errors: 0, latencyMs: 8);
+        await FeedAsync(deployment, model, v2, requests: 60, errors: 0, latencyMs: 8, atMs: minute);
         var promoted = await _server.WaitForStatusAsync(policy, v2, "PROMOTED");
         Assert.Equal(60, promoted.GetProperty("details").GetProperty("candidate_requests").GetInt64());
         Assert.Equal(v2, await _server.AliasAsync(model, "champion"));
@@ -321,12 +322,14 @@ public sealed class PoliciesApiTests : IAsyncLifetime
     }
 
     /// <summary>What a serving replica would flush: this replica's running totals for the current minute.</summary>
-    private async Task FeedAsync(string deployment, string model, long version, long requests, long errors, double latencyMs, string replica = "r2")
+    // Rows are a replica's cumulative counts for one minute: feeds given the same atMs replace each other, as the
+    // collector's flushes do; without it a feed lands in the current minute, which may differ between two feeds.
+    private async Task FeedAsync(string deployment, string model, long version, long requests, long errors, double latencyMs, string replica = "r2", long? atMs = null)
     {
         var store = (IServiceMetricsStore)_server.Services.GetService(typeof(IServiceMetricsStore))!;
         var sketch = new LatencySketch();
         sketch.Add((long)(latencyMs * 1000), requests);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = atMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await store.UpsertAsync(
             [new ServiceMetricsRow(deployment, model, version.ToString(System.Globalization.CultureInfo.InvariantCulture), false, MetricsResolution.Minute,
                 ServiceMetricsMerge.BucketStart(now, MetricsResolution.Minute), replica, requests, errors, (long)(latencyMs * 1000) * requests, 0, 0, sketch)],
