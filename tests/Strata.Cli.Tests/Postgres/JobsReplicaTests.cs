@@ -102,7 +102,20 @@ public sealed class JobsReplicaTests(PostgresCluster cluster) : IAsyncLifetime
         var failed = await WaitAsync(_clients[1], id, e => (string?)e["status"] != "running");
         Assert.Equal("failed", (string?)failed["status"]);
         Assert.Contains("lease", (string?)failed["error"], StringComparison.Ordinal);
-        var run = (await GetAsync(_clients[1], $"/api/2.0/mlflow/runs/get?run_id={(string)running["run_id"]!}"))["run"]!["info"]!;
+        // The replica that fails the execution ends its run right after; poll rather than race it.
+        var runDeadline = DateTime.UtcNow.AddSeconds(30);
+        JsonNode run;
+        while (true)
+        {
+            run = (await GetAsync(_clients[1], $"/api/2.0/mlflow/runs/get?run_id={(string)running["run_id"]!}"))["run"]!["info"]!;
+            if ((string?)run["status"] != "RUNNING" || DateTime.UtcNow > runDeadline)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
         Assert.Equal("FAILED", (string?)run["status"]);
 
         await using var db = new NpgsqlConnection(_connectionString);
