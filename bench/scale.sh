@@ -7,8 +7,12 @@
 # seeded once: the full store is a copy of the base one (file copy; PostgreSQL: CREATE DATABASE ... TEMPLATE) plus
 # the history points.
 #
-# usage: bench/scale.sh [--runs N] [--points N] [--backends "sqlite postgresql"] [extra `scale measure` options]
+# usage: bench/scale.sh [--runs N] [--points N] [--backends "sqlite postgresql"] [--dir DIR --phase seed|measure|all]
+#                       [extra `scale measure` options]
 # Defaults are the reduced scale (100,000 runs, 10,000,000 points); the issue's full scale is --runs 1000000 --points 100000000.
+# Seeding the full scale takes tens of minutes, so it can be split from the measurements: `--dir DIR --phase seed` seeds
+# the SQLite stores into DIR and keeps them; `--dir DIR --phase measure` later measures those stores (for instance once
+# the machine is idle). Without --dir everything happens in a temp directory that is removed at the end.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,17 +20,34 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 RUNS=100000
 POINTS=10000000
 BACKENDS="sqlite postgresql"
+KEEP_DIR=""
+PHASE="all"
 EXTRA=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs) RUNS="$2"; shift 2 ;;
         --points) POINTS="$2"; shift 2 ;;
         --backends) BACKENDS="$2"; shift 2 ;;
+        --dir) KEEP_DIR="$2"; shift 2 ;;
+        --phase) PHASE="$2"; shift 2 ;;
         *) EXTRA+=("$1"); shift ;;
     esac
 done
 
-WORK="$(mktemp -d /tmp/strata-scale-XXXXXX)"
+case "$PHASE" in
+    all) ;;
+    seed|measure)
+        [[ -n "$KEEP_DIR" ]] || { echo "--phase $PHASE needs --dir DIR" >&2; exit 2; }
+        [[ "$BACKENDS" == "sqlite" ]] || { echo "--phase $PHASE keeps SQLite stores only: add --backends sqlite" >&2; exit 2; }
+        ;;
+    *) echo "unknown phase $PHASE" >&2; exit 2 ;;
+esac
+if [[ -n "$KEEP_DIR" ]]; then
+    mkdir -p "$KEEP_DIR"
+    WORK="$(cd "$KEEP_DIR" && pwd)"
+else
+    WORK="$(mktemp -d /tmp/strata-scale-XXXXXX)"
+fi
 PG_DIR=""
 PG_PORT=""
 SERVER_PIDS=()
@@ -51,7 +72,7 @@ cleanup() {
         as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     if [[ -n "$PG_DIR" ]]; then rm -rf "$PG_DIR"; fi
-    rm -rf "$WORK"
+    if [[ -z "$KEEP_DIR" ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -169,6 +190,19 @@ LABELS=()
 for backend in $BACKENDS; do
     case "$backend" in
         sqlite)
+            if [[ "$PHASE" == seed ]]; then
+                # Both stores are kept: the base one is seeded to the end before the full one is copied from it.
+                seed "sqlite-base" "sqlite:///$WORK/base.db"
+                for f in "$WORK"/base.db*; do cp "$f" "${f/base.db/full.db}"; done
+                seed "sqlite-full" "sqlite:///$WORK/full.db" "sqlite-base"
+                log "seeded into $WORK; measure later with --dir $WORK --phase measure --backends sqlite"
+                continue
+            fi
+            if [[ "$PHASE" == measure ]]; then
+                measure "sqlite-base" "sqlite:///$WORK/base.db"
+                measure "sqlite-full" "sqlite:///$WORK/full.db"
+                continue
+            fi
             seed "sqlite-base" "sqlite:///$WORK/base.db"
             for f in "$WORK"/base.db*; do cp "$f" "${f/base.db/full.db}"; done
             measure "sqlite-base" "sqlite:///$WORK/base.db"
@@ -190,4 +224,4 @@ for backend in $BACKENDS; do
     esac
 done
 log "done; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-summary
+if [[ ${#LABELS[@]} -gt 0 ]]; then summary; fi
