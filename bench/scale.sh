@@ -16,7 +16,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+# shellcheck source=lib/services.sh
+source "$ROOT/bench/lib/services.sh"
 RUNS=100000
 POINTS=10000000
 BACKENDS="sqlite postgresql"
@@ -48,56 +49,15 @@ if [[ -n "$KEEP_DIR" ]]; then
 else
     WORK="$(mktemp -d /tmp/strata-scale-XXXXXX)"
 fi
-PG_DIR=""
-PG_PORT=""
-SERVER_PIDS=()
 BENCH="$ROOT/bench/Strata.Bench/bin/Release/net10.0/Strata.Bench.dll"
-
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-as_pg() {
-    if [[ "$(id -u)" == 0 ]]; then su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; else "$@"; fi
-}
-
-stop_servers() {
-    local pid
-    for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    SERVER_PIDS=()
-}
 
 cleanup() {
     stop_servers
-    if [[ -n "$PG_DIR" && -f "$PG_DIR/data/postmaster.pid" ]]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    if [[ -n "$PG_DIR" ]]; then rm -rf "$PG_DIR"; fi
+    stop_postgres
     if [[ -z "$KEEP_DIR" ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-start_postgres() {
-    PG_DIR="$(mktemp -d /tmp/strata-scale-pg-XXXXXX)"
-    if [[ "$(id -u)" == 0 ]]; then chown postgres:postgres "$PG_DIR"; fi
-    as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync -E UTF8 --locale=C >/dev/null
-    local attempt
-    for attempt in 1 2 3 4; do
-        PG_PORT="$(free_port)"
-        if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-            -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-            start >/dev/null; then
-            log "PostgreSQL on 127.0.0.1:$PG_PORT"
-            return
-        fi
-    done
-    cat "$PG_DIR/server.log" >&2
-    exit 1
-}
 
 # create_database NAME [TEMPLATE]: an empty database, or a copy of strata_scale_TEMPLATE (nobody may be connected to it).
 create_database() {
@@ -107,35 +67,8 @@ create_database() {
     else
         sql="CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
     fi
-    psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -c "$sql" >&2
+    psql_admin "$sql"
     echo "postgresql://postgres@127.0.0.1:$PG_PORT/$name"
-}
-
-start_server() {
-    local name="$1" store="$2" port attempt
-    mkdir -p "$WORK/$name"
-    for attempt in 1 2 3 4; do
-        port="$(free_port)"
-        Logging__LogLevel__Default=Warning dotnet "$ROOT/src/Strata.Cli/bin/Release/net10.0/strata.dll" server \
-            --host 127.0.0.1 --port "$port" --backend-store-uri "$store" \
-            --artifacts-destination "$WORK/$name/artifacts" >"$WORK/$name/server.log" 2>&1 &
-        local pid=$!
-        SERVER_PIDS+=("$pid")
-        local waited
-        for waited in $(seq 1 240); do
-            if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-                SERVER_URL="http://127.0.0.1:$port"
-                return
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.5
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    cat "$WORK/$name/server.log" >&2
-    echo "server $name did not become healthy" >&2
-    exit 1
 }
 
 # seed LABEL STORE_URI [BASE_LABEL]: seeds the runs and the read targets, or (with BASE_LABEL, on a copy of that
@@ -156,7 +89,7 @@ seed() {
 measure() {
     local label="$1" store="$2"
     log "== $label: starting the server"
-    start_server "$label" "$store"
+    start_server "$label" "$store" 120
     dotnet "$BENCH" scale measure --url "$SERVER_URL" --manifest "$WORK/$label.json" --tsv "$WORK/$label.tsv" \
         --server-pid "${SERVER_PIDS[-1]}" "${EXTRA[@]}" | tee "$WORK/$label.out" >&2
     stop_servers
