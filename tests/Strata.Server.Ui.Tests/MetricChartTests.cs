@@ -34,17 +34,19 @@ public sealed class MetricChartTests(UiFixture ui) : IClassFixture<UiFixture>
     public void Payload_is_plotly_lines_safe_inside_a_script_element()
     {
         List<MetricPoint> history = [new(0, T0, 1), new(1, T0 + 1500, double.NaN), new(2, T0 + 3000, 0.5)];
+        List<MetricPoint> finite = [new(0, T0, 1), new(1, T0 + 1500, 2), new(2, T0 + 3000, 0.5)];
         var (json, note) = MetricChartPayload.Write([history], ["</script><b>x"], ChartXAxis.WallTime, 0);
         Assert.DoesNotContain("<", json, StringComparison.Ordinal);
-        Assert.Equal("3 points", note);
+        Assert.Equal("3 points, 2 drawn (LTTB)", note); // LTTB leaves out the non-finite value
+
         var root = JsonDocument.Parse(json).RootElement;
         Assert.Equal("time (UTC)", root.GetProperty("title").GetString());
         var line = root.GetProperty("lines")[0];
         Assert.Equal("</script><b>x", line.GetProperty("name").GetString());
-        Assert.Equal("2023-11-14 22:13:21.500", line.GetProperty("x")[1].GetString());
-        Assert.Equal(JsonValueKind.Null, line.GetProperty("y")[1].ValueKind);
+        Assert.Equal(["2023-11-14 22:13:20.000", "2023-11-14 22:13:23.000"], line.GetProperty("x").EnumerateArray().Select(x => x.GetString()));
+        Assert.Equal(new[] { 1, 0.5 }, line.GetProperty("y").EnumerateArray().Select(y => y.GetDouble()));
 
-        var relative = JsonDocument.Parse(MetricChartPayload.Write([history], null, ChartXAxis.RelativeTime, 0).Json).RootElement;
+        var relative = JsonDocument.Parse(MetricChartPayload.Write([finite], null, ChartXAxis.RelativeTime, 0).Json).RootElement;
         Assert.Equal(new[] { 0, 1.5, 3 }, relative.GetProperty("lines")[0].GetProperty("x").EnumerateArray().Select(x => x.GetDouble()));
         Assert.False(relative.GetProperty("lines")[0].TryGetProperty("name", out _));
     }

@@ -13,7 +13,8 @@ public static class MetricChartPayload
 {
     /// <summary>
     /// The JSON, <c>{"axis":"Step","title":"step","note":"…","lines":[{"name":…,"x":[…],"y":[…]}]}</c>. Wall time goes out as
-    /// UTC date strings (plotly's date axis reads them as written); a non-finite value as null (a gap in the line); and the note on points shown.
+    /// UTC date strings (plotly's date axis reads them as written); a non-finite value (LTTB leaves them out already) as null, never
+    /// invalid JSON; and the note on points shown.
     /// The writer's default encoder escapes <c>&lt;</c>, <c>&gt;</c> and <c>&amp;</c>, so the text is safe inside a
     /// <c>&lt;script&gt;</c> element.
     /// </summary>
