@@ -167,7 +167,7 @@ public sealed class WebUiTests(UiFixture ui) : IClassFixture<UiFixture>
         await Expect(page.Locator("#metrics tr[data-metric=loss] svg.spark")).ToHaveCountAsync(1);
         await Expect(page.Locator(".overview")).ToContainTextAsync(runs[0]);
 
-        // Chart island: drawn by plotly, x axis switch and log scale redraw in place.
+        // Chart: drawn by plotly.js from the lines the page embeds; x axis switch and log scale redraw in place.
         var chart = page.Locator("div.chart-card[data-metric=\"loss\"]");
         await Expect(chart.Locator(".js-plotly-plot .main-svg").First).ToBeVisibleAsync();
         await Expect(page.Locator(".chart-card[data-metric=loss] span.points")).ToHaveTextAsync("200 points");

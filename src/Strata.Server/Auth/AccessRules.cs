@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Strata.Core.Auth;
+using Strata.Server.Ui;
 using static Strata.Core.Auth.Permission;
 using static Strata.Server.Auth.Access;
 
@@ -236,6 +237,7 @@ public static class AccessRules
         [$"POST {Strata}/tokens"] = SelfOrCaller(),
         [$"GET {Strata}/tokens"] = SelfOrCaller(),
         [$"DELETE {Strata}/tokens/{{token_id}}"] = TokenOwner(),
+        [$"GET {UiMetricSeriesApi.Route}"] = Admin, // the UI's own data for its charts: admins only, like its pages (UiRule)
     });
 
     /// <summary>Endpoints that are not REST routes of their own: the UI's pages and its Blazor hub (admins only, see README).</summary>

@@ -4,19 +4,18 @@ using Strata.Core.Tracking;
 namespace Strata.Server.Ui;
 
 /// <summary>
-/// Hands whole metric histories from a page render to the chart islands it contains. The run page starts reading the
-/// histories of the charts it shows while it renders; the islands open a moment later over their own connection (a
-/// new DI scope) and take the read that is already done or under way instead of starting over, so the read overlaps
-/// the page's download and the circuit's start. Each read is taken once; an untaken one is dropped after
-/// <see cref="Keep"/>, so the handoff never serves a stale history to a later page.
+/// Hands whole metric histories from a page to the charts it contains. The run page starts reading the histories of
+/// the charts it shows before its own other reads (experiment, children, sparklines, versions, artifacts), and its
+/// <c>MetricChart</c>s take the read already done or under way instead of starting over, so the reads overlap. Each
+/// read is taken once; an untaken one (a render that failed before its charts) is dropped after <see cref="Keep"/>, so
+/// the handoff never serves a stale history to a later page.
 /// </summary>
 public sealed class MetricHistoryPrefetch(TrackingService tracking, TimeProvider time)
 {
     public static readonly TimeSpan Keep = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Reads held at once. Pages whose islands never open (a crawler, scripts off) leave their reads behind until they
-    /// expire; past this many the page skips the head start and its islands read for themselves.
+    /// Reads held at once; past this many the page skips the head start and its charts read for themselves.
     /// </summary>
     public const int MaxPending = 64;
 
@@ -31,7 +30,7 @@ public sealed class MetricHistoryPrefetch(TrackingService tracking, TimeProvider
             return;
         }
 
-        // Not the request's token: the read outlives the page's request and is awaited by the island.
+        // Not the request's token: an untaken read may outlive the request that started it.
         _reads[(runId, key)] = (MetricSeriesReader.ReadAllAsync(tracking, runId, key, CancellationToken.None), Now());
     }
 

@@ -53,6 +53,7 @@ public static class UiRegistration
         app.UseMiddleware<UiNotFoundMiddleware>();
         app.UseStaticFiles();
         app.UseAntiforgery();
+        app.MapUiMetricSeriesApi();
         var components = app.MapRazorComponents<App>();
         if (mapped)
         {
