@@ -24,6 +24,12 @@ internal sealed record BenchOptions
     public int? CeilingRows { get; init; }
     public string? SqliteDirectory { get; init; }
 
+    /// <summary>The server's process id when it runs on this machine: phases then also report its CPU per operation.</summary>
+    public int? ServerPid { get; init; }
+
+    /// <summary>The server's console log, written with <c>Logging__LogLevel__Strata.Server.Tracking.MetricHistoryResult=Debug</c>.</summary>
+    public string? ServerLog { get; init; }
+
     public const string Usage = """
         Strata tracking load generator: measures a running Strata (or MLflow) tracking server over HTTP.
 
@@ -46,6 +52,9 @@ internal sealed record BenchOptions
           --ceiling-rows N        rows inserted straight into SQLite for the ceiling (default: --batch-metrics)
           --no-ceiling            skip the in-process SQLite ceiling (e.g. when the server is not on SQLite)
           --tsv FILE              also write the results as tab-separated lines (phase, rate, unit, p50 ms, p99 ms)
+          --server-pid PID        the server's process id (same machine): log-batch and get-history also report its CPU per request
+          --server-log FILE       the server's log (started with Logging__LogLevel__Strata.Server.Tracking.MetricHistoryResult=Debug):
+                                  get-history also reports the server's own time per full read from its lines
           --sqlite-dir DIR        where the ceiling's scratch SQLite file goes (default: a temp dir, deleted after)
           --help                  this text
         """;
@@ -133,6 +142,8 @@ internal sealed record BenchOptions
                 Quick = quick,
                 NoCeiling = noCeiling,
                 TsvPath = values.Remove("--tsv", out var tsv) ? tsv : null,
+                ServerPid = values.ContainsKey("--server-pid") ? Int(values, "--server-pid", 0) : null,
+                ServerLog = values.Remove("--server-log", out var serverLog) ? serverLog : null,
                 CeilingOnly = ceilingOnly,
                 Connections = Int(values, "--connections", 8),
                 BatchSize = Int(values, "--batch-size", 1000),

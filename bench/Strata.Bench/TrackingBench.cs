@@ -13,6 +13,7 @@ internal sealed class TrackingBench(BenchOptions options, ServerPool servers, Te
     private readonly List<BenchResult> _results = [];
     private readonly List<string> _notes = [];
     private readonly long _baseTimestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private readonly ServerCpu _serverCpu = new(options.ServerPid);
 
     public async Task<(IReadOnlyList<BenchResult> Results, IReadOnlyList<string> Notes)> RunAsync(CancellationToken ct)
     {
@@ -76,6 +77,7 @@ internal sealed class TrackingBench(BenchOptions options, ServerPool servers, Te
     private async Task<double> LogBatchAsync(MetricBatches batches, int batchCount, CancellationToken ct)
     {
         var latencies = new Latencies();
+        var cpu = _serverCpu.Now();
         var elapsed = await Workers.RunAsync(options.Connections, batchCount, async (b, w, c) =>
         {
             var rows = new MetricPoint[batches.BatchSize];
@@ -85,7 +87,7 @@ internal sealed class TrackingBench(BenchOptions options, ServerPool servers, Te
         var metrics = (long)batchCount * batches.BatchSize;
         var rate = metrics / elapsed.TotalSeconds;
         Add(new BenchResult($"log-batch ({batches.BatchSize}/request)", $"{metrics:N0} metrics", elapsed, rate, "metrics/s", latencies,
-            $"{batchCount:N0} requests, p50/p99 per request"));
+            $"{batchCount:N0} requests, p50/p99 per request" + _serverCpu.PerOperation(cpu, batchCount, "request")));
         return rate;
     }
 
@@ -162,8 +164,17 @@ internal sealed class TrackingBench(BenchOptions options, ServerPool servers, Te
         }, null, ct);
         Progress($"history of {steps:N0} points logged");
 
+        // Unmeasured reads first: the server compiles its read path (and re-compiles it optimized) on the first ones,
+        // which would otherwise land in the CPU and time figures of a short phase.
+        for (var i = 0; i < 3; i++)
+        {
+            await servers.For(i).GetHistoryAsync(runId, "loss", options.HistoryPageSize, ct);
+        }
+
         var latencies = new Latencies();
         var pages = 0;
+        var serverLog = options.ServerLog is { } logPath ? new ServerLogTimings(logPath) : null;
+        var cpu = _serverCpu.Now();
         var elapsed = await Workers.RunAsync(1, options.HistoryReads, async (i, _, c) =>
         {
             var read = await servers.For(i).GetHistoryAsync(runId, "loss", options.HistoryPageSize, c);
@@ -176,7 +187,20 @@ internal sealed class TrackingBench(BenchOptions options, ServerPool servers, Te
         }, latencies, ct);
         Add(new BenchResult($"get-history ({steps:N0} steps)", $"{options.HistoryReads} reads", elapsed,
             (double)steps * options.HistoryReads / elapsed.TotalSeconds, "points/s", latencies,
-            $"1 connection, {pages} pages of max_results={options.HistoryPageSize}, per full read"));
+            $"1 connection, {pages} pages of max_results={options.HistoryPageSize}, per full read, client-measured"
+            + _serverCpu.PerOperation(cpu, options.HistoryReads, "full read")));
+        if (serverLog is not null)
+        {
+            // The server's own time per page (its Debug line: handler start to last byte flushed), summed over a read's pages.
+            var perPage = await serverLog.ReadAsync(options.HistoryReads * pages, ct);
+            var serverSide = new Latencies();
+            for (var read = 0; read + pages <= perPage.Count; read += pages)
+            {
+                serverSide.Add((long)(perPage.Skip(read).Take(pages).Sum() * Stopwatch.Frequency / 1000));
+            }
+            Add(new BenchResult($"get-history server-side ({steps:N0} steps)", $"{serverSide.Count} reads", elapsed, null, "", serverSide,
+                $"server's own time per full read ({pages} pages), from its log"));
+        }
     }
 
     private void Ceiling(MetricBatches batches, double? logBatchRate)

@@ -127,6 +127,7 @@ internal sealed class TrackingClient(HttpClient http)
         }, ct);
 
     /// <summary>Reads a whole metric history the way the Python client does: pages of <paramref name="pageSize"/> until no token.</summary>
+    /// <summary>Reads a whole metric history page by page, parsing every page as a client does.</summary>
     public async Task<(int Points, int Pages, long LastStep, bool Ordered)> GetHistoryAsync(string runId, string key, int pageSize, CancellationToken ct)
     {
         var points = 0;
@@ -141,7 +142,15 @@ internal sealed class TrackingClient(HttpClient http)
             {
                 query += $"&page_token={Uri.EscapeDataString(token)}";
             }
-            using var doc = await SendAsync(new HttpRequestMessage(HttpMethod.Get, query), "metrics/get-history", ct);
+            using var request = new HttpRequestMessage(HttpMethod.Get, query);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                var text = System.Text.Encoding.UTF8.GetString(body);
+                throw new BenchException($"metrics/get-history answered {(int)response.StatusCode}: {(text.Length > 400 ? text[..400] + "..." : text)}");
+            }
+            using var doc = JsonDocument.Parse(body);
             pages++;
             if (doc.RootElement.TryGetProperty("metrics", out var metrics))
             {

@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Text.Json;
 using Strata.Core.Tracking;
+using Strata.Server.Tracking;
+using Strata.Server.Wire;
 using Strata.Storage.Database;
 using Strata.Storage.Tracking;
 
@@ -62,9 +66,11 @@ internal static class WriteProbe
 }
 
 /// <summary>
-/// <c>scale read-probe</c>: get-history's storage half alone. Reads the seeded 100,000- and 1,000,000-point histories
-/// through <see cref="TrackingStore.ReadMetricHistoryAsync"/> in pages of 25,000 into a sink that only counts, and
-/// reports process CPU per full read; the server adds the JSON writing and the socket on top.
+/// <c>scale read-probe</c>: get-history's server half without HTTP. Reads the seeded 100,000- and 1,000,000-point
+/// histories in pages of 25,000 through the store (1) into a counting sink: the storage part alone; (2) through the
+/// previous response writer (<see cref="Utf8JsonWriter"/> with <see cref="TrackingJson.WriteMetricPoint"/>) and (3)
+/// through <see cref="MetricHistoryJsonWriter"/>, both into a pipe over <see cref="Stream.Null"/>. Process CPU per full
+/// read after warm-up reads, so the JIT has settled; (2) against (3) in the same run is the JSON writer's saving.
 /// </summary>
 internal static class ReadProbe
 {
@@ -74,45 +80,149 @@ internal static class ReadProbe
         var store = new TrackingStore(database);
         foreach (var (runId, points) in new[] { (manifest.History100k, 100_000L), (manifest.History1M, manifest.History1MPoints) })
         {
-            var sink = new CountingSink();
-            await ReadAllAsync(store, runId, sink, ct); // warm-up
-            var process = Process.GetCurrentProcess();
-            var cpu0 = process.TotalProcessorTime;
-            var watch = Stopwatch.StartNew();
-            for (var i = 0; i < reads; i++)
+            var modes = new (string Name, Func<PipeWriter, ICountingSink> Sink)[]
             {
-                sink.Count = 0;
-                await ReadAllAsync(store, runId, sink, ct);
-                if (sink.Count != points)
+                ("store only (counting sink)", _ => new CountingSink()),
+                ("store + Utf8JsonWriter (before)", pipe => new Utf8JsonWriterSink(pipe)),
+                ("store + MetricHistoryJsonWriter (after)", pipe => new DirectSink(pipe)),
+            };
+            // Warm-up of every mode first, so tiered compilation has optimized all of them before any is timed.
+            foreach (var (_, make) in modes)
+            {
+                for (var i = 0; i < (points > 100_000 ? 2 : 10); i++)
                 {
-                    throw new BenchException($"read-probe: {sink.Count} points came back, not {points}");
+                    await ReadAllAsync(store, runId, make, ct);
                 }
             }
 
-            process.Refresh();
-            var cpu = process.TotalProcessorTime - cpu0;
-            Console.WriteLine($"read-probe: {points:N0} points in pages of 25,000: {watch.Elapsed.TotalMilliseconds / reads:F1} ms wall and {cpu.TotalMilliseconds / reads:F1} ms CPU per full read");
+            foreach (var (name, make) in modes)
+            {
+                var process = Process.GetCurrentProcess();
+                var cpu0 = process.TotalProcessorTime;
+                var watch = Stopwatch.StartNew();
+                for (var i = 0; i < reads; i++)
+                {
+                    var count = await ReadAllAsync(store, runId, make, ct);
+                    if (count != points)
+                    {
+                        throw new BenchException($"read-probe: {count} points came back, not {points}");
+                    }
+                }
+
+                process.Refresh();
+                var cpu = process.TotalProcessorTime - cpu0;
+                Console.WriteLine($"read-probe {name}: {points:N0} points in pages of 25,000: {watch.Elapsed.TotalMilliseconds / reads:F1} ms wall and {cpu.TotalMilliseconds / reads:F1} ms CPU per full read");
+            }
         }
     }
 
-    private static async Task ReadAllAsync(TrackingStore store, string runId, CountingSink sink, CancellationToken ct)
+    private static async Task<long> ReadAllAsync(TrackingStore store, string runId, Func<PipeWriter, ICountingSink> make, CancellationToken ct)
     {
         string? token = null;
+        long count = 0;
         do
         {
+            var pipe = PipeWriter.Create(Stream.Null);
+            var sink = make(pipe);
             token = await store.ReadMetricHistoryAsync(runId, "loss", 25_000, token, sink, ct);
+            await sink.EndAsync(token, ct);
+            await pipe.CompleteAsync();
+            count += sink.Count;
         }
         while (token is not null);
+        return count;
     }
 
-    private sealed class CountingSink : IMetricHistorySink
+    private interface ICountingSink : IMetricHistorySink
     {
-        public long Count { get; set; }
+        long Count { get; }
+
+        ValueTask EndAsync(string? token, CancellationToken ct);
+    }
+
+    private sealed class CountingSink : ICountingSink
+    {
+        public long Count { get; private set; }
 
         public ValueTask WriteAsync(in MetricHistoryPoint point, CancellationToken ct)
         {
             Count++;
             return ValueTask.CompletedTask;
+        }
+
+        public ValueTask EndAsync(string? token, CancellationToken ct) => ValueTask.CompletedTask;
+    }
+
+    /// <summary>The response writer before this change: a Utf8JsonWriter over the pipe, flushed every 32 KB.</summary>
+    private sealed class Utf8JsonWriterSink(PipeWriter pipe) : ICountingSink
+    {
+        private readonly Utf8JsonWriter _writer = new(pipe, WireResults.WriterOptions);
+        private readonly JsonEncodedText _key = JsonEncodedText.Encode("loss", WireResults.WriterOptions.Encoder);
+        private long _flushedAt;
+
+        public long Count { get; private set; }
+
+        public ValueTask WriteAsync(in MetricHistoryPoint point, CancellationToken ct)
+        {
+            if (Count++ == 0)
+            {
+                _writer.WriteStartObject();
+                _writer.WriteStartArray("metrics"u8);
+            }
+
+            TrackingJson.WriteMetricPoint(_writer, _key, point);
+            return _writer.BytesCommitted + _writer.BytesPending - _flushedAt >= 32 * 1024 ? FlushAsync(ct) : ValueTask.CompletedTask;
+        }
+
+        public async ValueTask EndAsync(string? token, CancellationToken ct)
+        {
+            if (Count == 0)
+            {
+                _writer.WriteStartObject();
+            }
+            else
+            {
+                _writer.WriteEndArray();
+            }
+
+            TrackingJson.WriteNextPageToken(_writer, token);
+            _writer.WriteEndObject();
+            await _writer.DisposeAsync();
+            await pipe.FlushAsync(ct);
+        }
+
+        private async ValueTask FlushAsync(CancellationToken ct)
+        {
+            _writer.Flush();
+            _flushedAt = _writer.BytesCommitted;
+            await pipe.FlushAsync(ct);
+        }
+    }
+
+    /// <summary>The response writer after: <see cref="MetricHistoryJsonWriter"/>, flushed every 32 KB as the server does.</summary>
+    private sealed class DirectSink(PipeWriter pipe) : ICountingSink
+    {
+        private readonly MetricHistoryJsonWriter _writer = new(pipe, "loss");
+
+        public long Count => _writer.Count;
+
+        public ValueTask WriteAsync(in MetricHistoryPoint point, CancellationToken ct)
+        {
+            _writer.WritePoint(point);
+            return _writer.Unflushed >= 32 * 1024 ? FlushAsync(ct) : ValueTask.CompletedTask;
+        }
+
+        public async ValueTask EndAsync(string? token, CancellationToken ct)
+        {
+            _writer.WriteEnd(token);
+            await pipe.FlushAsync(ct);
+        }
+
+        private async ValueTask FlushAsync(CancellationToken ct)
+        {
+            _writer.Commit();
+            _writer.MarkFlushed();
+            await pipe.FlushAsync(ct);
         }
     }
 }

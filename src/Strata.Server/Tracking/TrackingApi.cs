@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -334,10 +335,12 @@ public static class TrackingApi
 
     private static async Task<IResult> GetMetricHistory(HttpContext ctx, TrackingService service)
     {
+        var started = Stopwatch.GetTimestamp();
         var r = await WireRequest.ReadAsync(ctx);
         return new MetricHistoryResult(
             service,
-            new MetricHistoryRequest(TrackingWire.RunId(r), r.String("metric_key"), r.Int64("max_results"), r.String("page_token")));
+            new MetricHistoryRequest(TrackingWire.RunId(r), r.String("metric_key"), r.Int64("max_results"), r.String("page_token")),
+            started);
     }
 
     private static async Task<IResult> GetMetricHistoryBulkInterval(HttpContext ctx, TrackingService service)

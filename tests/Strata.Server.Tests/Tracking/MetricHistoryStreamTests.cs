@@ -63,6 +63,47 @@ public sealed class MetricHistoryStreamTests(StrataServerFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Paging_one_point_at_a_time_walks_duplicates_and_non_finite_values_in_order()
+    {
+        var runId = await Server.CreateRunIdAsync("0");
+        // Out of order, equal timestamps with different steps and values, an exact duplicate (dropped), NaN and ±Infinity.
+        object[] values = ["NaN", "Infinity", "-Infinity", 0.5, -0.0, 1e21, 3.0, 0.5];
+        var metrics = values.Select((v, i) => new Dictionary<string, object?>
+        {
+            ["key"] = "m",
+            ["value"] = v,
+            ["timestamp"] = 1000 + (i % 3),
+            ["step"] = 7 - i,
+        }).Append(new Dictionary<string, object?> { ["key"] = "m", ["value"] = 0.5, ["timestamp"] = 1000, ["step"] = 4 }).ToArray();
+        (await Server.PostAsync(Api + "runs/log-batch", new { run_id = runId, metrics })).Ok();
+
+        var whole = await Server.GetAsync($"{Api}metrics/get-history?run_id={runId}&metric_key=m");
+        var expected = JsonDocument.Parse(whole.Text).RootElement.GetProperty("metrics").EnumerateArray().Select(e => e.GetRawText()).ToList();
+        Assert.Equal(8, expected.Count);
+        Assert.Contains("\"value\":\"NaN\"", whole.Text, StringComparison.Ordinal);
+        Assert.Contains("\"value\":\"-Infinity\"", whole.Text, StringComparison.Ordinal);
+
+        var walked = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await Server.GetAsync($"{Api}metrics/get-history?run_id={runId}&metric_key=m&max_results=1" +
+                (token is null ? "" : $"&page_token={Uri.EscapeDataString(token)}"));
+            var root = JsonDocument.Parse(page.Text).RootElement;
+            if (root.TryGetProperty("metrics", out var items))
+            {
+                walked.AddRange(items.EnumerateArray().Select(e => e.GetRawText()));
+            }
+
+            token = root.TryGetProperty("next_page_token", out var t) ? t.GetString() : null;
+            Assert.True(walked.Count <= expected.Count + 1, "paging did not end");
+        }
+        while (token is not null);
+
+        Assert.Equal(expected, walked);
+    }
+
+    [Fact]
     public async Task Errors_before_the_first_point_are_clean_mlflow_errors()
     {
         var runId = await Server.CreateRunIdAsync("0");
