@@ -24,9 +24,9 @@ public class JobConcurrencyPolicyTests : IAsyncLifetime
 
     private protected virtual Task<RegistryFixture> CreateFixtureAsync() => RegistryFixture.CreateAsync();
 
-    private static long _clock = 1_000_000;
+    private long _clock = 1_000_000;
 
-    private static long Now() => Interlocked.Increment(ref _clock);
+    private long Now() => Interlocked.Increment(ref _clock);
 
     private static JobSpec Spec(string policy, int? max = null) =>
         new("/bin/true", [], new Dictionary<string, string>(), null, null, "0", "* * * * *", null, [], null, true, null,

@@ -4,6 +4,7 @@ using System.Text;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
@@ -71,7 +72,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
         app.MapGet("/api/v1/namespaces/{ns}/pods/{name}/log", (string ns, string name, HttpContext ctx) => server!.ReadLogAsync(ns, name, ctx));
         app.MapFallback((HttpContext ctx) => WriteStatusAsync(ctx, 404, "NotFound", $"the fake API server does not serve {ctx.Request.Method} {ctx.Request.Path}"));
         await app.StartAsync();
-        var address = app.Urls.First();
+        var address = app.ListeningAddresses().First();
         var kubeconfig = Path.Combine(directory, "kubeconfig");
         await File.WriteAllTextAsync(kubeconfig, $"""
             apiVersion: v1
@@ -369,7 +370,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
                 {
                     _process?.Kill(entireProcessTree: true);
                 }
-                catch (InvalidOperationException)
+                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
                 {
                 }
             }
