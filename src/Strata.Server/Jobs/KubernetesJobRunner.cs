@@ -221,7 +221,7 @@ internal sealed partial class KubernetesJobRunner : IJobRunner, IDisposable
                     return (JobExecutionStatus.Failed, hopeless);
                 }
             }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
             {
                 return (JobExecutionStatus.Failed, $"the Kubernetes Job {ns}/{name} was deleted outside Strata");
             }
@@ -320,7 +320,7 @@ internal sealed partial class KubernetesJobRunner : IJobRunner, IDisposable
             await client.BatchV1.DeleteNamespacedJobAsync(name, ns, propagationPolicy: "Background").ConfigureAwait(false);
             LogDeleted(_logger, name, ns);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound)
         {
         }
         catch (Exception e)

@@ -201,7 +201,7 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
             _orphans.Add(fake);
         }
 
-        await WriteAsync(ctx, 200, new V1Status { ApiVersion = "v1", Kind = "Status", Status = "Success", Details = new V1StatusDetails { Name = name, Group = "batch", Kind = "jobs" } });
+        await WriteAsync(ctx, 200, Status("Success", 200, null, null, new { name, group = "batch", kind = "jobs" }));
     }
 
     private readonly ConcurrentBag<FakeJob> _orphans = [];
@@ -245,11 +245,32 @@ public sealed class FakeKubernetesApiServer : IAsyncDisposable
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.WriteAsync(KubernetesJson.Serialize(body));
+        await ctx.Response.WriteAsync(body is System.Text.Json.Nodes.JsonNode node ? node.ToJsonString() : KubernetesJson.Serialize(body));
     }
 
     private static Task WriteStatusAsync(HttpContext ctx, int code, string reason, string message) =>
-        WriteAsync(ctx, code, new V1Status { ApiVersion = "v1", Kind = "Status", Status = "Failure", Code = code, Reason = reason, Message = message, Metadata = new V1ListMeta() });
+        WriteAsync(ctx, code, Status("Failure", code, reason, message, null));
+
+    // The client library's V1Status only reads (its converter cannot write), so the Status shape is written by hand.
+    private static System.Text.Json.Nodes.JsonObject Status(string status, int code, string? reason, string? message, object? details)
+    {
+        var o = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["status"] = status, ["code"] = code,
+        };
+        if (reason is not null)
+        {
+            o["reason"] = reason;
+            o["message"] = message;
+        }
+
+        if (details is not null)
+        {
+            o["details"] = System.Text.Json.JsonSerializer.SerializeToNode(details);
+        }
+
+        return o;
+    }
 
     /// <summary>One Job, its one pod, and the local process standing in for the pod's container.</summary>
     private sealed class FakeJob(V1Job job)

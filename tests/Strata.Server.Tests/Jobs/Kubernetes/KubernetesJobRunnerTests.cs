@@ -55,7 +55,7 @@ public sealed class KubernetesJobRunnerTests : IAsyncLifetime
                 return e;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"execution {id} never got there: {e}");
+            Assert.True(DateTime.UtcNow < deadline, $"execution {id} never got there: {e}; the API server's last requests: {string.Join(", ", _kube.Requests.TakeLast(6))}");
             await Task.Delay(50);
         }
     }
