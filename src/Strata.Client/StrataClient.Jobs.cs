@@ -149,6 +149,19 @@ public sealed partial class StrataClient
             w.WriteBoolean("enabled"u8, enabled);
         }
 
+        JobOptional(w, "runner", j.Runner);
+        if (j.Kubernetes is { } kubernetes)
+        {
+            w.WritePropertyName("kubernetes"u8);
+            JobJson.WriteKubernetes(w, kubernetes);
+        }
+
+        JobOptional(w, "concurrency_policy", j.ConcurrencyPolicy);
+        if (j.MaxConcurrent is { } max)
+        {
+            w.WriteNumber("max_concurrent"u8, max);
+        }
+
         w.WriteEndObject();
     });
 

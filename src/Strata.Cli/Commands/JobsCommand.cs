@@ -46,11 +46,20 @@ internal static class JobsCommand
         var eventModel = new Option<string?>("--event-model") { Description = "Only events of this model (or deployment's model) name ('' removes the filter)." };
         var enabled = new Option<bool?>("--enabled") { Description = "Whether the schedule and event triggers fire (true/false); on-demand runs always work." };
         var description = new Option<string?>("--description") { Description = "What the job is for." };
+        var runner = new Option<string?>("--runner") { Description = "Where executions run: local (a process of the server, the default) or kubernetes (a Kubernetes Job)." };
+        var image = new Option<string?>("--image") { Description = "kubernetes runner: the container image (default: the server's --jobs-kubernetes-image)." };
+        var ns = new Option<string?>("--namespace") { Description = "kubernetes runner: the namespace (default: the server's)." };
+        var serviceAccount = new Option<string?>("--service-account") { Description = "kubernetes runner: the pod's service account." };
+        var requests = new Option<string[]>("--request") { Description = "kubernetes runner: a resource request NAME=QUANTITY, e.g. cpu=500m (repeatable)." };
+        var limits = new Option<string[]>("--limit") { Description = "kubernetes runner: a resource limit NAME=QUANTITY, e.g. memory=2Gi (repeatable)." };
+        var concurrency = new Option<string?>("--concurrency-policy") { Description = "A scheduled or event execution due while others run: forbid (skip it, the default), allow, or replace (cancel the running one)." };
+        var maxConcurrent = new Option<long?>("--max-concurrent") { Description = "How many executions of the job may run at once (default 1 for forbid/replace, no limit for allow; 0 resets)." };
         var cmd = new Command(update ? "update" : "create", update
             ? "Change the flags given; --arg, --env and --on-event replace their lists."
             : "Create a job.")
         {
-            tracking, name, command, args, env, workingDir, timeout, experiment, schedule, timezone, events, eventModel, enabled, description, commandLine,
+            tracking, name, command, args, env, workingDir, timeout, experiment, schedule, timezone, events, eventModel, enabled, description,
+            runner, image, ns, serviceAccount, requests, limits, concurrency, maxConcurrent, commandLine,
         };
         cmd.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
         {
@@ -69,7 +78,11 @@ internal static class JobsCommand
                 EventTypes: parse.GetValue(events) is { Length: > 0 } t ? t : null,
                 EventModelName: parse.GetValue(eventModel),
                 Enabled: parse.GetValue(enabled),
-                Description: parse.GetValue(description));
+                Description: parse.GetValue(description),
+                Runner: parse.GetValue(runner),
+                Kubernetes: Kubernetes(parse.GetValue(image), parse.GetValue(ns), parse.GetValue(serviceAccount), parse.GetValue(requests), parse.GetValue(limits)),
+                ConcurrencyPolicy: parse.GetValue(concurrency),
+                MaxConcurrent: parse.GetValue(maxConcurrent));
             var job = update
                 ? await client.UpdateJobAsync(parse.GetValue(name)!, changes, ct).ConfigureAwait(false)
                 : await client.CreateJobAsync(changes, ct).ConfigureAwait(false);
@@ -78,7 +91,17 @@ internal static class JobsCommand
         return cmd;
     }
 
-    private static Dictionary<string, string> ParseEnv(string[] pairs)
+    /// <summary>The kubernetes fields when any is given (an update then replaces the job's whole kubernetes object).</summary>
+    private static KubernetesJobSpec? Kubernetes(string? image, string? ns, string? serviceAccount, string[]? requests, string[]? limits) =>
+        image is null && ns is null && serviceAccount is null && requests is not { Length: > 0 } && limits is not { Length: > 0 }
+            ? null
+            : new KubernetesJobSpec(image, ns, serviceAccount,
+                requests is { Length: > 0 } ? ParsePairs(requests, "--request") : null,
+                limits is { Length: > 0 } ? ParsePairs(limits, "--limit") : null);
+
+    private static Dictionary<string, string> ParseEnv(string[] pairs) => ParsePairs(pairs, "--env");
+
+    private static Dictionary<string, string> ParsePairs(string[] pairs, string flag)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in pairs)
@@ -86,7 +109,7 @@ internal static class JobsCommand
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                throw Core.Errors.MlflowException.InvalidParameter($"--env expects NAME=VALUE, got '{pair}'.");
+                throw Core.Errors.MlflowException.InvalidParameter($"{flag} expects NAME=VALUE, got '{pair}'.");
             }
 
             env[pair[..eq]] = pair[(eq + 1)..];

@@ -101,6 +101,12 @@ internal static class ServerCommand
             command.Options.Add(option);
         }
 
+        var kubernetesJobs = new JobsKubernetesFlags();
+        foreach (var option in kubernetesJobs.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, ct) =>
         {
             StrataServerOptions options;
@@ -174,6 +180,7 @@ internal static class ServerCommand
                     options.Auth.DefaultPermission = StrataServerOptions.ParsePermission(permission, "--auth-default-permission");
                 }
 
+                kubernetesJobs.Apply(options.Jobs.Kubernetes, parse);
                 options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);
                 if (parse.GetValue(retention) is { } keep)
                 {

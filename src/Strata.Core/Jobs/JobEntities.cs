@@ -13,7 +13,48 @@ public sealed record JobSpec(
     IReadOnlyList<string> EventTypes,
     string? EventModelName,
     bool Enabled,
-    string? Description);
+    string? Description,
+    string Runner = JobRunners.Local,
+    KubernetesJobSpec? Kubernetes = null,
+    string ConcurrencyPolicy = JobConcurrencyPolicies.Forbid,
+    int? MaxConcurrent = null);
+
+/// <summary>
+/// Where a <c>kubernetes</c> job's pod runs; a null field takes the server's default (<c>--jobs-kubernetes-*</c>).
+/// Resources are Kubernetes quantities by resource name (<c>cpu</c>, <c>memory</c>, ...).
+/// </summary>
+public sealed record KubernetesJobSpec(
+    string? Image = null,
+    string? Namespace = null,
+    string? ServiceAccount = null,
+    IReadOnlyDictionary<string, string>? Requests = null,
+    IReadOnlyDictionary<string, string>? Limits = null);
+
+/// <summary>Where an execution's command runs.</summary>
+public static class JobRunners
+{
+    /// <summary>A child process of the replica that claimed it (the default).</summary>
+    public const string Local = "local";
+
+    /// <summary>A Kubernetes <c>batch/v1</c> Job the replica creates and watches.</summary>
+    public const string Kubernetes = "kubernetes";
+}
+
+/// <summary>
+/// What happens when a job's scheduled or event-triggered execution is due while earlier ones still run, as a
+/// Kubernetes CronJob's <c>concurrencyPolicy</c>; on-demand runs are never skipped or replaced, they wait.
+/// </summary>
+public static class JobConcurrencyPolicies
+{
+    /// <summary>Start it anyway (up to <c>max_concurrent</c> at once when set; more wait queued).</summary>
+    public const string Allow = "allow";
+
+    /// <summary>Skip it (recorded as <c>skipped</c>) while <c>max_concurrent</c> (default 1) executions run: the default.</summary>
+    public const string Forbid = "forbid";
+
+    /// <summary>Cancel the oldest running one(s) to stay within <c>max_concurrent</c> (default 1) and start it.</summary>
+    public const string Replace = "replace";
+}
 
 /// <summary>
 /// A job: its spec, and from when its schedule counts (occurrences before that are never run). The service fills
@@ -35,7 +76,11 @@ public sealed record JobChanges(
     IReadOnlyList<string>? EventTypes = null,
     string? EventModelName = null,
     bool? Enabled = null,
-    string? Description = null);
+    string? Description = null,
+    string? Runner = null,
+    KubernetesJobSpec? Kubernetes = null,
+    string? ConcurrencyPolicy = null,
+    long? MaxConcurrent = null);
 
 /// <summary>Why an execution started.</summary>
 public static class JobTriggers
@@ -55,7 +100,10 @@ public static class JobExecutionStatus
     public const string Cancelled = "cancelled";
     public const string TimedOut = "timed_out";
 
-    public static bool IsFinal(string status) => status is Succeeded or Failed or Cancelled or TimedOut;
+    /// <summary>Never started: due while earlier executions ran under the <c>forbid</c> concurrency policy.</summary>
+    public const string Skipped = "skipped";
+
+    public static bool IsFinal(string status) => status is Succeeded or Failed or Cancelled or TimedOut or Skipped;
 }
 
 /// <summary>One run of a job, linked to the MLflow run that tracks it.</summary>

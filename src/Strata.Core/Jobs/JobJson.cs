@@ -54,11 +54,109 @@ public static class JobJson
         w.WriteEndArray();
         WriteOptional(w, "event_model_name", s.EventModelName);
         w.WriteBoolean("enabled"u8, s.Enabled);
+        w.WriteString("runner"u8, s.Runner);
+        if (s.Kubernetes is { } kubernetes)
+        {
+            w.WritePropertyName("kubernetes"u8);
+            WriteKubernetes(w, kubernetes);
+        }
+
+        w.WriteString("concurrency_policy"u8, s.ConcurrencyPolicy);
+        WriteOptional(w, "max_concurrent", s.MaxConcurrent);
         w.WriteNumber("creation_timestamp"u8, job.CreationTimestamp);
         w.WriteNumber("last_updated_timestamp"u8, job.LastUpdatedTimestamp);
         WriteOptional(w, "next_scheduled_time", job.NextScheduledAt);
 
         w.WriteEndObject();
+    }
+
+    /// <summary>The <c>kubernetes</c> object of a job (also the request form): unset fields are left out.</summary>
+    public static void WriteKubernetes(Utf8JsonWriter w, KubernetesJobSpec k)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(k);
+        w.WriteStartObject();
+        WriteOptional(w, "image", k.Image);
+        WriteOptional(w, "namespace", k.Namespace);
+        WriteOptional(w, "service_account", k.ServiceAccount);
+        if (k.Requests is not null || k.Limits is not null)
+        {
+            w.WriteStartObject("resources"u8);
+            WriteQuantities(w, "requests", k.Requests);
+            WriteQuantities(w, "limits", k.Limits);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void WriteQuantities(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, string>? quantities)
+    {
+        if (quantities is null)
+        {
+            return;
+        }
+
+        w.WriteStartObject(name);
+        foreach (var (k, v) in quantities)
+        {
+            w.WriteString(k, v);
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads the <c>kubernetes</c> object; a field of the wrong type is an error naming it.</summary>
+    public static KubernetesJobSpec ReadKubernetes(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw Errors.MlflowException.InvalidParameter("Invalid value for parameter 'kubernetes': expected a JSON object with image, namespace, service_account and resources.");
+        }
+
+        string? Text(string name) => !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+            : v.ValueKind == JsonValueKind.String ? v.GetString()
+            : throw Errors.MlflowException.InvalidParameter($"Invalid value for parameter 'kubernetes.{name}': expected a string.");
+
+        Dictionary<string, string>? requests = null, limits = null;
+        if (e.TryGetProperty("resources", out var resources) && resources.ValueKind != JsonValueKind.Null)
+        {
+            if (resources.ValueKind != JsonValueKind.Object)
+            {
+                throw Errors.MlflowException.InvalidParameter("Invalid value for parameter 'kubernetes.resources': expected an object with requests and limits.");
+            }
+
+            requests = Quantities(resources, "requests");
+            limits = Quantities(resources, "limits");
+        }
+
+        return new KubernetesJobSpec(Text("image"), Text("namespace"), Text("service_account"), requests, limits);
+    }
+
+    private static Dictionary<string, string>? Quantities(JsonElement resources, string name)
+    {
+        if (!resources.TryGetProperty(name, out var q) || q.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (q.ValueKind != JsonValueKind.Object)
+        {
+            throw Errors.MlflowException.InvalidParameter($"Invalid value for parameter 'kubernetes.resources.{name}': expected an object such as {{\"cpu\": \"500m\", \"memory\": \"1Gi\"}}.");
+        }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in q.EnumerateObject())
+        {
+            result[p.Name] = p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString()!,
+                JsonValueKind.Number => p.Value.GetRawText(),
+                _ => throw Errors.MlflowException.InvalidParameter($"Invalid value for parameter 'kubernetes.resources.{name}.{p.Name}': expected a quantity string."),
+            };
+        }
+
+        return result;
     }
 
     public static void WriteExecution(Utf8JsonWriter w, JobExecution e)
@@ -117,7 +215,11 @@ public static class JobJson
             Strings(e, "event_types"),
             String(e, "event_model_name"),
             !e.TryGetProperty("enabled", out var enabled) || enabled.GetBoolean(),
-            String(e, "description"));
+            String(e, "description"),
+            String(e, "runner") ?? JobRunners.Local,
+            e.TryGetProperty("kubernetes", out var k) ? ReadKubernetes(k) : null,
+            String(e, "concurrency_policy") ?? JobConcurrencyPolicies.Forbid,
+            Long(e, "max_concurrent") is { } max ? (int)max : null);
         return new Job(
             e.GetProperty("job_id").GetString()!, e.GetProperty("name").GetString()!, spec,
             e.GetProperty("creation_timestamp").GetInt64(), e.GetProperty("last_updated_timestamp").GetInt64(), 0, Long(e, "next_scheduled_time"));

@@ -100,8 +100,13 @@ public sealed class JobService(IJobStore store, ITrackingStore tracking, TimePro
             }
         }
 
+        var runner = r.Runner is not null ? JobValidation.Runner(r.Runner) : current?.Runner ?? JobRunners.Local;
+        var kubernetes = r.Kubernetes is not null ? JobValidation.Kubernetes(r.Kubernetes) : current?.Kubernetes;
+        var concurrency = r.ConcurrencyPolicy is not null ? JobValidation.ConcurrencyPolicy(r.ConcurrencyPolicy) : current?.ConcurrencyPolicy ?? JobConcurrencyPolicies.Forbid;
+        var maxConcurrent = r.MaxConcurrent is not null ? JobValidation.MaxConcurrent(r.MaxConcurrent) : current?.MaxConcurrent;
         return new JobSpec(command, args, env, workingDir, timeoutMs, experimentId, schedule, zone, eventTypes, eventModel,
-            r.Enabled ?? current?.Enabled ?? true, Optional(r.Description, current?.Description));
+            r.Enabled ?? current?.Enabled ?? true, Optional(r.Description, current?.Description),
+            runner, runner == JobRunners.Kubernetes ? kubernetes ?? new KubernetesJobSpec() : kubernetes, concurrency, maxConcurrent);
     }
 
     private Job WithNext(Job job) =>

@@ -101,6 +101,71 @@ public static partial class JobValidation
         return types.Distinct(StringComparer.Ordinal).ToList();
     }
 
+    public const int MaxConcurrentLimit = 1000;
+
+    public static string Runner(string? runner) => runner switch
+    {
+        null or "" or JobRunners.Local => JobRunners.Local,
+        JobRunners.Kubernetes => JobRunners.Kubernetes,
+        _ => throw MlflowException.InvalidParameter($"Invalid value '{runner}' for parameter 'runner': expected local or kubernetes."),
+    };
+
+    public static string ConcurrencyPolicy(string? policy) => policy switch
+    {
+        null or "" => JobConcurrencyPolicies.Forbid,
+        JobConcurrencyPolicies.Allow or JobConcurrencyPolicies.Forbid or JobConcurrencyPolicies.Replace => policy,
+        _ => throw MlflowException.InvalidParameter($"Invalid value '{policy}' for parameter 'concurrency_policy': expected allow, forbid or replace."),
+    };
+
+    /// <summary>0 clears the limit (null).</summary>
+    public static int? MaxConcurrent(long? max) => max switch
+    {
+        null or 0 => null,
+        < 0 or > MaxConcurrentLimit => throw MlflowException.InvalidParameter(
+            $"Invalid value {max} for parameter 'max_concurrent': it must be between 1 and {MaxConcurrentLimit} (0: the policy's default)."),
+        { } n => (int)n,
+    };
+
+    /// <summary>Checks the names Kubernetes would reject, so a bad spec fails when written rather than at every execution.</summary>
+    public static KubernetesJobSpec Kubernetes(KubernetesJobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Image is { } image && (string.IsNullOrWhiteSpace(image) || image.Any(char.IsWhiteSpace)))
+        {
+            throw MlflowException.InvalidParameter($"Invalid value '{image}' for parameter 'kubernetes.image': an image reference has no spaces.");
+        }
+
+        if (spec.Namespace is { } ns && !DnsLabelRegex().IsMatch(ns))
+        {
+            throw MlflowException.InvalidParameter($"Invalid value '{ns}' for parameter 'kubernetes.namespace': a namespace is a DNS label (lower-case letters, digits and '-', at most 63).");
+        }
+
+        if (spec.ServiceAccount is { } sa && !DnsSubdomainRegex().IsMatch(sa))
+        {
+            throw MlflowException.InvalidParameter($"Invalid value '{sa}' for parameter 'kubernetes.service_account': a service account name is a DNS subdomain.");
+        }
+
+        Quantities(spec.Requests, "kubernetes.requests");
+        Quantities(spec.Limits, "kubernetes.limits");
+        return spec;
+    }
+
+    private static void Quantities(IReadOnlyDictionary<string, string>? quantities, string field)
+    {
+        foreach (var (resource, quantity) in quantities ?? new Dictionary<string, string>())
+        {
+            if (!ResourceNameRegex().IsMatch(resource))
+            {
+                throw MlflowException.InvalidParameter($"Invalid value '{resource}' for parameter '{field}': not a resource name such as cpu or memory.");
+            }
+
+            if (!QuantityRegex().IsMatch(quantity))
+            {
+                throw MlflowException.InvalidParameter($"Invalid value '{quantity}' for parameter '{field}.{resource}': not a Kubernetes quantity such as 500m, 2 or 1Gi.");
+            }
+        }
+    }
+
     public static int PageSize(long? maxResults) => maxResults switch
     {
         null => DefaultMaxResults,
@@ -111,6 +176,18 @@ public static partial class JobValidation
 
     [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")]
     private static partial Regex NameRegex();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    private static partial Regex DnsLabelRegex();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+    private static partial Regex DnsSubdomainRegex();
+
+    [GeneratedRegex("^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")]
+    private static partial Regex ResourceNameRegex();
+
+    [GeneratedRegex("^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")]
+    private static partial Regex QuantityRegex();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,254}$")]
     private static partial Regex EnvNameRegex();

@@ -10,6 +10,7 @@ namespace Strata.Core.Policies;
 /// </summary>
 public interface IPolicyStore
 {
+    /// <summary>Throws RESOURCE_ALREADY_EXISTS when a live policy of the model has the name.</summary>
     Task<Policy> CreateAsync(PolicySpec spec, long now, CancellationToken ct);
 
     Task<Policy?> GetAsync(string id, CancellationToken ct);
@@ -17,7 +18,7 @@ public interface IPolicyStore
     /// <summary>Policies oldest first, optionally of one model.</summary>
     Task<Page<Policy>> ListAsync(string? modelName, int maxResults, string? pageToken, CancellationToken ct);
 
-    /// <summary>Replaces the spec; null when there is no such policy.</summary>
+    /// <summary>Replaces the spec; null when there is no such policy; RESOURCE_ALREADY_EXISTS when the new name is taken.</summary>
     Task<Policy?> UpdateAsync(string id, PolicySpec spec, long now, CancellationToken ct);
 
     /// <summary>Soft delete (its decisions stay readable; its open ones are never worked on again); false when unknown.</summary>

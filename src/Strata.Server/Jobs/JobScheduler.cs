@@ -14,7 +14,7 @@ namespace Strata.Server.Jobs;
 /// records those executions as failed, so none is left "running".
 /// </summary>
 internal sealed partial class JobScheduler(
-    IJobStore store, LocalJobRunner runner, IOptions<StrataServerOptions> options, TimeProvider time, ILogger<JobScheduler> logger)
+    IJobStore store, IEnumerable<IJobRunner> runners, JobRunTracking tracking, IOptions<StrataServerOptions> options, TimeProvider time, ILogger<JobScheduler> logger)
     : BackgroundService
 {
     private const int EventsPerRound = 100;
@@ -22,6 +22,7 @@ internal sealed partial class JobScheduler(
     private readonly JobsOptions _settings = options.Value.Jobs;
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JobSchedule?> _schedules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IJobRunner> _runners = runners.ToDictionary(r => r.Kind, StringComparer.Ordinal);
 
     /// <summary>This process's name on the executions it claims.</summary>
     public string Replica { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -66,7 +67,19 @@ internal sealed partial class JobScheduler(
             LogLeaseExpired(logger, failed.Id, failed.JobName, failed.Replica);
             if (failed.RunId is not null)
             {
-                await runner.EndRunAsync(failed.RunId, JobExecutionStatus.Failed, null, failed.EndedAt ?? Now(), CancellationToken.None).ConfigureAwait(false);
+                await tracking.EndRunAsync(failed.RunId, JobExecutionStatus.Failed, null, failed.EndedAt ?? Now(), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            foreach (var runner in _runners.Values)
+            {
+                try
+                {
+                    await runner.AbandonAsync(failed, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogAbandonFailed(logger, e, failed.Id, runner.Kind);
+                }
             }
         }
 
@@ -88,7 +101,7 @@ internal sealed partial class JobScheduler(
             {
                 try
                 {
-                    await runner.RunAsync(claimed, Replica, ct).ConfigureAwait(false);
+                    await RunnerFor(claimed.Spec).RunAsync(claimed, Replica, ct).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
@@ -131,6 +144,10 @@ internal sealed partial class JobScheduler(
         }
     }
 
+    // A runner this build lacks cannot be written (validated), so the fallback is only for safety.
+    private IJobRunner RunnerFor(JobSpec spec) =>
+        _runners.TryGetValue(spec.Runner, out var runner) ? runner : _runners[JobRunners.Local];
+
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job scheduler round failed")]
@@ -144,6 +161,9 @@ internal sealed partial class JobScheduler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Execution {ExecutionId} of job {Job} failed: replica {Replica} stopped renewing its lease")]
     private static partial void LogLeaseExpired(ILogger logger, string executionId, string job, string? replica);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not clean up after the abandoned execution {ExecutionId} ({Runner} runner)")]
+    private static partial void LogAbandonFailed(ILogger logger, Exception e, string executionId, string runner);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} has a schedule this machine cannot read: {Reason}")]
     private static partial void LogBadSchedule(ILogger logger, string job, string reason);

@@ -98,8 +98,8 @@ public static class JobsApi
         var stream = ctx.Request.Query["stream"].ToString() is { Length: > 0 } s ? s : "stdout";
         var path = stream switch
         {
-            "stdout" => LocalJobRunner.StdoutPath,
-            "stderr" => LocalJobRunner.StderrPath,
+            "stdout" => JobRunTracking.StdoutPath,
+            "stderr" => JobRunTracking.StderrPath,
             _ => throw MlflowException.InvalidParameter($"Invalid value '{stream}' for parameter 'stream': expected stdout or stderr."),
         };
         var execution = await service.GetExecutionAsync(execution_id, ctx.RequestAborted);
@@ -137,7 +137,11 @@ public static class JobsApi
             EventTypes: Strings("event_types"),
             EventModelName: r.String("event_model_name"),
             Enabled: r.Boolean("enabled"),
-            Description: r.String("description"));
+            Description: r.String("description"),
+            Runner: r.String("runner"),
+            Kubernetes: r.TryGetElement("kubernetes", out var kubernetes) && kubernetes.ValueKind != JsonValueKind.Null ? JobJson.ReadKubernetes(kubernetes) : null,
+            ConcurrencyPolicy: r.String("concurrency_policy"),
+            MaxConcurrent: r.Int64("max_concurrent"));
     }
 
     private static Dictionary<string, string> Env(JsonElement env)

@@ -26,4 +26,7 @@ public sealed class JobsOptions
 
     /// <summary>How long stdout/stderr may keep flowing after the process ended (a grandchild holding the pipe) before the copy is cut.</summary>
     public TimeSpan LogDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The Kubernetes Job runner's defaults and connection (used by jobs with <c>runner: kubernetes</c>).</summary>
+    public KubernetesRunnerOptions Kubernetes { get; set; } = new();
 }

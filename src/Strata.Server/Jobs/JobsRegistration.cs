@@ -14,7 +14,11 @@ public static class JobsRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IJobStore>(sp => new JobStore(sp.GetRequiredService<IDatabase>()));
         services.TryAddSingleton<JobService>();
+        services.TryAddSingleton<JobRunTracking>();
         services.TryAddSingleton<LocalJobRunner>();
+        services.TryAddSingleton<KubernetesJobRunner>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobRunner, LocalJobRunner>(sp => sp.GetRequiredService<LocalJobRunner>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobRunner, KubernetesJobRunner>(sp => sp.GetRequiredService<KubernetesJobRunner>()));
         services.AddHostedService<JobScheduler>();
         return services;
     }

@@ -21,17 +21,22 @@ namespace Strata.Server.Jobs;
 /// </summary>
 internal sealed partial class LocalJobRunner(
     IJobStore store,
-    TrackingService tracking,
+    JobRunTracking tracking,
     ArtifactLocationResolver artifacts,
     IServer server,
     IOptions<StrataServerOptions> options,
     TimeProvider time,
-    ILogger<LocalJobRunner> logger)
+    ILogger<LocalJobRunner> logger) : IJobRunner
 {
-    public const string StdoutPath = "logs/stdout.txt";
-    public const string StderrPath = "logs/stderr.txt";
+    public const string StdoutPath = JobRunTracking.StdoutPath;
+    public const string StderrPath = JobRunTracking.StderrPath;
 
     private readonly JobsOptions _settings = options.Value.Jobs;
+
+    public string Kind => JobRunners.Local;
+
+    /// <summary>A dead replica's processes died with it; nothing is left to stop.</summary>
+    public Task AbandonAsync(JobExecution execution, CancellationToken ct) => Task.CompletedTask;
 
     public async Task RunAsync(ClaimedExecution claimed, string replica, CancellationToken stopping)
     {
@@ -39,15 +44,7 @@ internal sealed partial class LocalJobRunner(
         Run run;
         try
         {
-            run = await tracking.CreateRunAsync(new CreateRunRequest(
-                spec.ExperimentId, "strata-jobs", $"{execution.JobName}-{execution.Id[..8]}", execution.StartedAt,
-                [
-                    new KeyValueRequest("strata.job.name", execution.JobName),
-                    new KeyValueRequest("strata.job.execution_id", execution.Id),
-                    new KeyValueRequest("strata.job.trigger", execution.Trigger),
-                    new KeyValueRequest("mlflow.source.type", "JOB"),
-                    new KeyValueRequest("mlflow.source.name", spec.Command),
-                ]), CancellationToken.None).ConfigureAwait(false);
+            run = await tracking.CreateRunAsync(execution, spec, CancellationToken.None).ConfigureAwait(false);
             await store.SetRunAsync(execution.Id, run.Info.RunId, Now(), (long)_settings.Lease.TotalMilliseconds, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -104,32 +101,8 @@ internal sealed partial class LocalJobRunner(
         await store.FinishAsync(execution.Id, replica, new JobOutcome(status, exitCode, error, ended), CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Sets the run's final status and end time, with the job's status and exit code as tags.</summary>
-    public async Task EndRunAsync(string runId, string status, int? exitCode, long endTime, CancellationToken ct)
-    {
-        try
-        {
-            var tags = new List<KeyValueRequest> { new("strata.job.status", status) };
-            if (exitCode is { } code)
-            {
-                tags.Add(new("strata.job.exit_code", code.ToString(CultureInfo.InvariantCulture)));
-            }
-
-            await tracking.LogBatchAsync(new LogBatchRequest(runId, [], [], tags), ct).ConfigureAwait(false);
-            var runStatus = status switch
-            {
-                JobExecutionStatus.Succeeded => RunStatus.FINISHED,
-                JobExecutionStatus.Cancelled => RunStatus.KILLED,
-                _ => RunStatus.FAILED,
-            };
-            await tracking.UpdateRunAsync(new UpdateRunRequest(runId, runStatus, endTime, null), ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The execution's own record is what matters; a run deleted meanwhile must not keep it "running".
-            LogRunUpdateFailed(logger, e, runId);
-        }
-    }
+    private Task EndRunAsync(string runId, string status, int? exitCode, long endTime, CancellationToken ct) =>
+        tracking.EndRunAsync(runId, status, exitCode, endTime, ct);
 
     /// <summary>
     /// Waits for the process while renewing the lease; returns the final status (null when the lease was lost) and an
@@ -260,25 +233,14 @@ internal sealed partial class LocalJobRunner(
         }
 
         // The program logs into the execution's own run; a job's env may still point it elsewhere.
-        info.Environment["MLFLOW_RUN_ID"] = runId;
-        info.Environment["MLFLOW_EXPERIMENT_ID"] = spec.ExperimentId;
+        foreach (var (k, v) in JobRunTracking.ExecutionEnvironment(execution, spec, runId))
+        {
+            info.Environment[k] = v;
+        }
+
         if (!spec.Env.ContainsKey("MLFLOW_TRACKING_URI") && OwnAddress() is { } uri)
         {
             info.Environment["MLFLOW_TRACKING_URI"] = uri;
-        }
-
-        info.Environment["STRATA_JOB_NAME"] = execution.JobName;
-        info.Environment["STRATA_JOB_EXECUTION_ID"] = execution.Id;
-        info.Environment["STRATA_JOB_TRIGGER"] = execution.Trigger;
-        if (execution.EventId is { } eventId)
-        {
-            info.Environment["STRATA_EVENT_ID"] = eventId.ToString(CultureInfo.InvariantCulture);
-            info.Environment["STRATA_EVENT_TYPE"] = execution.EventType;
-        }
-
-        if (execution.ScheduledAt is { } scheduled)
-        {
-            info.Environment["STRATA_SCHEDULED_TIME"] = scheduled.ToString(CultureInfo.InvariantCulture);
         }
 
         return info;
@@ -298,9 +260,6 @@ internal sealed partial class LocalJobRunner(
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not update run {RunId} at the end of its job execution")]
-    private static partial void LogRunUpdateFailed(ILogger logger, Exception e, string runId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of job execution {ExecutionId} failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception e, string executionId);

@@ -23,14 +23,40 @@ public sealed partial class JobStore
         database.WriteAsync<IReadOnlyList<ClaimedExecution>>(async (c, tx, token) =>
         {
             // SKIP LOCKED lets replicas claiming together split the queue; the status condition on the update is what
-            // makes a claim exclusive on both dialects.
+            // makes a claim exclusive on both dialects. Executions held back by their job's concurrency limit stay
+            // queued, so more candidates than free slots are read.
             var lockRows = Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : string.Empty;
             var ids = (await c.QueryAsync<string>(Cmd(
-                $"SELECT execution_id FROM job_executions WHERE status = '{JobExecutionStatus.Queued}' ORDER BY created_at, execution_id LIMIT @max{lockRows}",
-                new { max }, tx, token)).ConfigureAwait(false)).ToList();
-            var claimed = new List<ClaimedExecution>(ids.Count);
+                $"SELECT execution_id FROM job_executions WHERE status = '{JobExecutionStatus.Queued}' ORDER BY created_at, execution_id LIMIT @candidates{lockRows}",
+                new { candidates = (max * 4) + 16 }, tx, token)).ConfigureAwait(false)).ToList();
+            var claimed = new List<ClaimedExecution>(Math.Min(ids.Count, max));
             foreach (var id in ids)
             {
+                if (claimed.Count >= max)
+                {
+                    break;
+                }
+
+                var row = await c.QuerySingleOrDefaultAsync<ExecutionRow>(Cmd(
+                    $"SELECT {ExecutionColumns}, j.spec AS Spec FROM job_executions x LEFT JOIN jobs j ON j.job_id = x.job_id WHERE x.execution_id = @id",
+                    new { id }, tx, token)).ConfigureAwait(false);
+                if (row is null || row.Status != JobExecutionStatus.Queued)
+                {
+                    continue;
+                }
+
+                if (row.Spec is null)
+                {
+                    await CancelQueuedAsync(c, tx, id, now, "job deleted", token).ConfigureAwait(false);
+                    continue;
+                }
+
+                var spec = ReadSpec(row.Spec);
+                if (!await AdmitAsync(c, tx, row, spec, now, token).ConfigureAwait(false))
+                {
+                    continue;
+                }
+
                 var updated = await c.ExecuteAsync(Cmd(
                     $"""
                     UPDATE job_executions SET status = '{JobExecutionStatus.Running}', replica = @replica, started_at = @now, lease_until = @lease
@@ -42,20 +68,71 @@ public sealed partial class JobStore
                     continue;
                 }
 
-                var row = await c.QuerySingleOrDefaultAsync<ExecutionRow>(Cmd(
-                    $"SELECT {ExecutionColumns}, j.spec AS Spec FROM job_executions x JOIN jobs j ON j.job_id = x.job_id WHERE x.execution_id = @id",
-                    new { id }, tx, token)).ConfigureAwait(false);
-                if (row?.Spec is null)
-                {
-                    await FinishInTransactionAsync(c, tx, id, null, new JobOutcome(JobExecutionStatus.Cancelled, null, "job deleted", now), token).ConfigureAwait(false);
-                    continue;
-                }
-
-                claimed.Add(new ClaimedExecution(row.ToExecution(), ReadSpec(row.Spec)));
+                claimed.Add(new ClaimedExecution((await LoadExecutionAsync(c, tx, id, token).ConfigureAwait(false))!, spec));
             }
 
             return claimed;
         }, ct);
+
+    /// <summary>
+    /// The job's concurrency policy, checked in the claim's transaction with the job's row locked on PostgreSQL, so
+    /// two replicas claiming executions of one job at once see each other's (the second waits for the first to commit).
+    /// Returns whether the execution may start now; a forbidden one is ended as skipped, a held-back one stays queued.
+    /// </summary>
+    private async Task<bool> AdmitAsync(DbConnection c, DbTransaction tx, ExecutionRow row, JobSpec spec, long now, CancellationToken ct)
+    {
+        var limit = spec.MaxConcurrent ?? (spec.ConcurrencyPolicy == JobConcurrencyPolicies.Allow ? (int?)null : 1);
+        if (limit is not { } maxRunning)
+        {
+            return true;
+        }
+
+        if (Dialect.Kind == SqlDialectKind.Postgres)
+        {
+            await c.ExecuteAsync(Cmd("SELECT job_id FROM jobs WHERE job_id = @JobId FOR UPDATE", new { row.JobId }, tx, ct)).ConfigureAwait(false);
+        }
+
+        var running = (await c.QueryAsync<ExecutionRow>(Cmd(
+            $"SELECT {ExecutionColumns} FROM job_executions x WHERE x.job_id = @JobId AND x.status = '{JobExecutionStatus.Running}' ORDER BY x.started_at, x.execution_id",
+            new { row.JobId }, tx, ct)).ConfigureAwait(false)).ToList();
+        var policy = row.Trigger == JobTriggers.Manual ? JobConcurrencyPolicies.Allow : spec.ConcurrencyPolicy;
+        if (policy == JobConcurrencyPolicies.Replace)
+        {
+            // The ones already asked to stop are on their way out; the oldest of the rest make room.
+            var active = running.Where(r => r.CancelRequested == 0).ToList();
+            foreach (var id in active.Select(r => r.Id).Take(Math.Max(0, active.Count - maxRunning + 1)))
+            {
+                await c.ExecuteAsync(Cmd(
+                    "UPDATE job_executions SET cancel_requested = 1 WHERE execution_id = @id", new { id }, tx, ct)).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+
+        if (running.Count < maxRunning)
+        {
+            return true;
+        }
+
+        if (policy == JobConcurrencyPolicies.Forbid)
+        {
+            var reason = $"skipped: {running.Count} execution(s) of the job still running (concurrency_policy forbid, max_concurrent {maxRunning})";
+            var updated = await c.ExecuteAsync(Cmd(
+                $"""
+                UPDATE job_executions SET status = '{JobExecutionStatus.Skipped}', ended_at = @now, error = @reason
+                WHERE execution_id = @Id AND status = '{JobExecutionStatus.Queued}'
+                """,
+                new { now, reason, row.Id }, tx, ct)).ConfigureAwait(false);
+            if (updated > 0)
+            {
+                var e = (await LoadExecutionAsync(c, tx, row.Id, ct).ConfigureAwait(false))!;
+                await InsertFinishedEventAsync(c, tx, e, new JobOutcome(JobExecutionStatus.Skipped, null, reason, now), ct).ConfigureAwait(false);
+            }
+        }
+
+        // allow with max_concurrent, or an on-demand run: it waits in the queue for a free slot.
+        return false;
+    }
 
     public Task SetRunAsync(string executionId, string runId, long now, long leaseMs, CancellationToken ct) =>
         database.WriteAsync(

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Strata.Core.Errors;
 using Strata.Core.Policies;
 using Strata.Core.Tracking;
 using Strata.Storage.Database;
@@ -21,12 +22,20 @@ public sealed partial class PolicyStore(IDatabase database) : IPolicyStore
         return database.WriteAsync(async (c, tx, token) =>
         {
             var id = Guid.NewGuid().ToString("N");
-            await c.ExecuteAsync(Cmd(
-                """
-                INSERT INTO policies (policy_id, name, model_name, spec, enabled, creation_timestamp, last_updated_timestamp, first_event_id)
-                VALUES (@id, @Name, @ModelName, @json, @enabled, @now, @now, COALESCE((SELECT MAX(id) FROM registry_events), 0) + 1)
-                """,
-                new { id, spec.Name, spec.ModelName, json, enabled = spec.Enabled ? 1 : 0, now }, tx, token)).ConfigureAwait(false);
+            try
+            {
+                await c.ExecuteAsync(Cmd(
+                    """
+                    INSERT INTO policies (policy_id, name, model_name, spec, enabled, creation_timestamp, last_updated_timestamp, first_event_id)
+                    VALUES (@id, @Name, @ModelName, @json, @enabled, @now, @now, COALESCE((SELECT MAX(id) FROM registry_events), 0) + 1)
+                    """,
+                    new { id, spec.Name, spec.ModelName, json, enabled = spec.Enabled ? 1 : 0, now }, tx, token)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Dialect.IsUniqueViolation(ex))
+            {
+                throw NameTaken(spec);
+            }
+
             return (await LoadAsync(c, tx, id, token).ConfigureAwait(false))!;
         }, ct);
     }
@@ -53,12 +62,21 @@ public sealed partial class PolicyStore(IDatabase database) : IPolicyStore
         var json = PolicyJson.SerializeSpec(spec);
         return database.WriteAsync(async (c, tx, token) =>
         {
-            var changed = await c.ExecuteAsync(Cmd(
-                """
-                UPDATE policies SET name = @Name, model_name = @ModelName, spec = @json, enabled = @enabled, last_updated_timestamp = @now
-                WHERE policy_id = @id AND deleted_timestamp IS NULL
-                """,
-                new { id, spec.Name, spec.ModelName, json, enabled = spec.Enabled ? 1 : 0, now }, tx, token)).ConfigureAwait(false);
+            int changed;
+            try
+            {
+                changed = await c.ExecuteAsync(Cmd(
+                    """
+                    UPDATE policies SET name = @Name, model_name = @ModelName, spec = @json, enabled = @enabled, last_updated_timestamp = @now
+                    WHERE policy_id = @id AND deleted_timestamp IS NULL
+                    """,
+                    new { id, spec.Name, spec.ModelName, json, enabled = spec.Enabled ? 1 : 0, now }, tx, token)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Dialect.IsUniqueViolation(ex))
+            {
+                throw NameTaken(spec);
+            }
+
             return changed == 0 ? null : await LoadAsync(c, tx, id, token).ConfigureAwait(false);
         }, ct);
     }
@@ -74,6 +92,9 @@ public sealed partial class PolicyStore(IDatabase database) : IPolicyStore
             $"SELECT {PolicyColumns} FROM policies WHERE policy_id = @id AND deleted_timestamp IS NULL", new { id }, tx, ct)).ConfigureAwait(false);
         return row?.ToPolicy();
     }
+
+    private static MlflowException NameTaken(PolicySpec spec) =>
+        MlflowException.AlreadyExists($"Policy '{spec.Name}' already exists for registered model '{spec.ModelName}'.");
 
     private static CommandDefinition Cmd(string sql, object? parameters, DbTransaction? tx, CancellationToken ct) =>
         new(sql, parameters, tx, cancellationToken: ct);

@@ -274,6 +274,47 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrency_policy_forbid_skips_occurrences_while_one_runs_and_replace_cancels_it()
+    {
+        var name = NewName();
+        var job = await CreateAsync(new { name, command = "/bin/sh", args = new[] { "-c", "sleep 30" }, schedule = "* * * * * *" });
+        Assert.Equal("forbid", job.GetProperty("concurrency_policy").GetString());
+        Assert.False(job.TryGetProperty("max_concurrent", out _));
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        List<JsonElement> all;
+        while (!(all = (await Server.GetAsync($"{Api}/{name}/executions")).Ok().Executions().ToList()).Any(e => e.GetProperty("status").GetString() == "skipped"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no occurrence was skipped");
+            await Task.Delay(100);
+        }
+
+        var skipped = all.First(e => e.GetProperty("status").GetString() == "skipped");
+        Assert.Contains("forbid", skipped.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Single(all, e => e.GetProperty("status").GetString() == "running");
+
+        // replace: the next occurrence cancels the running execution and starts.
+        var replaced = (await Server.PatchAsync($"{Api}/{name}", new { concurrency_policy = "replace", max_concurrent = 1 })).Ok().GetProperty("job");
+        Assert.Equal("replace", replaced.GetProperty("concurrency_policy").GetString());
+        Assert.Equal(1, replaced.GetProperty("max_concurrent").GetInt32());
+        while (!(all = (await Server.GetAsync($"{Api}/{name}/executions")).Ok().Executions().ToList()).Any(e => e.GetProperty("status").GetString() == "cancelled"))
+        {
+            Assert.True(DateTime.UtcNow < deadline.AddSeconds(30), "no running execution was replaced");
+            await Task.Delay(100);
+        }
+
+        (await Server.PatchAsync($"{Api}/{name}", new { enabled = false })).Ok();
+        foreach (var e in (await Server.GetAsync($"{Api}/{name}/executions")).Ok().Executions().Where(e => e.GetProperty("status").GetString() == "running"))
+        {
+            (await Server.PostAsync($"{Api}/executions/{e.GetProperty("execution_id").GetString()}/cancel", "{}")).Ok();
+        }
+
+        (await Server.PostAsync(Api, new { name = NewName(), command = "x", concurrency_policy = "sometimes" })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync(Api, new { name = NewName(), command = "x", max_concurrent = -1 })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+        (await Server.PostAsync(Api, new { name = NewName(), command = "x", max_concurrent = 5000 })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
+    }
+
+    [Fact]
     public async Task A_new_model_version_event_triggers_a_job_once()
     {
         var model = "m-" + Guid.NewGuid().ToString("N")[..8];

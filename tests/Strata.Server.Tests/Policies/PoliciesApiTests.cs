@@ -251,6 +251,8 @@ public sealed class PoliciesApiTests : IAsyncLifetime
         (await _server.PostAsync(PoliciesPrefix, new { name = "x", model_name = model, gate = Gate(), actions = new { set_alias = "champion" } })).IsError(HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE");
 
         var id = await _server.CreatePolicyAsync(new { name = "crud", model_name = model, gate = Gate(), description = "first" });
+        var taken = await _server.PostAsync(PoliciesPrefix, new { name = "crud", model_name = model, gate = Gate() });
+        Assert.Contains("'crud'", taken.IsError(HttpStatusCode.BadRequest, "RESOURCE_ALREADY_EXISTS").Text);
         var got = (await _server.GetAsync($"{PoliciesPrefix}/{id}")).Ok().GetProperty("policy");
         Assert.Equal("val_rmse", got.GetProperty("gate").GetProperty("metric").GetString());
         Assert.True(got.GetProperty("enabled").GetBoolean());

@@ -1,4 +1,5 @@
 using Dapper;
+using Strata.Core.Errors;
 using Strata.Core.Policies;
 using Strata.Storage.Policies;
 using Strata.Storage.Tests.Registry;
@@ -104,6 +105,56 @@ public class PolicyStoreTests : IAsyncLifetime
             (c, ct) => c.QuerySingleAsync<string>(new CommandDefinition("SELECT after_json FROM registry_events WHERE event_type = 'policy.decided'", cancellationToken: ct)), default);
         Assert.Contains("\"status\":\"REFUSED\"", payload);
         Assert.Contains("\"policy_name\":\"gate\"", payload);
+    }
+
+    [Fact]
+    public async Task A_name_is_unique_among_a_models_live_policies()
+    {
+        await _f.Service.CreateRegisteredModelAsync("m", null, null, null, null, default);
+        await _f.Service.CreateRegisteredModelAsync("other", null, null, null, null, default);
+        var first = await _store.CreatePolicyAsync(Spec("m", "gate"));
+        var taken = await Assert.ThrowsAsync<MlflowException>(() => _store.CreateAsync(Spec("m", "gate"), Now, default));
+        Assert.Equal(ErrorCode.RESOURCE_ALREADY_EXISTS, taken.Code);
+        Assert.Contains("'gate'", taken.Message);
+        await _store.CreateAsync(Spec("other", "gate"), Now, default); // another model's policy may share it
+
+        var second = await _store.CreateAsync(Spec("m", "second"), Now, default);
+        var renamed = await Assert.ThrowsAsync<MlflowException>(() => _store.UpdateAsync(second.Id, Spec("m", "gate"), Now, default));
+        Assert.Equal(ErrorCode.RESOURCE_ALREADY_EXISTS, renamed.Code);
+        Assert.Equal("second", (await _store.GetAsync(second.Id, default))!.Spec.Name);
+
+        // A deleted policy's name is free again.
+        await _store.DeleteAsync(first.Id, Now, default);
+        Assert.Equal("gate", (await _store.UpdateAsync(second.Id, Spec("m", "gate"), Now, default))!.Spec.Name);
+    }
+
+    [Fact]
+    public async Task The_names_migration_renames_all_but_the_oldest_live_duplicate()
+    {
+        await _f.Database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition("DROP INDEX ux_policies_model_name", transaction: tx, cancellationToken: ct)), default);
+        var spec = PolicyJson.SerializeSpec(Spec("m", "gate"));
+        var rows = new[] { ("b", 100L, (long?)null), ("a", 100L, null), ("c", 50L, 10L), ("d", 200L, null), ("e", 100L, null) };
+        foreach (var (id, created, deleted) in rows)
+        {
+            await _f.Database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO policies (policy_id, name, model_name, spec, enabled, creation_timestamp, last_updated_timestamp, deleted_timestamp, first_event_id)
+                VALUES (@id, 'gate', 'm', @spec, 1, @created, @created, @deleted, 0)
+                """,
+                new { id, spec, created, deleted }, tx, cancellationToken: ct)), default);
+        }
+
+        var migration = new Strata.Storage.Migrations.M0017_PolicyNames();
+        await _f.Database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(migration.Sql(_f.Database.Dialect.Kind), transaction: tx, cancellationToken: ct)), default);
+
+        // The deleted one (c) does not count; of the live ones, the oldest (then the smallest id) keeps the name.
+        Assert.Equal("gate", (await _store.GetAsync("a", default))!.Spec.Name);
+        Assert.Equal("gate (b)", (await _store.GetAsync("b", default))!.Spec.Name);
+        Assert.Equal("gate (d)", (await _store.GetAsync("d", default))!.Spec.Name);
+        Assert.Equal("gate (e)", (await _store.GetAsync("e", default))!.Spec.Name);
+        Assert.Equal(1, await _f.CountAsync("SELECT COUNT(*) FROM policies WHERE policy_id = 'b' AND name = 'gate (b)'"));
+        Assert.Equal(1, await _f.CountAsync("SELECT COUNT(*) FROM policies WHERE policy_id = 'c' AND name = 'gate'"));
+        await Assert.ThrowsAsync<MlflowException>(() => _store.CreateAsync(Spec("m", "gate"), Now, default));
     }
 
     [Fact]

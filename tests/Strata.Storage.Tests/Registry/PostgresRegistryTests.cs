@@ -57,6 +57,12 @@ public sealed class PostgresAuthStoreTests(PostgresRegistryDatabases databases) 
     private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
 }
 
+[Collection(PostgresRegistryCollection.Name)]
+public sealed class PostgresJobConcurrencyPolicyTests(PostgresRegistryDatabases databases) : Strata.Storage.Tests.Jobs.JobConcurrencyPolicyTests
+{
+    private protected override Task<RegistryFixture> CreateFixtureAsync() => databases.CreateFixtureAsync();
+}
+
 [CollectionDefinition(Name)]
 public sealed class PostgresRegistryCollection : ICollectionFixture<PostgresRegistryDatabases>
 {
@@ -96,7 +102,7 @@ public sealed class PostgresRegistryDatabases : IAsyncLifetime
                 "UPDATE webhook_dispatch_cursor SET last_event_id = COALESCE((SELECT MAX(id) FROM registry_events), 0); " +
                 "DELETE FROM policy_decisions; DELETE FROM policies; UPDATE policy_cursor SET last_event_id = 0; " +
                 "DELETE FROM auth_tokens; DELETE FROM auth_experiment_permissions; DELETE FROM auth_registered_model_permissions; " +
-                "DELETE FROM auth_deployment_permissions; DELETE FROM auth_users",
+                "DELETE FROM auth_deployment_permissions; DELETE FROM auth_users; DELETE FROM job_executions; DELETE FROM jobs",
                 transaction: tx, cancellationToken: ct)),
             CancellationToken.None);
         return RegistryFixture.OnSharedDatabase(_database);
