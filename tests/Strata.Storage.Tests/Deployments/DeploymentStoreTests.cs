@@ -120,7 +120,7 @@ public abstract class DeploymentStoreTests<TFixture>(TFixture fixture) : IClassF
         string? token = null;
         do
         {
-            var page = await _store.ListAsync(2, token, default);
+            var page = await _store.ListAsync(2, token, null, default);
             seen.AddRange(page.Items.Select(d => d.Name));
             token = page.NextPageToken;
         }
