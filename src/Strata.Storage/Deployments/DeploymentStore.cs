@@ -59,14 +59,16 @@ public sealed class DeploymentStore(IDatabase database) : IDeploymentStore
     public Task<Page<Deployment>> ListAsync(int maxResults, string? pageToken, Core.Auth.ReadScope? readable, CancellationToken ct)
     {
         var offset = OffsetPageToken.Decode(pageToken);
-        var parameters = new DynamicParameters(new { limit = maxResults + 1, offset });
+        object parameters = new { limit = maxResults + 1, offset };
 
         // Permission filtering inside the query, so pages stay full and page tokens right.
         var where = "";
         if (readable is not null)
         {
-            parameters.Add("readable", database.Dialect.TextListValue(readable.Except));
-            where = $" WHERE d.name {(readable.ReadableByDefault ? "NOT IN" : "IN")} (SELECT rs.value FROM {database.Dialect.ListTable("@readable", "rs")})";
+            // An object-typed member: Dapper then binds the list as one array (PostgreSQL) instead of expanding it.
+            object names = database.Dialect.TextListValue(readable.Except);
+            parameters = new { limit = maxResults + 1, offset, names };
+            where = $" WHERE d.name {(readable.ReadableByDefault ? "NOT IN" : "IN")} (SELECT rs.value FROM {database.Dialect.ListTable("@names", "rs")})";
         }
 
         return database.ReadAsync(async (c, token) =>
