@@ -15,6 +15,7 @@ using Strata.Serving.PredictionLog;
 // `python [seconds] [rounds] [workers]`: the python_function bench instead (PythonBench.cs).
 // `code [seconds] [rounds] [connections]`: the code flavor against the ML.NET model it wraps (CodeFlavorBench.cs).
 // With --auth first: log-batch and deployment /invocations with --auth on vs off (AuthBench.cs).
+// With --serve-tokens first: strata models serve with bearer tokens and the network protections vs open (ServeTokensBench.cs).
 // With --deployments first: the deployments bench (two-version route plus shadow vs one version; cost per 1,000).
 if (args.Length > 0 && args[0] == "python")
 {
@@ -30,7 +31,8 @@ if (args.Length > 0 && args[0] == "code")
 
 var deployments = args.Length > 0 && args[0] == "--deployments";
 var authMode = args.Length > 0 && args[0] == "--auth";
-if (deployments || authMode)
+var serveTokens = args.Length > 0 && args[0] == "--serve-tokens";
+if (deployments || authMode || serveTokens)
 {
     args = args[1..];
 }
@@ -49,6 +51,13 @@ try
     {
         Console.WriteLine("Training the models...");
         await AuthBench.RunAsync(root, seconds, connectionCounts, rounds, script);
+        return;
+    }
+
+    if (serveTokens)
+    {
+        Console.WriteLine("Training the models...");
+        await ServeTokensBench.RunAsync(root, seconds, connectionCounts, rounds, script);
         return;
     }
 

@@ -6,7 +6,7 @@ namespace Strata.Client;
 
 /// <summary>
 /// Users, permissions and tokens of a server started with <c>--auth</c>: MLflow's basic-auth endpoints
-/// (<c>/api/2.0/mlflow/users/...</c>) and Strata's <c>/api/2.0/strata/users</c> and <c>/tokens</c>. Answers are the
+/// (<c>/api/2.0/mlflow/users/...</c>) and Strata's <c>/api/2.0/strata/users</c>, <c>/tokens</c> and deployment permissions. Answers are the
 /// API's JSON (MLflow's <c>user</c> and permission objects); a created token's secret is in <c>secret</c>, shown once.
 /// </summary>
 public sealed partial class StrataClient
@@ -30,6 +30,23 @@ public sealed partial class StrataClient
 
     public Task DeleteUserAsync(string username, CancellationToken ct = default) =>
         SendAsync<JsonElement>(HttpMethod.Delete, "users/delete", null, new Dictionary<string, object?> { ["username"] = username }, idempotent: true, ct);
+
+    /// <summary>Grants <paramref name="username"/> READ, EDIT, MANAGE or NO_PERMISSIONS on a deployment (MANAGE on it needed).</summary>
+    public Task<JsonElement> CreateDeploymentPermissionAsync(string deploymentName, string username, string permission, CancellationToken ct = default) =>
+        PostAsync<JsonElement>(StrataApi + "deployments/permissions/create", DeploymentGrant(deploymentName, username, permission), idempotent: false, ct);
+
+    /// <summary>The answer's <c>deployment_permission</c>; RESOURCE_DOES_NOT_EXIST when the user holds no explicit grant.</summary>
+    public Task<JsonElement> GetDeploymentPermissionAsync(string deploymentName, string username, CancellationToken ct = default) =>
+        GetAsync<JsonElement>(StrataApi + "deployments/permissions/get", new Query().Add("deployment_name", deploymentName).Add("username", username), ct);
+
+    public Task UpdateDeploymentPermissionAsync(string deploymentName, string username, string permission, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Patch, StrataApi + "deployments/permissions/update", null, DeploymentGrant(deploymentName, username, permission), idempotent: true, ct);
+
+    public Task DeleteDeploymentPermissionAsync(string deploymentName, string username, CancellationToken ct = default) =>
+        SendAsync<JsonElement>(HttpMethod.Delete, StrataApi + "deployments/permissions/delete", null, DeploymentGrant(deploymentName, username, null), idempotent: true, ct);
+
+    private static Dictionary<string, object?> DeploymentGrant(string deploymentName, string username, string? permission) =>
+        new() { ["deployment_name"] = deploymentName, ["username"] = username, ["permission"] = permission };
 
     /// <summary>Creates an API token (for <paramref name="username"/>, else the caller); the answer's <c>secret</c> is never shown again.</summary>
     public Task<JsonElement> CreateTokenAsync(

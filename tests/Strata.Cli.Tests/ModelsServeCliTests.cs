@@ -132,7 +132,7 @@ public sealed class ModelsServeCliTests
         }
     }
 
-    private static async Task<string> SaveLineModelAsync(string directory)
+    internal static async Task<string> SaveLineModelAsync(string directory)
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 50).Select(i => new Row { X = i, Label = (2 * i) + 1 }));

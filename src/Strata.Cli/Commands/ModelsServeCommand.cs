@@ -2,6 +2,8 @@ using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Strata.Core.Errors;
 using Strata.Server;
+using Strata.Server.Hosting;
+using Strata.Server.Security;
 using Strata.Serving.Hosting;
 using Strata.Storage.Database;
 using Strata.Storage.Migrations;
@@ -24,13 +26,18 @@ internal static class ModelsServeCommand
         var tracking = new Option<string?>("--tracking-uri") { Description = "Tracking server that resolves runs:/ and models:/ URIs (default env MLFLOW_TRACKING_URI)." };
         var backend = new Option<string?>("--backend-store-uri") { Description = "Database for the prediction log, e.g. sqlite:///./strata.db (default env STRATA_BACKEND_STORE_URI; none: no log)." };
         var tuning = new ServingFlags();
+        var network = new NetworkFlags();
+        var tokenFile = new Option<string?>("--api-token-file")
+        {
+            Description = $"Require Authorization: Bearer with one of the tokens in this file (one per line, at least {ServeTokens.MinimumLength} characters; env {ServeTokens.Variable}, comma-separated). Health probes stay open.",
+        };
         var cache = new Option<string?>("--cache-dir") { Description = "Where downloaded models are kept (default a folder under the temp directory)." };
 
         var command = new Command("serve", "Serve a model over REST with MLflow's scoring protocol and the Open Inference Protocol v2.")
         {
-            model, name, host, port, tracking, backend, cache, deployment,
+            model, name, host, port, tracking, backend, cache, deployment, tokenFile,
         };
-        foreach (var option in tuning.All)
+        foreach (var option in tuning.All.Concat(network.All))
         {
             command.Options.Add(option);
         }
@@ -38,8 +45,13 @@ internal static class ModelsServeCommand
         command.SetAction(async (parse, ct) =>
         {
             ServingHostOptions options;
+            SecurityOptions security;
+            ServeTokens? tokens;
             try
             {
+                security = network.Apply(new SecurityOptions().ApplyEnvironment(Environment.GetEnvironmentVariable), parse);
+                security.Validate();
+                tokens = ReadTokens(parse.GetValue(tokenFile));
                 var uri = parse.GetValue(model);
                 var deploymentName = parse.GetValue(deployment);
                 if (uri is null && deploymentName is null)
@@ -64,6 +76,7 @@ internal static class ModelsServeCommand
                     BackendStoreUri = parse.GetValue(backend) ?? Environment.GetEnvironmentVariable("STRATA_BACKEND_STORE_URI"),
                     Serving = serving,
                     Deployment = deploymentName,
+                    Certificate = TlsCertificate.Load(security),
                 };
                 if (uri is not null)
                 {
@@ -78,24 +91,45 @@ internal static class ModelsServeCommand
                     throw new ArgumentException($"--port must be between 0 and 65535, got {options.Port}.");
                 }
             }
-            catch (Exception ex) when (ex is ArgumentException or MlflowException or UriFormatException)
+            catch (Exception ex) when (ex is ArgumentException or MlflowException or UriFormatException or StrataConfigurationException)
             {
                 CliConsole.Error(ex.Message);
                 return ExitCodes.Configuration;
             }
 
-            return await RunAsync(options, ct).ConfigureAwait(false);
+            return await RunAsync(options, security, tokens, ct).ConfigureAwait(false);
         });
 
         return command;
     }
 
-    private static async Task<int> RunAsync(ServingHostOptions options, CancellationToken ct)
+    /// <summary>The tokens of <c>--api-token-file</c> and <c>STRATA_SERVE_TOKENS</c>; null (open, as <c>mlflow models serve</c>) when neither is given.</summary>
+    private static ServeTokens? ReadTokens(string? file)
+    {
+        string? text = null;
+        try
+        {
+            text = file is null ? null : File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--api-token-file: {e.Message}", e);
+        }
+
+        return ServeTokens.From(text, Environment.GetEnvironmentVariable(ServeTokens.Variable));
+    }
+
+    private static async Task<int> RunAsync(
+        ServingHostOptions options, SecurityOptions security, ServeTokens? tokens, CancellationToken ct)
     {
         WebApplication app;
         try
         {
-            app = await ServingHost.BuildAsync(options, ct: ct).ConfigureAwait(false);
+            app = await ServingHost.BuildAsync(
+                options,
+                builder => builder.Services.AddStrataServingSecurity(security, tokens),
+                configureApp: a => a.UseStrataServingSecurity(),
+                ct: ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BackendStoreException or SchemaTooNewException or ArgumentException)
         {

@@ -52,32 +52,7 @@ internal static class ServerCommand
             Description = "Do not compute a reference profile when a model version is registered (env STRATA_PROFILE_ON_REGISTER=false).",
         };
 
-        var rateLimit = new Option<string?>("--rate-limit")
-        {
-            Description = "Requests per caller (signed-in user, else client address) such as 100/s or 6000/m; over it, 429 REQUEST_LIMIT_EXCEEDED (default off; env STRATA_RATE_LIMIT).",
-        };
-        var maxBody = new Option<string?>("--max-request-body-size")
-        {
-            Description = "Largest request body of the JSON APIs, e.g. 16MB (the default; env STRATA_MAX_REQUEST_BODY_SIZE). Artifact uploads stream and have no limit.",
-        };
-        var maxDataBody = new Option<string?>("--max-data-body-size")
-        {
-            Description = "Largest body of model invocations, OTLP span exports and reference data uploads, e.g. 256MB (the default; env STRATA_MAX_DATA_BODY_SIZE).",
-        };
-        var corsOrigins = new Option<string?>("--cors-allowed-origins")
-        {
-            Description = "Comma-separated origins (https://app.example.com) whose pages may call the API, or * (default none; env STRATA_CORS_ALLOWED_ORIGINS).",
-        };
-        var frameOptions = new Option<string?>("--x-frame-options")
-        {
-            Description = "X-Frame-Options of every answer: SAMEORIGIN (default), DENY or NONE (env STRATA_X_FRAME_OPTIONS).",
-        };
-        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (chain) to serve HTTPS; with --tls-key (env STRATA_TLS_CERT)." };
-        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert (env STRATA_TLS_KEY)." };
-        var forwardedAllowIps = new Option<string?>("--forwarded-allow-ips")
-        {
-            Description = "Comma-separated proxy addresses or networks (CIDR), or *, whose X-Forwarded-For/-Proto/-Host are trusted (default none; env STRATA_FORWARDED_ALLOW_IPS).",
-        };
+        var network = new NetworkFlags();
         var auth = new Option<bool>("--auth")
         {
             Description = "Require sign-in (HTTP basic or bearer token) and apply per-experiment, per-model and per-deployment permissions (env STRATA_AUTH). " +
@@ -93,10 +68,9 @@ internal static class ServerCommand
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
             host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
-            driftInterval, alertInterval, noProfileOnRegister, rateLimit, maxBody, maxDataBody, corsOrigins, frameOptions, tlsCert, tlsKey, forwardedAllowIps,
-            auth, authDefaultPermission,
+            driftInterval, alertInterval, noProfileOnRegister, auth, authDefaultPermission,
         };
-        foreach (var option in tuning.All)
+        foreach (var option in network.All.Concat(tuning.All))
         {
             command.Options.Add(option);
         }
@@ -169,7 +143,7 @@ internal static class ServerCommand
                     options.Monitoring.ProfileOnRegister = false;
                 }
 
-                ApplySecurity(options.Security, parse, rateLimit, maxBody, maxDataBody, corsOrigins, frameOptions, tlsCert, tlsKey, forwardedAllowIps);
+                network.Apply(options.Security, parse);
                 if (parse.GetValue(auth))
                 {
                     options.Auth.Enabled = true;
@@ -196,55 +170,6 @@ internal static class ServerCommand
             return await RunAsync(options, ct).ConfigureAwait(false);
         });
         return command;
-    }
-
-    private static void ApplySecurity(
-        Strata.Server.Security.SecurityOptions security,
-        ParseResult parse,
-        Option<string?> rateLimit,
-        Option<string?> maxBody,
-        Option<string?> maxDataBody,
-        Option<string?> corsOrigins,
-        Option<string?> frameOptions,
-        Option<string?> tlsCert,
-        Option<string?> tlsKey,
-        Option<string?> forwardedAllowIps)
-    {
-        if (parse.GetValue(rateLimit) is { } limit)
-        {
-            security.RateLimit = Strata.Server.Security.RateLimitSetting.Parse(limit, "--rate-limit");
-        }
-
-        if (parse.GetValue(maxBody) is { } size)
-        {
-            security.MaxRequestBodyBytes = StrataServerOptions.ParseSize(size, "--max-request-body-size");
-        }
-
-        if (parse.GetValue(maxDataBody) is { } dataSize)
-        {
-            security.MaxLargeRequestBodyBytes = StrataServerOptions.ParseSize(dataSize, "--max-data-body-size");
-        }
-
-        if (parse.GetValue(corsOrigins) is { } origins)
-        {
-            security.CorsAllowedOrigins.Clear();
-            foreach (var origin in origins.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                security.CorsAllowedOrigins.Add(origin);
-            }
-        }
-
-        security.XFrameOptions = parse.GetValue(frameOptions) ?? security.XFrameOptions;
-        security.TlsCertPath = parse.GetValue(tlsCert) ?? security.TlsCertPath;
-        security.TlsKeyPath = parse.GetValue(tlsKey) ?? security.TlsKeyPath;
-        if (parse.GetValue(forwardedAllowIps) is { } proxies)
-        {
-            security.ForwardedAllowIps.Clear();
-            foreach (var proxy in proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                security.ForwardedAllowIps.Add(proxy);
-            }
-        }
     }
 
     private static async Task<int> RunAsync(StrataServerOptions options, CancellationToken ct)

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Strata.Cli.Commands;
 
 /// <summary>
-/// <c>strata users create|list|delete|set-password|set-admin</c> against a server started with <c>--auth</c>, signed in
+/// <c>strata users create|list|delete|set-password|set-admin|grant-deployment|revoke-deployment</c> against a server started with <c>--auth</c>, signed in
 /// with <c>MLFLOW_TRACKING_USERNAME</c>/<c>MLFLOW_TRACKING_PASSWORD</c> or <c>MLFLOW_TRACKING_TOKEN</c>. Passwords are
 /// read from <c>--password-env</c> (a variable's name) or standard input, never from the command line.
 /// </summary>
@@ -18,6 +18,8 @@ internal static class UsersCommand
         group.Subcommands.Add(Delete());
         group.Subcommands.Add(SetPassword());
         group.Subcommands.Add(SetAdmin());
+        group.Subcommands.Add(GrantDeployment());
+        group.Subcommands.Add(RevokeDeployment());
         return group;
     }
 
@@ -112,6 +114,45 @@ internal static class UsersCommand
         var command = new Command("set-admin", "Make a user an admin, or not.") { tracking, username, value };
         command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), client =>
             client.UpdateUserAdminAsync(parse.GetValue(username)!, parse.GetValue(value), ct)));
+        return command;
+    }
+
+    private static Option<string> DeploymentName() => new("--deployment", "-d") { Description = "The deployment's name.", Required = true };
+
+    /// <summary>Creates the grant, or changes it when the user already holds one (what an admin running it means).</summary>
+    private static Command GrantDeployment()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var username = Username();
+        var deployment = DeploymentName();
+        var permission = new Option<string>("--permission", "-p") { Description = "READ, EDIT, MANAGE or NO_PERMISSIONS.", Required = true };
+        permission.AcceptOnlyFromAmong("READ", "EDIT", "MANAGE", "NO_PERMISSIONS");
+        var command = new Command("grant-deployment", "Give a user a permission on a deployment (MANAGE on it needed).") { tracking, username, deployment, permission };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), async client =>
+        {
+            var (d, u, p) = (parse.GetValue(deployment)!, parse.GetValue(username)!, parse.GetValue(permission)!);
+            try
+            {
+                await client.CreateDeploymentPermissionAsync(d, u, p, ct).ConfigureAwait(false);
+            }
+            catch (Strata.Client.StrataApiException ex) when (ex.ErrorCode == Strata.Core.Errors.ErrorCode.RESOURCE_ALREADY_EXISTS)
+            {
+                await client.UpdateDeploymentPermissionAsync(d, u, p, ct).ConfigureAwait(false);
+            }
+
+            RemoteCommand.Print((await client.GetDeploymentPermissionAsync(d, u, ct).ConfigureAwait(false)).WriteTo);
+        }));
+        return command;
+    }
+
+    private static Command RevokeDeployment()
+    {
+        var tracking = RemoteCommand.TrackingUri();
+        var username = Username();
+        var deployment = DeploymentName();
+        var command = new Command("revoke-deployment", "Drop a user's grant on a deployment (the default permission applies again).") { tracking, username, deployment };
+        command.SetAction((parse, ct) => RemoteCommand.RunAsync(parse.GetValue(tracking), client =>
+            client.DeleteDeploymentPermissionAsync(parse.GetValue(deployment)!, parse.GetValue(username)!, ct)));
         return command;
     }
 

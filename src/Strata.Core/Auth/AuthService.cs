@@ -225,6 +225,48 @@ public sealed class AuthService(IAuthStore store, AuthSettings settings, TimePro
         }
     }
 
+    public async Task<DeploymentPermission> CreateDeploymentPermissionAsync(string? name, string? username, string? permission, CancellationToken ct)
+    {
+        AuthValidation.RequireName(name, "deployment_name");
+        var level = Permissions.Parse(permission);
+        var user = await GetUserAsync(username, ct).ConfigureAwait(false);
+        if (await store.GetDeploymentPermissionAsync(name!, user.Id, ct).ConfigureAwait(false) is not null)
+        {
+            throw MlflowException.AlreadyExists($"Deployment permission (deployment_name={name}, username={username}) already exists.");
+        }
+
+        return await store.CreateDeploymentPermissionAsync(name!, user.Id, level, ct).ConfigureAwait(false);
+    }
+
+    public async Task<DeploymentPermission> GetDeploymentPermissionAsync(string? name, string? username, CancellationToken ct)
+    {
+        AuthValidation.RequireName(name, "deployment_name");
+        var user = await GetUserAsync(username, ct).ConfigureAwait(false);
+        return await store.GetDeploymentPermissionAsync(name!, user.Id, ct).ConfigureAwait(false)
+            ?? throw DeploymentPermissionNotFound(name!, username!);
+    }
+
+    public async Task UpdateDeploymentPermissionAsync(string? name, string? username, string? permission, CancellationToken ct)
+    {
+        AuthValidation.RequireName(name, "deployment_name");
+        var level = Permissions.Parse(permission);
+        var user = await GetUserAsync(username, ct).ConfigureAwait(false);
+        if (!await store.UpdateDeploymentPermissionAsync(name!, user.Id, level, ct).ConfigureAwait(false))
+        {
+            throw DeploymentPermissionNotFound(name!, username!);
+        }
+    }
+
+    public async Task DeleteDeploymentPermissionAsync(string? name, string? username, CancellationToken ct)
+    {
+        AuthValidation.RequireName(name, "deployment_name");
+        var user = await GetUserAsync(username, ct).ConfigureAwait(false);
+        if (!await store.DeleteDeploymentPermissionAsync(name!, user.Id, ct).ConfigureAwait(false))
+        {
+            throw DeploymentPermissionNotFound(name!, username!);
+        }
+    }
+
     /// <summary>Creates the first admin from the environment, or checks one exists; false when there is none and none was given.</summary>
     public async Task<bool> EnsureAdminAsync(string? username, string? password, CancellationToken ct)
     {
@@ -266,6 +308,9 @@ public sealed class AuthService(IAuthStore store, AuthSettings settings, TimePro
 
     private static MlflowException ExperimentPermissionNotFound(string experimentId, string username) =>
         MlflowException.NotFound($"Experiment permission with experiment_id={experimentId} and username={username} not found.");
+
+    private static MlflowException DeploymentPermissionNotFound(string name, string username) =>
+        MlflowException.NotFound($"Deployment permission with deployment_name={name} and username={username} not found.");
 
     private static MlflowException ModelPermissionNotFound(string name, string username) =>
         MlflowException.NotFound($"Registered model permission with name={name} and username={username} not found.");

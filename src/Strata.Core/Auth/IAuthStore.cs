@@ -28,6 +28,12 @@ public interface IAuthStore
 
     Task<int> CountAdminsAsync(CancellationToken ct);
 
+    /// <summary>
+    /// The signing key of <paramref name="purpose"/>: the stored one, else <paramref name="candidate"/> stored now. Two
+    /// replicas racing both get the one that was stored first.
+    /// </summary>
+    Task<string> GetOrCreateSigningKeyAsync(string purpose, string candidate, long now, CancellationToken ct);
+
     Task<ApiToken> CreateTokenAsync(string id, string secretHash, long userId, string name, string? deployment, long now, long? expiresAt, CancellationToken ct);
 
     /// <summary>The token whose secret hashes to <paramref name="secretHash"/>, with its owner, revoked and expired ones included.</summary>
@@ -68,6 +74,14 @@ public interface IAuthStore
 
     /// <summary>Drops every grant on a registered model (after it is deleted, so a new model of the same name starts clean).</summary>
     Task DeleteRegisteredModelPermissionsAsync(string name, CancellationToken ct);
+
+    Task<DeploymentPermission> CreateDeploymentPermissionAsync(string name, long userId, Permission permission, CancellationToken ct);
+
+    Task<DeploymentPermission?> GetDeploymentPermissionAsync(string name, long userId, CancellationToken ct);
+
+    Task<bool> UpdateDeploymentPermissionAsync(string name, long userId, Permission permission, CancellationToken ct);
+
+    Task<bool> DeleteDeploymentPermissionAsync(string name, long userId, CancellationToken ct);
 
     Task SetDeploymentPermissionAsync(string name, long userId, Permission permission, CancellationToken ct);
 

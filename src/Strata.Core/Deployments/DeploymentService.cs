@@ -29,8 +29,8 @@ public sealed class DeploymentService(IDeploymentStore store, IRegistryStore reg
         return await store.GetAsync(name!, ct).ConfigureAwait(false) ?? throw NotFound(name!);
     }
 
-    public Task<Page<Deployment>> ListAsync(long? maxResults, string? pageToken, CancellationToken ct) =>
-        store.ListAsync(PageSize(maxResults), pageToken, ct);
+    public Task<Page<Deployment>> ListAsync(long? maxResults, string? pageToken, Auth.ReadScope? readable, CancellationToken ct) =>
+        store.ListAsync(PageSize(maxResults), pageToken, readable, ct);
 
     /// <summary>
     /// A new revision holding <paramref name="spec"/>, only while the deployment is still at <paramref name="expectedRevision"/>

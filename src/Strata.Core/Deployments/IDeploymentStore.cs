@@ -17,7 +17,8 @@ public interface IDeploymentStore
     Task<Deployment?> GetAsync(string name, CancellationToken ct);
 
     /// <summary>Deployments by name, <paramref name="maxResults"/> a page.</summary>
-    Task<Page<Deployment>> ListAsync(int maxResults, string? pageToken, CancellationToken ct);
+    /// <summary>Deployments by name; with <paramref name="readable"/>, only those it lets the caller read.</summary>
+    Task<Page<Deployment>> ListAsync(int maxResults, string? pageToken, Auth.ReadScope? readable, CancellationToken ct);
 
     /// <summary>
     /// Inserts revision current+1 holding <paramref name="spec"/> and points the deployment at it, only if the current

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Strata.Core.Artifacts;
 using Strata.Core.Errors;
 
@@ -11,7 +12,8 @@ namespace Strata.Server.Artifacts;
 
 /// <summary>
 /// Multipart uploads (§3.5). Each credential URL points back at this server's <c>mpu/part</c> endpoint,
-/// which streams the part into the store, so clients still never need storage credentials.
+/// which streams the part into the store, so clients still never need storage credentials. With <c>--auth</c> each
+/// URL carries a signed grant for its one part (<see cref="Auth.PartUrlGrants"/>), so it needs no Strata credentials either.
 /// </summary>
 public static partial class ArtifactsApi
 {
@@ -42,11 +44,14 @@ public static partial class ArtifactsApi
 
         var uploadId = await store.CreateMultipartUploadAsync(file, http.RequestAborted);
         var partBase = PartUrlBase(http.Request, prefix, file, uploadId);
+        var grants = http.RequestServices.GetService<Auth.PartUrlGrants>() is { Enabled: true } g ? g : null;
         var credentials = new List<MultipartCredentialJson>((int)numParts);
         for (var part = 1; part <= numParts; part++)
         {
+            // With --auth each URL carries its own signed grant: clients PUT parts without credentials, as to S3.
+            var grant = grants is null ? "" : await grants.SignAsync(file, uploadId, part, http.RequestAborted);
             credentials.Add(new MultipartCredentialJson(
-                partBase + part.ToString(CultureInfo.InvariantCulture), part, new Dictionary<string, string>()));
+                partBase + part.ToString(CultureInfo.InvariantCulture) + grant, part, new Dictionary<string, string>()));
         }
 
         return Results.Json(new CreateMultipartUploadResponseJson(uploadId, credentials), ArtifactsJsonContext.Default.CreateMultipartUploadResponseJson);

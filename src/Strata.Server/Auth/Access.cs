@@ -16,6 +16,9 @@ public static class Access
 
     public static AccessRule Admin { get; } = new(AccessKind.Admin);
 
+    /// <summary>Authorised by the signed grant in the URL alone, as an S3 presigned URL (<see cref="PartUrlGrants"/>).</summary>
+    public static AccessRule SignedPartUrl { get; } = new(AccessKind.SignedPartUrl);
+
     /// <summary>The request's <c>username</c> is the caller.</summary>
     public static AccessRule Self { get; } = new(AccessKind.Self, Locate: One(c => c.FieldAsync("username")));
 

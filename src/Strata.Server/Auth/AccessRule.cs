@@ -28,6 +28,9 @@ public enum AccessKind
 
     /// <summary>The request is about the caller's own user (or the caller is admin).</summary>
     Self,
+
+    /// <summary>No credentials: the URL's own signed, expiring grant (multipart part URLs, see <see cref="PartUrlGrants"/>).</summary>
+    SignedPartUrl,
 }
 
 /// <summary>

@@ -76,7 +76,8 @@ public static class AccessRules
         [$"POST {Artifacts}/mpu/create/{{**path}}"] = Experiment(EDIT, ArtifactPath()),
         [$"POST {Artifacts}/mpu/complete/{{**path}}"] = Experiment(EDIT, ArtifactPath()),
         [$"POST {Artifacts}/mpu/abort/{{**path}}"] = Experiment(EDIT, ArtifactPath()),
-        [$"PUT {Artifacts}/mpu/part/{{**path}}"] = Experiment(EDIT, ArtifactPath()),
+        // Part URLs come from mpu/create (EDIT) and carry a signed grant for one part; clients PUT them without credentials.
+        [$"PUT {Artifacts}/mpu/part/{{**path}}"] = SignedPartUrl,
         [$"GET {Mlflow}/artifacts/list"] = Experiment(READ, Run()),
         [$"GET {Mlflow}/logged-models/{{model_id}}/artifacts/directories"] = Experiment(READ, LoggedModel()),
         ["GET HEAD /get-artifact"] = Experiment(READ, RunInQuery()),
@@ -174,7 +175,7 @@ public static class AccessRules
 
         // ---- deployments and their monitoring ----
         [$"POST {Strata}/deployments"] = Authenticated.Then(AccessGrants.CreatorManagesDeployment),
-        [$"GET {Strata}/deployments"] = Authenticated,
+        [$"GET {Strata}/deployments"] = Authenticated, // lists only what the caller may read (ReadScopes)
         [$"GET {Strata}/deployments/{{name}}"] = Deployment(READ),
         [$"PATCH {Strata}/deployments/{{name}}"] = Deployment(EDIT),
         [$"DELETE {Strata}/deployments/{{name}}"] = Deployment(MANAGE).Then(AccessGrants.GrantsGoWithDeployment),
@@ -232,6 +233,10 @@ public static class AccessRules
         [$"GET {Mlflow}/registered-models/permissions/get"] = RegisteredModel(MANAGE),
         [$"PATCH {Mlflow}/registered-models/permissions/update"] = RegisteredModel(MANAGE),
         [$"DELETE {Mlflow}/registered-models/permissions/delete"] = RegisteredModel(MANAGE),
+        [$"POST {Strata}/deployments/permissions/create"] = DeploymentField(MANAGE, "deployment_name"),
+        [$"GET {Strata}/deployments/permissions/get"] = DeploymentField(MANAGE, "deployment_name"),
+        [$"PATCH {Strata}/deployments/permissions/update"] = DeploymentField(MANAGE, "deployment_name"),
+        [$"DELETE {Strata}/deployments/permissions/delete"] = DeploymentField(MANAGE, "deployment_name"),
         [$"GET {Strata}/users"] = Admin,
         [$"GET {Strata}/users/current"] = Authenticated,
         [$"POST {Strata}/tokens"] = SelfOrCaller(),

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Strata.Core.Auth;
+using Strata.Core.Deployments;
 using Strata.Core.Errors;
 using Strata.Server.Hosting;
 using Strata.Server.Wire;
@@ -12,7 +13,7 @@ namespace Strata.Server.Auth;
 /// <summary>
 /// MLflow's basic-auth REST API (users, experiment and registered-model permissions: what
 /// <c>mlflow.server.auth.client.AuthServiceClient</c> calls) under both MLflow prefixes, and Strata's
-/// <c>/api/2.0/strata/users</c> and <c>/api/2.0/strata/tokens</c>. Who may call what is in <see cref="AccessRules"/>.
+/// <c>/api/2.0/strata/users</c>, <c>/api/2.0/strata/tokens</c> and <c>/api/2.0/strata/deployments/permissions/...</c>. Who may call what is in <see cref="AccessRules"/>.
 /// </summary>
 public static class AuthApi
 {
@@ -46,6 +47,10 @@ public static class AuthApi
         strata.MapPost("tokens", CreateToken);
         strata.MapGet("tokens", ListTokens);
         strata.MapDelete("tokens/{token_id}", RevokeToken);
+        strata.MapPost("deployments/permissions/create", CreateDeploymentPermission);
+        strata.MapGet("deployments/permissions/get", GetDeploymentPermission);
+        strata.MapPatch("deployments/permissions/update", UpdateDeploymentPermission);
+        strata.MapDelete("deployments/permissions/delete", DeleteDeploymentPermission);
         return app;
     }
 
@@ -167,6 +172,45 @@ public static class AuthApi
         return WireResults.Empty;
     }
 
+    // ---- deployment permissions (the same shape as MLflow's registered-model permissions) ----
+
+    private static async Task<IResult> CreateDeploymentPermission(HttpContext ctx, AuthService auth, DeploymentService deployments, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        var name = r.String("deployment_name");
+        if (!string.IsNullOrEmpty(name))
+        {
+            // A grant on a deployment that does not exist would silently apply to one created later under its name.
+            await deployments.GetAsync(name, ctx.RequestAborted);
+        }
+
+        var p = await auth.CreateDeploymentPermissionAsync(name, r.String("username"), r.String("permission"), ctx.RequestAborted);
+        versions.MarkStale();
+        return DeploymentPermissionResult(p);
+    }
+
+    private static async Task<IResult> GetDeploymentPermission(HttpContext ctx, AuthService auth)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        return DeploymentPermissionResult(await auth.GetDeploymentPermissionAsync(r.String("deployment_name"), r.String("username"), ctx.RequestAborted));
+    }
+
+    private static async Task<IResult> UpdateDeploymentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.UpdateDeploymentPermissionAsync(r.String("deployment_name"), r.String("username"), r.String("permission"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
+    private static async Task<IResult> DeleteDeploymentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    {
+        var r = await WireRequest.ReadAsync(ctx);
+        await auth.DeleteDeploymentPermissionAsync(r.String("deployment_name"), r.String("username"), ctx.RequestAborted);
+        versions.MarkStale();
+        return WireResults.Empty;
+    }
+
     // ---- tokens ----
 
     /// <summary>Answers the secret once: <c>{"token": {...}, "secret": "strata_..."}</c>.</summary>
@@ -243,6 +287,13 @@ public static class AuthApi
         {
             w.WritePropertyName("experiment_permission"u8);
             AuthJson.WriteExperimentPermission(w, p);
+        });
+
+    private static IResult DeploymentPermissionResult(DeploymentPermission p) =>
+        WireResults.Object(p, static (w, p) =>
+        {
+            w.WritePropertyName("deployment_permission"u8);
+            AuthJson.WriteDeploymentPermission(w, p);
         });
 
     private static IResult RegisteredModelPermissionResult(RegisteredModelPermission p) =>

@@ -26,6 +26,22 @@ public static class AuthJson
         }
 
         w.WriteEndArray();
+        w.WriteStartArray("deployment_permissions"u8);
+        foreach (var (name, permission) in (grants ?? UserGrants.None).Deployments.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            WriteDeploymentPermission(w, new DeploymentPermission(name, user.Id, permission));
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static void WriteDeploymentPermission(Utf8JsonWriter w, DeploymentPermission p)
+    {
+        w.WriteStartObject();
+        w.WriteString("deployment_name"u8, p.Name);
+        w.WriteNumber("user_id"u8, p.UserId);
+        w.WriteString("permission"u8, p.Permission.ToString());
         w.WriteEndObject();
     }
 

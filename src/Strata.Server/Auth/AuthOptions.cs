@@ -40,6 +40,9 @@ public sealed class AuthOptions
 
     public TimeSpan MaxLockout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a multipart upload's signed part URLs stay valid (S3's presigned URLs default to an hour too).</summary>
+    public TimeSpan PartUrlLifetime { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>
     /// A per-process random secret this server sends to itself (deployments resolve their models through the server's
     /// own REST API); it never leaves the process and never reaches a log.

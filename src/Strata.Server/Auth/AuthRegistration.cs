@@ -23,6 +23,7 @@ public static class AuthRegistration
         services.TryAddSingleton<CredentialCache>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<AccessResolver>();
+        services.TryAddSingleton<PartUrlGrants>();
         services.AddAuthentication(StrataUser.Scheme)
             .AddScheme<AuthenticationSchemeOptions, StrataAuthenticationHandler>(StrataUser.Scheme, null);
         return services;

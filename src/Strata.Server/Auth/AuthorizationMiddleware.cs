@@ -11,7 +11,12 @@ namespace Strata.Server.Auth;
 /// Runs after authentication, so the caller is already known; installed only with <c>--auth</c>.
 /// </summary>
 public sealed partial class AuthorizationMiddleware(
-    RequestDelegate next, AccessResolver resolver, CredentialCache credentials, AuthVersionMonitor versions, ILogger<AuthorizationMiddleware> logger)
+    RequestDelegate next,
+    AccessResolver resolver,
+    CredentialCache credentials,
+    AuthVersionMonitor versions,
+    PartUrlGrants partUrls,
+    ILogger<AuthorizationMiddleware> logger)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Endpoint, AccessRule> _rules = new();
 
@@ -40,6 +45,19 @@ public sealed partial class AuthorizationMiddleware(
 
         if (rule.Kind == AccessKind.Public)
         {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (rule.Kind == AccessKind.SignedPartUrl)
+        {
+            // The grant alone decides, whatever credentials come along: it names the one part it allows.
+            if (await partUrls.DenialAsync(context).ConfigureAwait(false) is { } refused)
+            {
+                await context.ForbidAsync(StrataUser.Scheme, new AuthenticationProperties(new Dictionary<string, string?> { ["message"] = refused })).ConfigureAwait(false);
+                return;
+            }
+
             await next(context).ConfigureAwait(false);
             return;
         }

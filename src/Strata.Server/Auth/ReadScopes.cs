@@ -34,5 +34,16 @@ public static class ReadScopes
         return ReadScope.Of((await resolver.GrantsAsync(user.Id, ctx.RequestAborted).ConfigureAwait(false)).RegisteredModels, resolver.DefaultPermission);
     }
 
+    public static async ValueTask<ReadScope?> DeploymentsAsync(HttpContext ctx)
+    {
+        if (Caller(ctx) is not { } user)
+        {
+            return null;
+        }
+
+        var resolver = ctx.RequestServices.GetRequiredService<AccessResolver>();
+        return ReadScope.Of((await resolver.GrantsAsync(user.Id, ctx.RequestAborted).ConfigureAwait(false)).Deployments, resolver.DefaultPermission);
+    }
+
     private static StrataUser? Caller(HttpContext ctx) => StrataUser.From(ctx.User) is { IsAdmin: false } user ? user : null;
 }

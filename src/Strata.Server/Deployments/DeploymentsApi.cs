@@ -48,7 +48,7 @@ public static class DeploymentsApi
     private static async Task<IResult> List(HttpContext ctx, DeploymentService service)
     {
         using var r = await WireRequest.ReadAsync(ctx);
-        var page = await service.ListAsync(r.Int64("max_results"), r.String("page_token"), ctx.RequestAborted);
+        var page = await service.ListAsync(r.Int64("max_results"), r.String("page_token"), await Auth.ReadScopes.DeploymentsAsync(ctx), ctx.RequestAborted);
         return WireResults.Page(page, DeploymentsName, DeploymentJson.WriteDeployment);
     }
 

@@ -82,14 +82,6 @@ public sealed class StrataServerOptions
             ["STRATA_DRIFT_INTERVAL"] = (o, v) => o.Monitoring.DriftInterval = ParseDuration(v, "STRATA_DRIFT_INTERVAL"),
             ["STRATA_ALERT_INTERVAL"] = (o, v) => o.Monitoring.AlertInterval = ParseDuration(v, "STRATA_ALERT_INTERVAL"),
             ["STRATA_PROFILE_ON_REGISTER"] = (o, v) => o.Monitoring.ProfileOnRegister = ParseBool(v, "STRATA_PROFILE_ON_REGISTER"),
-            ["STRATA_RATE_LIMIT"] = (o, v) => o.Security.RateLimit = Parse(() => Strata.Server.Security.RateLimitSetting.Parse(v, "STRATA_RATE_LIMIT")),
-            ["STRATA_MAX_REQUEST_BODY_SIZE"] = (o, v) => o.Security.MaxRequestBodyBytes = ParseSize(v, "STRATA_MAX_REQUEST_BODY_SIZE"),
-            ["STRATA_MAX_DATA_BODY_SIZE"] = (o, v) => o.Security.MaxLargeRequestBodyBytes = ParseSize(v, "STRATA_MAX_DATA_BODY_SIZE"),
-            ["STRATA_CORS_ALLOWED_ORIGINS"] = (o, v) => Replace(o.Security.CorsAllowedOrigins, List(v)),
-            ["STRATA_X_FRAME_OPTIONS"] = (o, v) => o.Security.XFrameOptions = v,
-            ["STRATA_TLS_CERT"] = (o, v) => o.Security.TlsCertPath = v,
-            ["STRATA_TLS_KEY"] = (o, v) => o.Security.TlsKeyPath = v,
-            ["STRATA_FORWARDED_ALLOW_IPS"] = (o, v) => Replace(o.Security.ForwardedAllowIps, List(v)),
             ["STRATA_AUTH"] = (o, v) => o.Auth.Enabled = ParseBool(v, "STRATA_AUTH"),
             ["STRATA_AUTH_DEFAULT_PERMISSION"] = (o, v) => o.Auth.DefaultPermission = ParsePermission(v, "STRATA_AUTH_DEFAULT_PERMISSION"),
             ["STRATA_ADMIN_USERNAME"] = (o, v) => o.Auth.AdminUsername = v,
@@ -99,6 +91,8 @@ public sealed class StrataServerOptions
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
     public StrataServerOptions ApplyEnvironment(Func<string, string?> getVariable)
     {
+        // The network settings' variables are SecurityOptions' own: strata models serve reads the same ones.
+        Security.ApplyEnvironment(getVariable);
         foreach (var (name, apply) in EnvironmentVariables)
         {
             if (getVariable(name) is { Length: > 0 } value)
@@ -210,18 +204,6 @@ public sealed class StrataServerOptions
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 && count <= long.MaxValue / unit
             ? count * unit
             : throw new StrataConfigurationException($"{name} must be a size such as 16MB, 512KB or 1GB, got '{value}'.");
-    }
-
-    private static T Parse<T>(Func<T> parse)
-    {
-        try
-        {
-            return parse();
-        }
-        catch (ArgumentException e)
-        {
-            throw new StrataConfigurationException(e.Message, e);
-        }
     }
 
     private static bool ParseBool(string value, string name) =>

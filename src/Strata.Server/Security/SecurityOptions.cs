@@ -47,6 +47,62 @@ public sealed class SecurityOptions
 
     public bool UseTls => TlsCertPath is not null;
 
+    /// <summary>
+    /// The environment variables of these settings, named after their flags (<c>STRATA_RATE_LIMIT</c>, ...): one table for
+    /// <c>strata server</c> and <c>strata models serve</c>.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Action<SecurityOptions, string>> EnvironmentVariables { get; } =
+        new Dictionary<string, Action<SecurityOptions, string>>(StringComparer.Ordinal)
+        {
+            ["STRATA_RATE_LIMIT"] = (o, v) => o.RateLimit = Checked(() => RateLimitSetting.Parse(v, "STRATA_RATE_LIMIT")),
+            ["STRATA_MAX_REQUEST_BODY_SIZE"] = (o, v) => o.MaxRequestBodyBytes = Hosting.StrataServerOptions.ParseSize(v, "STRATA_MAX_REQUEST_BODY_SIZE"),
+            ["STRATA_MAX_DATA_BODY_SIZE"] = (o, v) => o.MaxLargeRequestBodyBytes = Hosting.StrataServerOptions.ParseSize(v, "STRATA_MAX_DATA_BODY_SIZE"),
+            ["STRATA_CORS_ALLOWED_ORIGINS"] = (o, v) => Replace(o.CorsAllowedOrigins, v),
+            ["STRATA_X_FRAME_OPTIONS"] = (o, v) => o.XFrameOptions = v,
+            ["STRATA_TLS_CERT"] = (o, v) => o.TlsCertPath = v,
+            ["STRATA_TLS_KEY"] = (o, v) => o.TlsKeyPath = v,
+            ["STRATA_FORWARDED_ALLOW_IPS"] = (o, v) => Replace(o.ForwardedAllowIps, v),
+        };
+
+    /// <summary>Applies every set, non-empty variable of <see cref="EnvironmentVariables"/>.</summary>
+    public SecurityOptions ApplyEnvironment(Func<string, string?> getVariable)
+    {
+        ArgumentNullException.ThrowIfNull(getVariable);
+        foreach (var (name, apply) in EnvironmentVariables)
+        {
+            if (getVariable(name) is { Length: > 0 } value)
+            {
+                apply(this, value);
+            }
+        }
+
+        return this;
+    }
+
+    /// <summary>Replaces a list setting with a comma-separated value.</summary>
+    public static void Replace(IList<string> list, string commaSeparated)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        ArgumentNullException.ThrowIfNull(commaSeparated);
+        list.Clear();
+        foreach (var item in commaSeparated.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            list.Add(item);
+        }
+    }
+
+    private static T Checked<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (ArgumentException e)
+        {
+            throw new Hosting.StrataConfigurationException(e.Message, e);
+        }
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> with a one-line message for the first bad setting.</summary>
     public void Validate()
     {

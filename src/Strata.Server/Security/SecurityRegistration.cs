@@ -20,6 +20,43 @@ public static class SecurityRegistration
     public static IServiceCollection AddStrataSecurity(this IServiceCollection services)
     {
         services.AddSingleton<IOptions<SecurityOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<StrataServerOptions>>().Value.Security));
+        return services.AddSecurityServices();
+    }
+
+    /// <summary>
+    /// The same protections for the standalone scoring server of <c>strata models serve</c>, with its own settings and,
+    /// when given, the bearer tokens it accepts (<see cref="ServeTokens"/>).
+    /// </summary>
+    public static IServiceCollection AddStrataServingSecurity(this IServiceCollection services, SecurityOptions security, ServeTokens? tokens)
+    {
+        ArgumentNullException.ThrowIfNull(security);
+        security.Validate();
+        services.AddSingleton(Options.Create(security));
+        if (tokens is not null)
+        {
+            services.AddSingleton(tokens);
+        }
+
+        return services.AddSecurityServices();
+    }
+
+    /// <summary>
+    /// The scoring server's pipeline: the network protections, then its bearer tokens (probes stay open), then the
+    /// rate limiter, which so limits each token on its own.
+    /// </summary>
+    public static WebApplication UseStrataServingSecurity(this WebApplication app)
+    {
+        app.UseNetworkProtections(dataByDefault: true);
+        if (app.Services.GetService<ServeTokens>() is not null)
+        {
+            app.UseMiddleware<ServeTokenMiddleware>();
+        }
+
+        return app.UseStrataRateLimiting();
+    }
+
+    private static IServiceCollection AddSecurityServices(this IServiceCollection services)
+    {
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<SecurityOptions>>((limiter, security) =>
         {
@@ -52,7 +89,9 @@ public static class SecurityRegistration
     /// The protections that run before anything else answers. Forwarded headers come first so that logging, the
     /// rate limiter and the cross-origin check see the real client and scheme.
     /// </summary>
-    public static WebApplication UseStrataSecurity(this WebApplication app)
+    public static WebApplication UseStrataSecurity(this WebApplication app) => app.UseNetworkProtections(dataByDefault: false);
+
+    private static WebApplication UseNetworkProtections(this WebApplication app, bool dataByDefault)
     {
         var security = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value;
         if (security.ForwardedAllowIps.Count > 0)
@@ -61,7 +100,7 @@ public static class SecurityRegistration
         }
 
         app.UseMiddleware<SecurityHeadersMiddleware>();
-        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>(dataByDefault);
         if (security.CorsAllowedOrigins.Count > 0)
         {
             app.UseCors();
@@ -103,10 +142,12 @@ public static class SecurityRegistration
             });
         });
 
-    // Health probes from a load balancer or orchestrator must never be throttled into marking a replica down.
-    private static bool IsProbe(PathString path) =>
+    // Health probes from a load balancer or orchestrator must never be throttled (or, on a scoring server, asked for a
+    // token) into marking a replica down.
+    internal static bool IsProbe(PathString path) =>
         path.Equals("/health", StringComparison.Ordinal) || path.Equals("/version", StringComparison.Ordinal)
-        || path.Equals("/ping", StringComparison.Ordinal);
+        || path.Equals("/ping", StringComparison.Ordinal)
+        || path.Equals("/v2/health/live", StringComparison.Ordinal) || path.Equals("/v2/health/ready", StringComparison.Ordinal);
 
     private static async ValueTask OnRejectedAsync(OnRejectedContext rejected, CancellationToken _)
     {

@@ -20,7 +20,7 @@ public static class DeploymentUsage
         var read = 0;
         do
         {
-            var page = await deployments.ListAsync(DeploymentService.MaxPageSize, token, ct).ConfigureAwait(false);
+            var page = await deployments.ListAsync(DeploymentService.MaxPageSize, token, null, ct).ConfigureAwait(false);
             foreach (var d in page.Items)
             {
                 var spec = d.Current.Spec;

@@ -20,6 +20,9 @@ public sealed record ServingHostOptions
 
     /// <summary>Serve this deployment (read from <see cref="BackendStoreUri"/>, which it then needs) instead of, or beside, the models.</summary>
     public string? Deployment { get; init; }
+
+    /// <summary>Serve HTTPS with this certificate (and its private key); null serves HTTP.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
 }
 
 /// <summary>
@@ -29,7 +32,9 @@ public sealed record ServingHostOptions
 /// </summary>
 public static class ServingHost
 {
-    public static async Task<WebApplication> BuildAsync(ServingHostOptions options, Action<WebApplicationBuilder>? configure = null, CancellationToken ct = default)
+    /// <param name="configureApp">Middleware ahead of every endpoint (the CLI's network protections and tokens).</param>
+    public static async Task<WebApplication> BuildAsync(
+        ServingHostOptions options, Action<WebApplicationBuilder>? configure = null, Action<WebApplication>? configureApp = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Deployment is null || options.Serving.Models.Count > 0)
@@ -45,7 +50,7 @@ public static class ServingHost
         {
             throw new ArgumentException("--deployment needs --backend-store-uri: the database the deployment is read from.");
         }
-        var builder = StrataWebHost.CreateBuilder(typeof(ServingHost).Assembly.GetName().Name, options.Host, options.Port);
+        var builder = StrataWebHost.CreateBuilder(typeof(ServingHost).Assembly.GetName().Name, options.Host, options.Port, certificate: options.Certificate);
 
         IDatabase? database = null;
         if (!string.IsNullOrWhiteSpace(options.BackendStoreUri))
@@ -82,6 +87,7 @@ public static class ServingHost
             throw;
         }
 
+        configureApp?.Invoke(app);
         if (options.Serving.Models.Count > 0)
         {
             var first = app.Services.GetRequiredService<ModelRouteTable>().Find(options.Serving.Models[0].Name)!;

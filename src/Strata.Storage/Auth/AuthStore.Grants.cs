@@ -70,6 +70,22 @@ public sealed partial class AuthStore
     public Task DeleteRegisteredModelPermissionsAsync(string name, CancellationToken ct) =>
         ExecuteAndBumpAsync($"DELETE FROM {Models} WHERE name = @name", new { name }, ct);
 
+    public async Task<DeploymentPermission> CreateDeploymentPermissionAsync(string name, long userId, Permission permission, CancellationToken ct)
+    {
+        await InsertGrantAsync(Deployments, "name", name, userId, permission, ct).ConfigureAwait(false);
+        return new DeploymentPermission(name, userId, permission);
+    }
+
+    public async Task<DeploymentPermission?> GetDeploymentPermissionAsync(string name, long userId, CancellationToken ct) =>
+        await GetGrantAsync(Deployments, "name", name, userId, ct).ConfigureAwait(false) is { } level
+            ? new DeploymentPermission(name, userId, level) : null;
+
+    public Task<bool> UpdateDeploymentPermissionAsync(string name, long userId, Permission permission, CancellationToken ct) =>
+        UpdateGrantAsync(Deployments, "name", name, userId, permission, ct);
+
+    public Task<bool> DeleteDeploymentPermissionAsync(string name, long userId, CancellationToken ct) =>
+        DeleteGrantAsync(Deployments, "name", name, userId, ct);
+
     public Task SetDeploymentPermissionAsync(string name, long userId, Permission permission, CancellationToken ct) =>
         UpsertGrantAsync(Deployments, "name", name, userId, permission, ct);
 

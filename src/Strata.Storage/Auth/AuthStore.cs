@@ -85,6 +85,16 @@ public sealed partial class AuthStore(IDatabase database) : IAuthStore
             return true;
         }, ct);
 
+    public Task<string> GetOrCreateSigningKeyAsync(string purpose, string candidate, long now, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) =>
+        {
+            await c.ExecuteAsync(Cmd(
+                "INSERT INTO auth_signing_keys (purpose, key_value, creation_timestamp) VALUES (@purpose, @candidate, @now) ON CONFLICT (purpose) DO NOTHING",
+                new { purpose, candidate, now }, tx, token)).ConfigureAwait(false);
+            return await c.ExecuteScalarAsync<string?>(Cmd("SELECT key_value FROM auth_signing_keys WHERE purpose = @purpose", new { purpose }, tx, token)).ConfigureAwait(false)
+                ?? candidate;
+        }, ct);
+
     public Task<int> CountAdminsAsync(CancellationToken ct) =>
         database.ReadAsync((c, token) => c.ExecuteScalarAsync<int>(Cmd("SELECT COUNT(*) FROM auth_users WHERE is_admin <> 0", null, null, token)), ct);
 

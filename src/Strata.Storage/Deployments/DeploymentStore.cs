@@ -56,14 +56,26 @@ public sealed class DeploymentStore(IDatabase database) : IDeploymentStore
     public Task<Deployment?> GetAsync(string name, CancellationToken ct) =>
         database.ReadAsync((c, token) => LoadAsync(c, null, name, token), ct);
 
-    public Task<Page<Deployment>> ListAsync(int maxResults, string? pageToken, CancellationToken ct)
+    public Task<Page<Deployment>> ListAsync(int maxResults, string? pageToken, Core.Auth.ReadScope? readable, CancellationToken ct)
     {
         var offset = OffsetPageToken.Decode(pageToken);
+        object parameters = new { limit = maxResults + 1, offset };
+
+        // Permission filtering inside the query, so pages stay full and page tokens right.
+        var where = "";
+        if (readable is not null)
+        {
+            // An object-typed member: Dapper then binds the list as one array (PostgreSQL) instead of expanding it.
+            object names = database.Dialect.TextListValue(readable.Except);
+            parameters = new { limit = maxResults + 1, offset, names };
+            where = $" WHERE d.name {(readable.ReadableByDefault ? "NOT IN" : "IN")} (SELECT rs.value FROM {database.Dialect.ListTable("@names", "rs")})";
+        }
+
         return database.ReadAsync(async (c, token) =>
         {
             var rows = (await c.QueryAsync<DeploymentRow>(Cmd(
-                $"SELECT {DeploymentColumns} {DeploymentFrom} ORDER BY d.name LIMIT @limit OFFSET @offset",
-                new { limit = maxResults + 1, offset }, null, token)).ConfigureAwait(false)).ToList();
+                $"SELECT {DeploymentColumns} {DeploymentFrom}{where} ORDER BY d.name LIMIT @limit OFFSET @offset",
+                parameters, null, token)).ConfigureAwait(false)).ToList();
             var next = rows.Count > maxResults ? OffsetPageToken.Encode(offset + maxResults) : null;
             return new Page<Deployment>(rows.Take(maxResults).Select(ToDeployment).ToList(), next);
         }, ct);

@@ -22,6 +22,28 @@ public class AuthStoreTests : IAsyncLifetime
     private protected virtual Task<RegistryFixture> CreateFixtureAsync() => RegistryFixture.CreateAsync();
 
     [Fact]
+    public async Task Deployment_grants_are_created_read_updated_and_deleted_and_the_signing_key_is_stored_once()
+    {
+        var carol = await _store.CreateUserAsync("carol", "hash-c", isAdmin: false, 20, default);
+        var created = await _store.CreateDeploymentPermissionAsync("fraud", carol.Id, Permission.EDIT, default);
+        Assert.Equal(new DeploymentPermission("fraud", carol.Id, Permission.EDIT), created);
+        var dup = await Assert.ThrowsAsync<MlflowException>(() => _store.CreateDeploymentPermissionAsync("fraud", carol.Id, Permission.READ, default));
+        Assert.Equal(ErrorCode.RESOURCE_ALREADY_EXISTS, dup.Code);
+        Assert.True(await _store.UpdateDeploymentPermissionAsync("fraud", carol.Id, Permission.NO_PERMISSIONS, default));
+        Assert.Equal(Permission.NO_PERMISSIONS, (await _store.GetDeploymentPermissionAsync("fraud", carol.Id, default))!.Permission);
+        Assert.Equal(Permission.NO_PERMISSIONS, (await _store.GetGrantsAsync(carol.Id, default)).Deployments["fraud"]);
+        Assert.True(await _store.DeleteDeploymentPermissionAsync("fraud", carol.Id, default));
+        Assert.False(await _store.DeleteDeploymentPermissionAsync("fraud", carol.Id, default));
+        Assert.Null(await _store.GetDeploymentPermissionAsync("fraud", carol.Id, default));
+        Assert.False(await _store.UpdateDeploymentPermissionAsync("fraud", carol.Id, Permission.READ, default));
+
+        // The first candidate is kept; a later one (another replica racing) gets the stored key back.
+        Assert.Equal("key-one", await _store.GetOrCreateSigningKeyAsync("purpose", "key-one", 1, default));
+        Assert.Equal("key-one", await _store.GetOrCreateSigningKeyAsync("purpose", "key-two", 2, default));
+        Assert.Equal("other", await _store.GetOrCreateSigningKeyAsync("another", "other", 3, default));
+    }
+
+    [Fact]
     public async Task Users_are_created_once_found_updated_and_deleted_with_their_tokens_and_grants()
     {
         var v0 = await _store.GetVersionAsync(default);

@@ -120,7 +120,7 @@ public abstract class DeploymentStoreTests<TFixture>(TFixture fixture) : IClassF
         string? token = null;
         do
         {
-            var page = await _store.ListAsync(2, token, default);
+            var page = await _store.ListAsync(2, token, null, default);
             seen.AddRange(page.Items.Select(d => d.Name));
             token = page.NextPageToken;
         }
@@ -128,6 +128,37 @@ public abstract class DeploymentStoreTests<TFixture>(TFixture fixture) : IClassF
 
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"{prefix}-{i}"), seen.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)));
         Assert.Equal(seen.Order(StringComparer.Ordinal), seen);
+    }
+
+    [Fact]
+    public async Task Listing_with_a_read_scope_holds_only_readable_deployments_in_full_pages()
+    {
+        var prefix = "scope-" + Guid.NewGuid().ToString("N")[..6];
+        var names = Enumerable.Range(0, 6).Select(i => $"{prefix}-{i}").ToList();
+        foreach (var name in names)
+        {
+            await _store.CreateAsync(name, Spec((1, 100)), new DeploymentWrite(null, 1), default);
+        }
+
+        async Task<List<string>> ListAsync(Core.Auth.ReadScope scope)
+        {
+            var seen = new List<string>();
+            string? token = null;
+            do
+            {
+                var page = await _store.ListAsync(1, token, scope, default);
+                seen.AddRange(page.Items.Select(d => d.Name));
+                token = page.NextPageToken;
+            }
+            while (token is not null);
+
+            return seen.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        }
+
+        // Only the listed ones (default NO_PERMISSIONS), and everything but the listed ones (default READ).
+        Assert.Equal([names[1], names[4]], await ListAsync(new Core.Auth.ReadScope(false, [names[1], names[4]])));
+        Assert.Equal([names[0], names[2], names[3], names[5]], await ListAsync(new Core.Auth.ReadScope(true, [names[1], names[4]])));
+        Assert.Empty(await ListAsync(new Core.Auth.ReadScope(false, [])));
     }
 
     [Fact]
