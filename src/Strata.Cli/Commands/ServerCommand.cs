@@ -88,6 +88,8 @@ internal static class ServerCommand
             Description = "With --auth: what users may do without an explicit grant: READ (default), EDIT, MANAGE or NO_PERMISSIONS (env STRATA_AUTH_DEFAULT_PERMISSION).",
         };
 
+        var oidc = new OidcFlags();
+
         var tuning = new ServingFlags();
 
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
@@ -96,6 +98,11 @@ internal static class ServerCommand
             driftInterval, alertInterval, noProfileOnRegister, rateLimit, maxBody, maxDataBody, corsOrigins, frameOptions, tlsCert, tlsKey, forwardedAllowIps,
             auth, authDefaultPermission,
         };
+        foreach (var option in oidc.All)
+        {
+            command.Options.Add(option);
+        }
+
         foreach (var option in tuning.All)
         {
             command.Options.Add(option);
@@ -174,6 +181,7 @@ internal static class ServerCommand
                     options.Auth.DefaultPermission = StrataServerOptions.ParsePermission(permission, "--auth-default-permission");
                 }
 
+                oidc.Apply(options.Auth, parse);
                 options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);
                 if (parse.GetValue(retention) is { } keep)
                 {

@@ -23,8 +23,9 @@ public static class AuthRegistration
         services.TryAddSingleton<CredentialCache>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<AccessResolver>();
-        services.AddAuthentication(StrataUser.Scheme)
+        var authentication = services.AddAuthentication(StrataUser.Scheme)
             .AddScheme<AuthenticationSchemeOptions, StrataAuthenticationHandler>(StrataUser.Scheme, null);
+        services.AddStrataUiSessions(authentication);
         return services;
     }
 
@@ -35,6 +36,7 @@ public static class AuthRegistration
         {
             // Authentication runs inside AuthorizationMiddleware (through the same handler), and only for routes that
             // need a caller: a cached credential then costs a hash and a lookup instead of a handler per request.
+            app.UseStrataOidc();
             app.UseMiddleware<AuthorizationMiddleware>();
         }
 
@@ -47,6 +49,7 @@ public static class AuthRegistration
         if (Enabled(app))
         {
             app.MapAuthApi();
+            app.MapStrataOidc();
         }
 
         return app;
