@@ -24,6 +24,8 @@ public static class AccessRules
     {
         // ---- system ----
         ["GET /health"] = Public,
+        // The UI's OpenID Connect sign-in start (mapped only with --oidc-authority): it only redirects to the provider.
+        ["GET /signin/oidc"] = Public,
         ["GET /version"] = Public,
 
         // ---- experiments ----

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Core.Auth;
@@ -55,7 +56,9 @@ public static class UiSessions
         services.AddOptions<CookieAuthenticationOptions>(CookieScheme).Configure<IOptions<StrataServerOptions>>((cookie, server) =>
             cookie.ExpireTimeSpan = server.Value.Auth.SessionIdleTimeout);
 
-        authentication.AddOpenIdConnect(OidcScheme, _ => { });
+        // The OpenID Connect scheme itself is added at start and only when configured (UseStrataOidc): the host's
+        // authentication middleware offers every request to each remote scheme, and an unconfigured one would throw.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<OpenIdConnectOptions>, OpenIdConnectPostConfigureOptions>());
         services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<IOptions<StrataServerOptions>>((o, server) => ConfigureOidc(o, server.Value.Auth.Oidc));
         return services;
     }
@@ -69,6 +72,8 @@ public static class UiSessions
             return app;
         }
 
+        app.Services.GetRequiredService<IAuthenticationSchemeProvider>()
+            .AddScheme(new AuthenticationScheme(OidcScheme, oidc.DisplayName, typeof(OpenIdConnectHandler)));
         app.Use(async (context, next) =>
         {
             if (context.Request.Path.Equals(OidcOptions.CallbackPath, StringComparison.Ordinal))
