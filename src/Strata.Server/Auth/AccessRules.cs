@@ -254,7 +254,7 @@ public static class AccessRules
     public static IReadOnlyDictionary<string, AccessRule> UiPages { get; } = new Dictionary<string, AccessRule>(StringComparer.OrdinalIgnoreCase)
     {
         ["/signin"] = Public,
-        ["/signout"] = Public,
+        // "/signout" is not listed: it needs the session, whose user the form's antiforgery token is bound to.
         ["/runs"] = Experiment(READ, PageExperiments()),
         ["/experiments/{ExperimentId}"] = Experiment(READ, PageExperiments()),
         ["/experiments/{ExperimentId}/traces"] = Experiment(READ, PageExperiments()),

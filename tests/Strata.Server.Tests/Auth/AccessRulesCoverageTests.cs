@@ -32,7 +32,7 @@ public class AccessRulesCoverageTests(AuthServerFixture fixture) : IClassFixture
         var open = endpoints.Where(e => AccessRules.Find(e)?.Kind == AccessKind.Public && !IsStaticFile(e))
             .Select(e => AccessRules.Normalize(e.RoutePattern.RawText!)).Distinct().Order().ToList();
         // The UI's sign-in and sign-out pages (and the OpenID Connect start, when configured) are open too.
-        Assert.All(open, p => Assert.Matches("^/(health|version|v2/health/(live|ready)|signin|signout|signin/oidc)$", p));
+        Assert.All(open, p => Assert.Matches("^/(health|version|v2/health/(live|ready)|signin|signin/oidc)$", p));
 
         // Static files are only stylesheets, scripts and their compressed copies, never a page or data.
         var files = endpoints.Where(IsStaticFile).Select(e => AccessRules.Normalize(e.RoutePattern.RawText!)).ToList();

@@ -50,10 +50,12 @@ public class UiSignInTests(UiAuthFixture fixture) : IClassFixture<UiAuthFixture>
         Assert.Equal(HttpStatusCode.OK, models.Status);
         Assert.Contains("id=\"signed-in-as\">ui-alice<", models.Html, StringComparison.Ordinal);
 
+        // As the top bar's form does: its token was issued on a signed-in page.
         var signedOut = await browser.SubmitAsync("/signout", "signout", []);
         Assert.Equal(HttpStatusCode.Redirect, signedOut.Status);
         Assert.Equal(new Uri(Base, UiSessions.SignInPath), new Uri(Base, signedOut.Location!));
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/models")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/signout")).Status); // nothing to sign out of
     }
 
     [Fact]
