@@ -63,6 +63,8 @@ internal static class ServerCommand
             Description = "With --auth: what users may do without an explicit grant: READ (default), EDIT, MANAGE or NO_PERMISSIONS (env STRATA_AUTH_DEFAULT_PERMISSION).",
         };
 
+        var oidc = new OidcFlags();
+
         var tuning = new ServingFlags();
 
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
@@ -70,7 +72,7 @@ internal static class ServerCommand
             host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
             driftInterval, alertInterval, noProfileOnRegister, auth, authDefaultPermission,
         };
-        foreach (var option in network.All.Concat(tuning.All))
+        foreach (var option in network.All.Concat(tuning.All).Concat(oidc.All))
         {
             command.Options.Add(option);
         }
@@ -155,6 +157,7 @@ internal static class ServerCommand
                 }
 
                 kubernetesJobs.Apply(options.Jobs.Kubernetes, parse);
+                oidc.Apply(options.Auth, parse);
                 options.Serving = tuning.Apply(options.Serving, parse, Environment.GetEnvironmentVariable);
                 if (parse.GetValue(retention) is { } keep)
                 {

@@ -163,6 +163,49 @@ public static class Access
             return ids.Count == 0 ? null : ids;
         };
 
+    // ---- where a UI page names its resource (route values and query only: a page's POST body is a form) ----
+
+    /// <summary>A runs page: the experiment of its route and those selected with <c>?e=</c>.</summary>
+    public static Func<AccessCheck, ValueTask<IReadOnlyList<string>?>> PageExperiments() =>
+        c =>
+        {
+            var ids = new List<string>();
+            if (c.Route("ExperimentId") is { Length: > 0 } id)
+            {
+                ids.Add(id);
+            }
+
+            ids.AddRange(c.Http.Request.Query["e"].Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => e!));
+            return ValueTask.FromResult<IReadOnlyList<string>?>(ids.Count == 0 ? null : ids.Distinct(StringComparer.Ordinal).ToList());
+        };
+
+    /// <summary>A run's page; an unknown run is left to the page's own "not found".</summary>
+    public static Func<AccessCheck, ValueTask<IReadOnlyList<string>?>> PageRun() =>
+        One(async c => c.Route("RunId") is { } id ? await c.Resolver.ExperimentOfRunAsync(id, c.Aborted).ConfigureAwait(false) : null);
+
+    /// <summary>The compare page: the experiments of the runs in <c>?runs=</c>.</summary>
+    public static Func<AccessCheck, ValueTask<IReadOnlyList<string>?>> PageRuns() =>
+        async c =>
+        {
+            var experiments = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var id in c.Http.Request.Query["runs"].Where(r => !string.IsNullOrWhiteSpace(r)).Distinct(StringComparer.Ordinal).Take(1000))
+            {
+                if (await c.Resolver.ExperimentOfRunAsync(id!, c.Aborted).ConfigureAwait(false) is { } e)
+                {
+                    experiments.Add(e);
+                }
+            }
+
+            return experiments.Count == 0 ? null : experiments.ToList();
+        };
+
+    public static Func<AccessCheck, ValueTask<IReadOnlyList<string>?>> PageTrace() =>
+        One(async c => c.Route("TraceId") is { } id ? await c.Resolver.ExperimentOfTraceAsync(id, c.Aborted).ConfigureAwait(false) : null);
+
+    /// <summary>A registered model's pages, named by the route only.</summary>
+    public static AccessRule RegisteredModelPage(Permission needed) =>
+        new(AccessKind.RegisteredModel, needed, One(c => ValueTask.FromResult(c.Route("Name"))));
+
     /// <summary>OTLP export names its experiment in a header.</summary>
     public static Func<AccessCheck, ValueTask<IReadOnlyList<string>?>> ExperimentHeader(string header) =>
         c => ValueTask.FromResult<IReadOnlyList<string>?>(c.Http.Request.Headers[header].ToString() is { Length: > 0 } id ? [id] : null);

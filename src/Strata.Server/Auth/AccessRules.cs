@@ -25,6 +25,8 @@ public static class AccessRules
     {
         // ---- system ----
         ["GET /health"] = Public,
+        // The UI's OpenID Connect sign-in start (mapped only with --oidc-authority): it only redirects to the provider.
+        ["GET /signin/oidc"] = Public,
         ["GET /version"] = Public,
 
         // ---- experiments ----
@@ -242,11 +244,45 @@ public static class AccessRules
         [$"POST {Strata}/tokens"] = SelfOrCaller(),
         [$"GET {Strata}/tokens"] = SelfOrCaller(),
         [$"DELETE {Strata}/tokens/{{token_id}}"] = TokenOwner(),
-        [$"GET {UiMetricSeriesApi.Route}"] = Admin, // the UI's own data for its charts: admins only, like its pages (UiRule)
+        [$"GET {UiMetricSeriesApi.Route}"] = Experiment(READ, Runs("run_id")), // the UI's chart data: READ on every run's experiment, as its pages
     });
 
-    /// <summary>Endpoints that are not REST routes of their own: the UI's pages and its Blazor hub (admins only, see README).</summary>
-    public static AccessRule UiRule { get; } = Admin;
+    /// <summary>
+    /// Endpoints that are not REST routes of their own: the UI's pages (unless <see cref="UiPages"/> lists them) and its
+    /// Blazor hub: any signed-in user. What a page then shows is filtered by the same grants (<see cref="ReadScopes"/>).
+    /// </summary>
+    public static AccessRule UiRule { get; } = Authenticated;
+
+    /// <summary>
+    /// The UI's pages that name one resource (or the sign-in pages, which are open): the page needs READ on it, as the
+    /// API's read of it does. Keyed by the page's route template. The OpenID Connect callback <c>/signin-oidc</c> is no
+    /// endpoint: the OpenID Connect handler answers it before routing (see <see cref="UiSessions"/>).
+    /// </summary>
+    public static IReadOnlyDictionary<string, AccessRule> UiPages { get; } = new Dictionary<string, AccessRule>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/signin"] = Public,
+        // "/signout" is not listed: it needs the session, whose user the form's antiforgery token is bound to.
+        ["/runs"] = Experiment(READ, PageExperiments()),
+        ["/experiments/{ExperimentId}"] = Experiment(READ, PageExperiments()),
+        ["/experiments/{ExperimentId}/traces"] = Experiment(READ, PageExperiments()),
+        ["/runs/{RunId}"] = Experiment(READ, PageRun()),
+        ["/compare"] = Experiment(READ, PageRuns()),
+        ["/traces/{TraceId}"] = Experiment(READ, PageTrace()),
+        ["/models/{Name}"] = RegisteredModelPage(READ),
+        ["/models/{Name}/versions/{Version}"] = RegisteredModelPage(READ),
+        ["/deployments/{Name}"] = Deployment(READ, "Name"),
+    };
+
+    /// <summary>The UI: its pages, the Blazor hub and framework scripts (a challenge redirects to sign-in there).</summary>
+    public static bool IsUi(Endpoint endpoint) =>
+        IsUiPage(endpoint)
+        || (endpoint is RouteEndpoint route && Normalize(route.RoutePattern.RawText ?? "") is var p
+            && (p.StartsWith("/_blazor", StringComparison.Ordinal) || p.StartsWith("/_framework/", StringComparison.Ordinal)));
+
+    /// <summary>A page of the UI (a Razor component endpoint), where a browser navigates.</summary>
+    public static bool IsUiPage(Endpoint endpoint) =>
+        endpoint.Metadata.Any(m => m.GetType().FullName is "Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata"
+            or "Microsoft.AspNetCore.Components.Endpoints.RootComponentMetadata");
 
     /// <summary>The UI's stylesheets and scripts (build output and packages' assets): they hold no data.</summary>
     public static AccessRule StaticAssetRule { get; } = Public;
@@ -273,7 +309,12 @@ public static class AccessRules
             return StaticAssetRule;
         }
 
-        if (pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework/", StringComparison.Ordinal) || IsUiPage(endpoint))
+        if (IsUiPage(endpoint))
+        {
+            return UiPages.TryGetValue(pattern, out var page) ? page : UiRule;
+        }
+
+        if (pattern.StartsWith("/_blazor", StringComparison.Ordinal) || pattern.StartsWith("/_framework/", StringComparison.Ordinal))
         {
             return UiRule;
         }
@@ -314,9 +355,6 @@ public static class AccessRules
     private static bool IsStaticAsset(Endpoint endpoint) =>
         endpoint.Metadata.Any(m => m.GetType().FullName is "Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor");
 
-    private static bool IsUiPage(Endpoint endpoint) =>
-        endpoint.Metadata.Any(m => m.GetType().FullName is "Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata"
-            or "Microsoft.AspNetCore.Components.Endpoints.RootComponentMetadata");
 
     private static Dictionary<string, AccessRule> Build(Dictionary<string, AccessRule> lines)
     {

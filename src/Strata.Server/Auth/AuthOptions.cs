@@ -43,6 +43,18 @@ public sealed class AuthOptions
     /// <summary>How long a multipart upload's signed part URLs stay valid (S3's presigned URLs default to an hour too).</summary>
     public TimeSpan PartUrlLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>OpenID Connect sign-in for the UI; off unless an authority is set.</summary>
+    public OidcOptions Oidc { get; } = new();
+
+    /// <summary>How long a UI session lasts without a request (each request slides it).</summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// Where the Data Protection keys that protect the UI's session cookies and form tokens are kept
+    /// (<c>--data-protection-keys</c>): a directory every replica shares; unset keeps ASP.NET Core's per-machine default.
+    /// </summary>
+    public string? DataProtectionKeysDirectory { get; set; }
+
     /// <summary>
     /// A per-process random secret this server sends to itself (deployments resolve their models through the server's
     /// own REST API); it never leaves the process and never reaches a log.

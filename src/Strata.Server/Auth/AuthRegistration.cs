@@ -24,8 +24,9 @@ public static class AuthRegistration
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<AccessResolver>();
         services.TryAddSingleton<PartUrlGrants>();
-        services.AddAuthentication(StrataUser.Scheme)
+        var authentication = services.AddAuthentication(StrataUser.Scheme)
             .AddScheme<AuthenticationSchemeOptions, StrataAuthenticationHandler>(StrataUser.Scheme, null);
+        services.AddStrataUiSessions(authentication);
         return services;
     }
 
@@ -36,6 +37,7 @@ public static class AuthRegistration
         {
             // Authentication runs inside AuthorizationMiddleware (through the same handler), and only for routes that
             // need a caller: a cached credential then costs a hash and a lookup instead of a handler per request.
+            app.UseStrataOidc();
             app.UseMiddleware<AuthorizationMiddleware>();
         }
 
@@ -48,6 +50,7 @@ public static class AuthRegistration
         if (Enabled(app))
         {
             app.MapAuthApi();
+            app.MapStrataOidc();
         }
 
         return app;

@@ -18,7 +18,7 @@ public sealed partial class AuthorizationMiddleware(
     PartUrlGrants partUrls,
     ILogger<AuthorizationMiddleware> logger)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Endpoint, AccessRule> _rules = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Endpoint, (AccessRule Rule, bool Ui, bool Page)> _rules = new();
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -31,17 +31,20 @@ public sealed partial class AuthorizationMiddleware(
         }
 
         // The rule of an endpoint never changes: looked up once per endpoint, not per request.
-        if (!_rules.TryGetValue(endpoint, out var rule))
+        if (!_rules.TryGetValue(endpoint, out var known))
         {
-            rule = AccessRules.Find(endpoint);
-            if (rule is null)
+            var found = AccessRules.Find(endpoint);
+            if (found is null)
             {
                 LogNoRule(logger, context.Request.Method, endpoint.DisplayName);
-                rule = Access.Admin;
+                found = Access.Admin;
             }
 
-            _rules[endpoint] = rule;
+            known = (found, AccessRules.IsUi(endpoint), AccessRules.IsUiPage(endpoint));
+            _rules[endpoint] = known;
         }
+
+        var (rule, ui, page) = known;
 
         if (rule.Kind == AccessKind.Public)
         {
@@ -62,8 +65,16 @@ public sealed partial class AuthorizationMiddleware(
             return;
         }
 
-        if (await AuthenticateAsync(context).ConfigureAwait(false) is not { } user)
+        if (await AuthenticateAsync(context, ui).ConfigureAwait(false) is not { } user)
         {
+            if (page && context.Request.Headers.Authorization.Count == 0)
+            {
+                // A browser opening a page is sent to sign in; the API and the hub keep answering 401 JSON.
+                var back = context.Request.PathBase + context.Request.Path + context.Request.QueryString;
+                context.Response.Redirect(UiSessions.SignInPath + "?returnUrl=" + Uri.EscapeDataString(back));
+                return;
+            }
+
             await context.ChallengeAsync(StrataUser.Scheme).ConfigureAwait(false);
             return;
         }
@@ -72,6 +83,13 @@ public sealed partial class AuthorizationMiddleware(
         var denial = await DenialAsync(rule, check).ConfigureAwait(false);
         if (denial is not null)
         {
+            if (page)
+            {
+                // The UI's 403 page names nothing: the caller may not read the resource, not even its name.
+                await Ui.UiErrorPages.WriteForbiddenAsync(context).ConfigureAwait(false);
+                return;
+            }
+
             await context.ForbidAsync(StrataUser.Scheme, new AuthenticationProperties(new Dictionary<string, string?> { ["message"] = denial })).ConfigureAwait(false);
             return;
         }
@@ -90,9 +108,22 @@ public sealed partial class AuthorizationMiddleware(
     /// The caller: a credential verified before costs one hash and a lookup here; anything else goes through the
     /// authentication handler (verification, throttling). Only routes that need a caller pay either.
     /// </summary>
-    private async ValueTask<StrataUser?> AuthenticateAsync(HttpContext context)
+    private async ValueTask<StrataUser?> AuthenticateAsync(HttpContext context, bool ui)
     {
         var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length == 0 && context.Request.Cookies.ContainsKey(UiSessions.CookieName)
+            && (ui || HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+        {
+            // The UI's session: its pages and hub, and reads of the API (download links); never an API write.
+            var session = await context.AuthenticateAsync(UiSessions.CookieScheme).ConfigureAwait(false);
+            if (session.Succeeded && StrataUser.From(session.Principal) is { } signedIn)
+            {
+                context.User = session.Principal;
+                context.Items[typeof(StrataUser)] = signedIn;
+                return signedIn;
+            }
+        }
+
         if (header.Length > 0
             && credentials.Get(CredentialCache.Key(header), await versions.CurrentAsync(context.RequestAborted).ConfigureAwait(false)) is { } known)
         {

@@ -86,6 +86,13 @@ public sealed class StrataServerOptions
             ["STRATA_AUTH_DEFAULT_PERMISSION"] = (o, v) => o.Auth.DefaultPermission = ParsePermission(v, "STRATA_AUTH_DEFAULT_PERMISSION"),
             ["STRATA_ADMIN_USERNAME"] = (o, v) => o.Auth.AdminUsername = v,
             ["STRATA_ADMIN_PASSWORD"] = (o, v) => o.Auth.AdminPassword = v,
+            ["STRATA_OIDC_AUTHORITY"] = (o, v) => o.Auth.Oidc.Authority = v,
+            ["STRATA_OIDC_CLIENT_ID"] = (o, v) => o.Auth.Oidc.ClientId = v,
+            ["STRATA_OIDC_CLIENT_SECRET"] = (o, v) => o.Auth.Oidc.ClientSecret = v,
+            ["STRATA_OIDC_USERNAME_CLAIM"] = (o, v) => o.Auth.Oidc.UsernameClaim = v,
+            ["STRATA_OIDC_ADMIN_USERS"] = (o, v) => Replace(o.Auth.Oidc.AdminUsers, List(v)),
+            ["STRATA_OIDC_DISPLAY_NAME"] = (o, v) => o.Auth.Oidc.DisplayName = v,
+            ["STRATA_DATA_PROTECTION_KEYS"] = (o, v) => o.Auth.DataProtectionKeysDirectory = v,
         };
 
     /// <summary>Applies every set, non-empty <c>STRATA_*</c> variable that <paramref name="getVariable"/> returns.</summary>
@@ -140,6 +147,11 @@ public sealed class StrataServerOptions
         if (ServeArtifacts && string.IsNullOrWhiteSpace(ArtifactsDestination))
         {
             throw new StrataConfigurationException("--artifacts-destination must not be empty when artifacts are served.");
+        }
+
+        if (Auth.Oidc.Problem(Auth.Enabled) is { } oidcProblem)
+        {
+            throw new StrataConfigurationException(oidcProblem);
         }
 
         try

@@ -16,6 +16,8 @@ public static class UiRegistration
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddScoped<UiArtifacts>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<UiAccess>();
         services.AddScoped<MetricSeriesReader>();
         services.AddScoped<DriftDistributions>();
         services.AddSingleton<MetricHistoryPrefetch>();

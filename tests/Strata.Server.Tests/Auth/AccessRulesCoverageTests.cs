@@ -6,7 +6,7 @@ namespace Strata.Server.Tests.Auth;
 
 /// <summary>
 /// Every endpoint the server maps has a rule in <see cref="AccessRules"/>: a new route without one fails here, so no
-/// endpoint ships open (at run time it would be admin-only). Also: only health checks are public.
+/// endpoint ships open (at run time it would be admin-only). Also: only health checks and the sign-in pages are public.
 /// </summary>
 public class AccessRulesCoverageTests(AuthServerFixture fixture) : IClassFixture<AuthServerFixture>
 {
@@ -31,7 +31,8 @@ public class AccessRulesCoverageTests(AuthServerFixture fixture) : IClassFixture
             e.Metadata.Any(m => m.GetType().FullName == "Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor");
         var open = endpoints.Where(e => AccessRules.Find(e)?.Kind == AccessKind.Public && !IsStaticFile(e))
             .Select(e => AccessRules.Normalize(e.RoutePattern.RawText!)).Distinct().Order().ToList();
-        Assert.All(open, p => Assert.Matches("^/(health|version|v2/health/(live|ready))$", p));
+        // The UI's sign-in and sign-out pages (and the OpenID Connect start, when configured) are open too.
+        Assert.All(open, p => Assert.Matches("^/(health|version|v2/health/(live|ready)|signin|signin/oidc)$", p));
 
         // Static files are only stylesheets, scripts and their compressed copies, never a page or data.
         var files = endpoints.Where(IsStaticFile).Select(e => AccessRules.Normalize(e.RoutePattern.RawText!)).ToList();
