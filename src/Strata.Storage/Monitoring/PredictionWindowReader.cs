@@ -67,9 +67,12 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
 
                 try
                 {
+                    // On SQLite the entries are read through incremental blob I/O straight into a pooled buffer: a
+                    // column read would first copy each segment (tens of megabytes) into a new array of its own.
+                    var sqlite = c as Microsoft.Data.Sqlite.SqliteConnection;
                     await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                        """
-                        SELECT segment_id, format, entries FROM prediction_log_segments
+                        $"""
+                        SELECT segment_id, format, {(sqlite is null ? "entries" : "NULL")} FROM prediction_log_segments
                         WHERE model_name = @modelName AND model_version = @version AND max_timestamp_ms >= @fromMs AND min_timestamp_ms <= @toMs
                         ORDER BY segment_id
                         """,
@@ -85,7 +88,7 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                                 $"Prediction log segment {segmentId} is in format {format}; this server reads format {PredictionLogSegment.Format}.");
                         }
 
-                        var segment = LoadSegment(reader);
+                        var segment = sqlite is null ? LoadSegment(reader) : LoadSegment(sqlite, segmentId);
                         try
                         {
                             foreach (var (offset, length) in Split(segment.Buffer.AsSpan(0, segment.Length), ChunkBytes))
@@ -106,6 +109,9 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                     await Task.WhenAll(parsing).ConfigureAwait(false);
                 }
 
+                // Each column grows once to its final size: merging part after part would copy the first ones twice.
+                Reserve(inputs, parts.Select(p => p.Inputs));
+                Reserve(outputs, parts.Select(p => p.Outputs));
                 foreach (var (partInputs, partOutputs) in parts)
                 {
                     inputs.AddAll(partInputs);
@@ -117,17 +123,39 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             ct);
     }
 
-    /// <summary>The current row's entries column (text on both dialects) as UTF-8 in a pooled buffer.</summary>
-    private static SegmentBuffer LoadSegment(DbDataReader reader)
+    private static void Reserve(FeatureTable table, IEnumerable<FeatureTable> parts)
     {
-        if (reader is Microsoft.Data.Sqlite.SqliteDataReader)
+        foreach (var group in parts.SelectMany(p => p.Columns).GroupBy(c => c.Name, StringComparer.Ordinal))
         {
-            // SQLite hands over a TEXT value's UTF-8 bytes as they are stored: no UTF-16 string in between.
-            var length = (int)reader.GetBytes(2, 0, null, 0, 0);
-            var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-            return new SegmentBuffer(bytes, (int)reader.GetBytes(2, 0, bytes, 0, length));
+            var existing = table.Find(group.Key)?.NumberCount ?? 0;
+            table.Column(group.Key).EnsureCapacity(existing + group.Sum(c => c.NumberCount));
+        }
+    }
+
+    /// <summary>A segment's entries on SQLite: the TEXT value's UTF-8 bytes as they are stored, read in place.</summary>
+    private static SegmentBuffer LoadSegment(Microsoft.Data.Sqlite.SqliteConnection connection, long segmentId)
+    {
+        using var blob = new Microsoft.Data.Sqlite.SqliteBlob(connection, "prediction_log_segments", "entries", segmentId, readOnly: true);
+        var length = (int)blob.Length;
+        var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        var read = 0;
+        while (read < length)
+        {
+            var n = blob.Read(bytes.AsSpan(read, length - read));
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
         }
 
+        return new SegmentBuffer(bytes, read);
+    }
+
+    /// <summary>The current row's entries column (text) as UTF-8 in a pooled buffer.</summary>
+    private static SegmentBuffer LoadSegment(DbDataReader reader)
+    {
         var text = reader.GetString(2);
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         return new SegmentBuffer(buffer, Encoding.UTF8.GetBytes(text, buffer));
@@ -207,10 +235,14 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             return false;
         }
 
-        Next(ref json);
-        var inputLength = bodies.CopyBody(ref json, 0);
-        Next(ref json);
-        var outputLength = bodies.CopyBody(ref json, 1);
+        if (!bodies.TryCopyBodies(entry, (int)json.BytesConsumed, out var inputLength, out var outputLength))
+        {
+            Next(ref json);
+            inputLength = bodies.CopyBody(ref json, 0);
+            Next(ref json);
+            outputLength = bodies.CopyBody(ref json, 1);
+        }
+
         if (inputLength > 0)
         {
             ScoringPayloadReader.ReadInputs(protocol, bodies.Body(0, inputLength), inputs);
@@ -287,6 +319,25 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             }
 
             return json.CopyString(_bodies[which]);
+        }
+
+        /// <summary>
+        /// The inputs and outputs that follow the protocol (which ends at <paramref name="afterProtocol"/>) unescaped
+        /// into the two buffers in one pass each; false when they are not in the form the log writes (the general reader
+        /// then takes the entry).
+        /// </summary>
+        public bool TryCopyBodies(ReadOnlySpan<byte> entry, int afterProtocol, out int inputLength, out int outputLength)
+        {
+            outputLength = 0;
+            var i = LogEntryText.SkipWhitespace(entry, afterProtocol);
+            if (i >= entry.Length || entry[i] != (byte)',' || !LogEntryText.TryReadString(entry, i + 1, ref _bodies[0], out inputLength, out var end))
+            {
+                inputLength = 0;
+                return false;
+            }
+
+            i = LogEntryText.SkipWhitespace(entry, end);
+            return i < entry.Length && entry[i] == (byte)',' && LogEntryText.TryReadString(entry, i + 1, ref _bodies[1], out outputLength, out _);
         }
 
         public void Return()
