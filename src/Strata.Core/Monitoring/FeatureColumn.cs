@@ -25,6 +25,9 @@ public sealed class FeatureColumn(string name)
 
     public int NumberCount { get; private set; }
 
+    /// <summary>How many numbers the column holds room for (what it keeps in memory).</summary>
+    public int Capacity => _numbers.Length;
+
     public long CategoryTotal { get; private set; }
 
     public long Missing { get; private set; }

@@ -12,16 +12,26 @@ namespace Strata.Storage.Monitoring;
 
 /// <summary>
 /// Reads a window of the prediction log for drift: the segments of one model version whose time bounds overlap the
-/// window (chosen from the segments' index), streamed one row at a time, and from each entry in the window that
-/// succeeded (status 200) the request's inputs and the response's outputs into feature tables. A segment holds up to
-/// 4,096 entries (tens of megabytes), so it is cut into chunks of whole entries that are parsed on every core, each
-/// worker into its own tables, merged at the end (drift does not depend on row order). The bodies are unescaped into
-/// pooled buffers and parsed from there; no entry becomes a record or a string.
+/// window (chosen from the segments' index), and from each entry in the window that succeeded (status 200) the
+/// request's inputs and the response's outputs into feature tables. A segment holds up to 4,096 entries (tens of
+/// megabytes), so it is cut into chunks of whole entries that are parsed on every core, each worker into its own
+/// tables, merged at the end (drift does not depend on row order). The bodies are unescaped into pooled buffers and
+/// parsed from there; no entry becomes a record or a string. What a segment that lies wholly inside the window gave is
+/// kept (<see cref="SegmentPartCache"/>, up to <c>cacheBytes</c>), so a later window over the same segments only
+/// copies it out.
 /// </summary>
-public sealed class PredictionWindowReader(IDatabase database) : IPredictionWindowSource
+public sealed class PredictionWindowReader(IDatabase database, long cacheBytes = PredictionWindowReader.DefaultCacheBytes) : IPredictionWindowSource
 {
     /// <summary>About this many bytes of a segment go to one worker at a time.</summary>
     internal const int ChunkBytes = 1 << 20;
+
+    /// <summary>The parsed segments kept by default: a window of about a million rows of 20 features.</summary>
+    public const long DefaultCacheBytes = 256L << 20;
+
+    private readonly SegmentPartCache _cache = new(cacheBytes);
+
+    /// <summary>How much memory the parsed segments kept hold now (about).</summary>
+    public long CachedBytes => _cache.Bytes;
 
     public Task<long> ReadWindowAsync(string modelName, string version, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs, CancellationToken ct)
     {
@@ -30,10 +40,23 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
         return database.ReadAsync(
             async (c, token) =>
             {
+                // The index first, then each segment's entries on their own: PostgreSQL runs one command at a time on a
+                // connection, and a cached segment's entries are never fetched at all.
+                var segments = (await c.QueryAsync<(long SegmentId, long Format, long MinMs, long MaxMs, long EntryCount)>(new CommandDefinition(
+                    """
+                    SELECT segment_id, format, min_timestamp_ms, max_timestamp_ms, entry_count FROM prediction_log_segments
+                    WHERE model_name = @modelName AND model_version = @version AND max_timestamp_ms >= @fromMs AND min_timestamp_ms <= @toMs
+                    ORDER BY segment_id
+                    """,
+                    new { modelName, version, fromMs, toMs },
+                    cancellationToken: token)).ConfigureAwait(false)).ToList();
+
                 var workers = Math.Max(1, Environment.ProcessorCount);
                 var chunks = Channel.CreateBounded<Chunk>(workers * 4);
                 var parts = Enumerable.Range(0, workers).Select(_ => (Inputs: new FeatureTable(), Outputs: new FeatureTable())).ToArray();
                 var counts = new long[workers];
+                var cached = new List<SegmentPart>();
+                var parsed = new List<(SegmentKey Key, SegmentWork Work)>();
                 var parsing = Enumerable.Range(0, workers).Select(w => Task.Run(
                     async () =>
                     {
@@ -44,7 +67,9 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                             {
                                 try
                                 {
-                                    counts[w] += ReadEntries(chunk.Span, bodies, fromMs, toMs, parts[w].Inputs, parts[w].Outputs);
+                                    // A whole segment being kept is parsed into its own tables (per worker, so no lock).
+                                    var (into, read) = chunk.Work is { } work ? (work.Tables[w] ??= (new FeatureTable(), new FeatureTable()), work.Counts) : (parts[w], counts);
+                                    read[w] += ReadEntries(chunk.Span, bodies, fromMs, toMs, into.Inputs, into.Outputs);
                                 }
                                 finally
                                 {
@@ -67,34 +92,37 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
 
                 try
                 {
-                    // On SQLite the entries are read through incremental blob I/O straight into a pooled buffer: a
-                    // column read would first copy each segment (tens of megabytes) into a new array of its own.
-                    var sqlite = c as Microsoft.Data.Sqlite.SqliteConnection;
-                    await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                        $"""
-                        SELECT segment_id, format, {(sqlite is null ? "entries" : "NULL")} FROM prediction_log_segments
-                        WHERE model_name = @modelName AND model_version = @version AND max_timestamp_ms >= @fromMs AND min_timestamp_ms <= @toMs
-                        ORDER BY segment_id
-                        """,
-                        new { modelName, version, fromMs, toMs },
-                        cancellationToken: token)).ConfigureAwait(false);
-                    while (await reader.ReadAsync(token).ConfigureAwait(false))
+                    foreach (var (segmentId, format, minMs, maxMs, entryCount) in segments)
                     {
-                        var segmentId = reader.GetInt64(0);
-                        var format = reader.GetInt64(1);
                         if (format != PredictionLogSegment.Format)
                         {
                             throw new InvalidOperationException(
                                 $"Prediction log segment {segmentId} is in format {format}; this server reads format {PredictionLogSegment.Format}.");
                         }
 
-                        var segment = sqlite is null ? LoadSegment(reader) : LoadSegment(sqlite, segmentId);
+                        var key = new SegmentKey(segmentId, modelName, version, minMs, maxMs, entryCount);
+                        var whole = _cache.Enabled && minMs >= fromMs && maxMs <= toMs;
+                        if (whole && _cache.TryGet(key, out var part))
+                        {
+                            cached.Add(part);
+                            continue;
+                        }
+
+                        var work = whole ? new SegmentWork(workers) : null;
+                        if (work is not null)
+                        {
+                            parsed.Add((key, work));
+                        }
+
+                        var segment = c is Microsoft.Data.Sqlite.SqliteConnection sqlite
+                            ? LoadSegment(sqlite, segmentId)
+                            : await LoadSegmentAsync(c, segmentId, token).ConfigureAwait(false);
                         try
                         {
                             foreach (var (offset, length) in Split(segment.Buffer.AsSpan(0, segment.Length), ChunkBytes))
                             {
                                 segment.AddRef();
-                                await chunks.Writer.WriteAsync(new Chunk(segment, offset, length), token).ConfigureAwait(false);
+                                await chunks.Writer.WriteAsync(new Chunk(segment, offset, length, work), token).ConfigureAwait(false);
                             }
                         }
                         finally
@@ -109,16 +137,25 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                     await Task.WhenAll(parsing).ConfigureAwait(false);
                 }
 
+                foreach (var (key, work) in parsed)
+                {
+                    var part = new SegmentPart(work.Tables.Where(t => t.HasValue).Select(t => t!.Value).ToList(), work.Counts.Sum());
+                    _cache.Add(key, part);
+                    cached.Add(part);
+                }
+
+                var all = parts.Concat(cached.SelectMany(p => p.Tables)).ToList();
+
                 // Each column grows once to its final size: merging part after part would copy the first ones twice.
-                Reserve(inputs, parts.Select(p => p.Inputs));
-                Reserve(outputs, parts.Select(p => p.Outputs));
-                foreach (var (partInputs, partOutputs) in parts)
+                Reserve(inputs, all.Select(p => p.Inputs));
+                Reserve(outputs, all.Select(p => p.Outputs));
+                foreach (var (partInputs, partOutputs) in all)
                 {
                     inputs.AddAll(partInputs);
                     outputs.AddAll(partOutputs);
                 }
 
-                return counts.Sum();
+                return counts.Sum() + cached.Sum(p => p.Entries);
             },
             ct);
     }
@@ -153,10 +190,12 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
         return new SegmentBuffer(bytes, read);
     }
 
-    /// <summary>The current row's entries column (text) as UTF-8 in a pooled buffer.</summary>
-    private static SegmentBuffer LoadSegment(DbDataReader reader)
+    /// <summary>A segment's entries elsewhere (JSON on PostgreSQL, read as text) as UTF-8 in a pooled buffer.</summary>
+    private static async Task<SegmentBuffer> LoadSegmentAsync(DbConnection connection, long segmentId, CancellationToken ct)
     {
-        var text = reader.GetString(2);
+        var text = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "SELECT entries FROM prediction_log_segments WHERE segment_id = @segmentId", new { segmentId }, cancellationToken: ct)).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Prediction log segment {segmentId} was deleted while it was read.");
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         return new SegmentBuffer(buffer, Encoding.UTF8.GetBytes(text, buffer));
     }
@@ -288,7 +327,15 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
         }
     }
 
-    private readonly record struct Chunk(SegmentBuffer Segment, int Offset, int Length)
+    /// <summary>A whole segment being parsed to be kept: each worker's tables for it, and how many entries each read.</summary>
+    private sealed class SegmentWork(int workers)
+    {
+        public (FeatureTable Inputs, FeatureTable Outputs)?[] Tables { get; } = new (FeatureTable, FeatureTable)?[workers];
+
+        public long[] Counts { get; } = new long[workers];
+    }
+
+    private readonly record struct Chunk(SegmentBuffer Segment, int Offset, int Length, SegmentWork? Work)
     {
         public ReadOnlySpan<byte> Span => Segment.Buffer.AsSpan(Offset, Length);
     }
