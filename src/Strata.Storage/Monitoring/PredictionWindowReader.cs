@@ -41,7 +41,12 @@ public sealed class PredictionWindowReader(IDatabase database, long cacheBytes =
             async (c, token) =>
             {
                 // The index first, then each segment's entries on their own: PostgreSQL runs one command at a time on a
-                // connection, and a cached segment's entries are never fetched at all.
+                // connection, and a kept segment's entries are never fetched at all. One snapshot for all of them, so a
+                // segment retention deletes meanwhile is still there to read (a deferred transaction on SQLite: it
+                // takes no write lock).
+                await using var transaction = c is Microsoft.Data.Sqlite.SqliteConnection lite
+                    ? lite.BeginTransaction(deferred: true)
+                    : await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, token).ConfigureAwait(false);
                 var segments = (await c.QueryAsync<(long SegmentId, long Format, long MinMs, long MaxMs, long EntryCount)>(new CommandDefinition(
                     """
                     SELECT segment_id, format, min_timestamp_ms, max_timestamp_ms, entry_count FROM prediction_log_segments
@@ -49,6 +54,7 @@ public sealed class PredictionWindowReader(IDatabase database, long cacheBytes =
                     ORDER BY segment_id
                     """,
                     new { modelName, version, fromMs, toMs },
+                    transaction,
                     cancellationToken: token)).ConfigureAwait(false)).ToList();
 
                 var workers = Math.Max(1, Environment.ProcessorCount);
@@ -116,7 +122,7 @@ public sealed class PredictionWindowReader(IDatabase database, long cacheBytes =
 
                         var segment = c is Microsoft.Data.Sqlite.SqliteConnection sqlite
                             ? LoadSegment(sqlite, segmentId)
-                            : await LoadSegmentAsync(c, segmentId, token).ConfigureAwait(false);
+                            : await LoadSegmentAsync(c, transaction, segmentId, token).ConfigureAwait(false);
                         try
                         {
                             foreach (var (offset, length) in Split(segment.Buffer.AsSpan(0, segment.Length), ChunkBytes))
@@ -191,10 +197,10 @@ public sealed class PredictionWindowReader(IDatabase database, long cacheBytes =
     }
 
     /// <summary>A segment's entries elsewhere (JSON on PostgreSQL, read as text) as UTF-8 in a pooled buffer.</summary>
-    private static async Task<SegmentBuffer> LoadSegmentAsync(DbConnection connection, long segmentId, CancellationToken ct)
+    private static async Task<SegmentBuffer> LoadSegmentAsync(DbConnection connection, DbTransaction transaction, long segmentId, CancellationToken ct)
     {
         var text = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-            "SELECT entries FROM prediction_log_segments WHERE segment_id = @segmentId", new { segmentId }, cancellationToken: ct)).ConfigureAwait(false)
+            "SELECT entries FROM prediction_log_segments WHERE segment_id = @segmentId", new { segmentId }, transaction, cancellationToken: ct)).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Prediction log segment {segmentId} was deleted while it was read.");
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         return new SegmentBuffer(buffer, Encoding.UTF8.GetBytes(text, buffer));
