@@ -105,12 +105,13 @@ try
     var bytes = await database.ReadAsync((c, ct) => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT SUM(length(entries)) FROM prediction_log_segments", cancellationToken: ct)), default);
     Console.Error.WriteLine($"logged: {bytes / 1e6:F0} MB of segments");
 
-    var reader = new PredictionWindowReader(database);
     var scan = new List<double>();
     var read = new List<double>();
     var statsLarge = new List<double>();
     var statsSmall = new List<double>();
     var cpuRead = new List<double>();
+    var readWarm = new List<double>();
+    var cpuWarm = new List<double>();
     var cpuLarge = new List<double>();
     var sortComparison = new List<double>();
     var sortRadix = new List<double>();
@@ -130,8 +131,15 @@ try
     }
 
     FeatureTable? inputs = null, outputsTable = null;
+    var scanBuffer = Array.Empty<byte>();
+    var gcRead = new List<GcCost>();
+    var gcLarge = new List<GcCost>();
     for (var i = 0; i < repeat; i++)
     {
+        // Every repeat starts from the same heap: the previous repeat's tables and copies are not collected inside this one.
+        inputs = outputsTable = null;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var sw = Stopwatch.StartNew();
         var scanned = await database.ReadAsync(
             async (c, ct) =>
@@ -139,10 +147,18 @@ try
                 await using var r = await c.ExecuteReaderAsync(new CommandDefinition(
                     "SELECT entries FROM prediction_log_segments WHERE model_name = 'bench' AND model_version = '1' AND max_timestamp_ms >= 0 AND min_timestamp_ms <= @to",
                     new { to = long.MaxValue }, cancellationToken: ct));
+                // The entries' UTF-8 bytes into one reused buffer, as the window reader loads them: no string, no garbage
+                // left for the next phase's collector.
                 long total = 0;
                 while (await r.ReadAsync(ct))
                 {
-                    total += r.GetString(0).Length;
+                    var length = (int)r.GetBytes(0, 0, null, 0, 0);
+                    if (length > scanBuffer.Length)
+                    {
+                        scanBuffer = new byte[length];
+                    }
+
+                    total += r.GetBytes(0, 0, scanBuffer, 0, length);
                 }
 
                 return total;
@@ -150,21 +166,35 @@ try
             default);
         scan.Add(sw.Elapsed.TotalSeconds);
 
+        // A new reader each repeat: nothing parsed before is kept, the read is cold.
+        var reader = new PredictionWindowReader(database);
         sw.Restart();
         var cpu = Cpu();
+        var gc = GcCost.Now();
         inputs = new FeatureTable();
         outputsTable = new FeatureTable();
         await reader.ReadWindowAsync("bench", "1", 0, long.MaxValue, inputs, outputsTable, default);
         read.Add(sw.Elapsed.TotalSeconds);
         cpuRead.Add(Cpu() - cpu);
+        gcRead.Add(GcCost.Now() - gc);
         if (inputs.RowCount != rows)
         {
             throw new InvalidOperationException($"read {inputs.RowCount} rows, expected {rows}");
         }
 
-        // The sorts the statistics need, on copies of the window's numeric columns: a comparison sort (what drift used
-        // before) against the radix sort it uses now, one column after another on one core.
         var numeric = inputs.Columns.Concat(outputsTable.Columns).Where(c => !c.IsCategorical && c.NumberCount > 0).Select(c => c.Numbers.ToArray()).ToList();
+        sw.Restart();
+        cpu = Cpu();
+        gc = GcCost.Now();
+        var large = DriftCalculator.Compute(largeReference, inputs, outputsTable);
+        statsLarge.Add(sw.Elapsed.TotalSeconds);
+        cpuLarge.Add(Cpu() - cpu);
+        gcLarge.Add(GcCost.Now() - gc);
+        sw.Restart();
+        var small = DriftCalculator.Compute(smallReference, inputs, outputsTable);
+        statsSmall.Add(sw.Elapsed.TotalSeconds);
+        // After the drift phases: the sorts the statistics need, on copies of the window's numeric columns as read, a
+        // comparison sort (what drift used before) against the radix sort it uses now, one column after another on one core.
         sw.Restart();
         foreach (var copy in numeric.Select(c => c.ToArray()))
         {
@@ -203,16 +233,22 @@ try
             throw new InvalidOperationException($"the parsers disagree: {check} vs {check2}");
         }
 
+        // The same window again through the same reader: every segment lies wholly inside it, so all come from what
+        // the cold read kept (a drift page re-reading a run's window, another method or threshold).
         sw.Restart();
         cpu = Cpu();
-        var large = DriftCalculator.Compute(largeReference, inputs, outputsTable);
-        statsLarge.Add(sw.Elapsed.TotalSeconds);
-        cpuLarge.Add(Cpu() - cpu);
-        sw.Restart();
-        var small = DriftCalculator.Compute(smallReference, inputs, outputsTable);
-        statsSmall.Add(sw.Elapsed.TotalSeconds);
+        var again = new FeatureTable();
+        await reader.ReadWindowAsync("bench", "1", 0, long.MaxValue, again, new FeatureTable(), default);
+        readWarm.Add(sw.Elapsed.TotalSeconds);
+        cpuWarm.Add(Cpu() - cpu);
+        if (again.RowCount != rows)
+        {
+            throw new InvalidOperationException($"read {again.RowCount} rows from the kept segments, expected {rows}");
+        }
+
         if (i == 0)
         {
+            Console.Error.WriteLine($"kept: {reader.CachedBytes / 1e6:F0} MB of parsed segments");
             Console.Error.WriteLine($"large reference: {large.Features.Count} features, drifted {string.Join(",", large.Features.Where(f => f.Drifted).Select(f => f.Feature))}");
             Console.Error.WriteLine($"small reference: {small.Features.Count} features, drifted {string.Join(",", small.Features.Where(f => f.Drifted).Select(f => f.Feature))}");
         }
@@ -222,12 +258,22 @@ try
     Console.WriteLine("phase                          best s   median s");
     Report("scan segments (floor)", scan);
     Report("read + parse window", read);
+    Report("read, segments kept (warm)", readWarm);
     Report("stats, large ref (W/JS)", statsLarge);
     Report("stats, small ref (KS/chi2)", statsSmall);
     Report("total, large ref", read.Zip(statsLarge, (a, b) => a + b).ToList());
     Report("total, small ref", read.Zip(statsSmall, (a, b) => a + b).ToList());
     Report("CPU s: read + parse", cpuRead);
+    Report("CPU s: read, kept (warm)", cpuWarm);
     Report("CPU s: stats, large ref", cpuLarge);
+    Report("CPU s: total, large ref", cpuRead.Zip(cpuLarge, (a, b) => a + b).ToList());
+    Console.WriteLine($"GC server={System.Runtime.GCSettings.IsServerGC} latency={System.Runtime.GCSettings.LatencyMode}; per repeat: wall s / CPU s, GC (gen0/gen1/gen2 collections, pause s, allocated MB)");
+    for (var i = 0; i < gcRead.Count; i++)
+    {
+        Console.WriteLine(FormattableString.Invariant(
+            $"  repeat {i + 1}: read + parse {read[i]:F3} / {cpuRead[i]:F3}, GC {gcRead[i]}; stats, large ref {statsLarge[i]:F3} / {cpuLarge[i]:F3}, GC {gcLarge[i]}"));
+    }
+
     Report("sort numeric cols, Array.Sort", sortComparison);
     Report("sort numeric cols, NumberSort", sortRadix);
     Report("2M numbers, Utf8Parser", parseGeneral);
@@ -250,3 +296,14 @@ static double Gaussian(Random random) =>
     Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
 static void SqliteConnectionPoolClear() => Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+/// <summary>What the collector did between two points: collections per generation, pause time, bytes allocated.</summary>
+internal readonly record struct GcCost(int Gen0, int Gen1, int Gen2, TimeSpan Pause, long Allocated)
+{
+    public static GcCost Now() => new(
+        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(precise: true));
+
+    public static GcCost operator -(GcCost a, GcCost b) => new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Pause - b.Pause, a.Allocated - b.Allocated);
+
+    public override string ToString() => FormattableString.Invariant($"{Gen0}/{Gen1}/{Gen2}, {Pause.TotalSeconds:F3} s, {Allocated / 1e6:F0} MB");
+}

@@ -8,13 +8,25 @@ namespace Strata.Core.Monitoring;
 /// </summary>
 public sealed class FeatureColumn(string name)
 {
+    /// <summary>How many categories given as UTF-8 are matched by their bytes before falling back to the dictionary.</summary>
+    private const int RecentCategories = 8;
+
     private double[] _numbers = new double[16];
     private Dictionary<string, long>? _categories;
     private bool _sorted;
 
+    // The first few categories given as UTF-8, matched by their bytes, with counts not yet added to _categories: a
+    // window of a million rows repeats a handful of categories millions of times, and this spares each of them a
+    // transcoding to UTF-16, a hash and a dictionary lookup.
+    private RecentCategory[]? _recent;
+    private int _recentCount;
+
     public string Name { get; } = name;
 
     public int NumberCount { get; private set; }
+
+    /// <summary>How many numbers the column holds room for (what it keeps in memory).</summary>
+    public int Capacity => _numbers.Length;
 
     public long CategoryTotal { get; private set; }
 
@@ -25,7 +37,14 @@ public sealed class FeatureColumn(string name)
 
     public bool IsCategorical => CategoryTotal > 0;
 
-    public IReadOnlyDictionary<string, long> Categories => (IReadOnlyDictionary<string, long>?)_categories ?? EmptyCategories;
+    public IReadOnlyDictionary<string, long> Categories
+    {
+        get
+        {
+            FlushRecent();
+            return (IReadOnlyDictionary<string, long>?)_categories ?? EmptyCategories;
+        }
+    }
 
     private static readonly Dictionary<string, long> EmptyCategories = new(StringComparer.Ordinal);
 
@@ -57,6 +76,25 @@ public sealed class FeatureColumn(string name)
     /// <summary>Counts a category given as UTF-8, without a string for a value already seen.</summary>
     public void AddCategory(ReadOnlySpan<byte> utf8)
     {
+        for (var i = 0; i < _recentCount; i++)
+        {
+            var recent = _recent![i];
+            if (utf8.SequenceEqual(recent.Utf8))
+            {
+                recent.Pending++;
+                CategoryTotal++;
+                return;
+            }
+        }
+
+        if (_recentCount < RecentCategories && utf8.Length <= 64)
+        {
+            _recent ??= new RecentCategory[RecentCategories];
+            _recent[_recentCount++] = new RecentCategory(utf8.ToArray(), System.Text.Encoding.UTF8.GetString(utf8)) { Pending = 1 };
+            CategoryTotal++;
+            return;
+        }
+
         if (utf8.Length > 256)
         {
             AddCategory(System.Text.Encoding.UTF8.GetString(utf8));
@@ -73,6 +111,39 @@ public sealed class FeatureColumn(string name)
     }
 
     public void AddMissing(long count = 1) => Missing += count;
+
+    /// <summary>Makes room for <paramref name="count"/> numbers in all, so that adding up to that many copies nothing.</summary>
+    public void EnsureCapacity(int count)
+    {
+        if (count > _numbers.Length)
+        {
+            Array.Resize(ref _numbers, count);
+        }
+    }
+
+    private void FlushRecent()
+    {
+        for (var i = 0; i < _recentCount; i++)
+        {
+            var recent = _recent![i];
+            if (recent.Pending > 0)
+            {
+                _categories ??= new Dictionary<string, long>(StringComparer.Ordinal);
+                ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_categories, recent.Value, out _);
+                count += recent.Pending;
+                recent.Pending = 0;
+            }
+        }
+    }
+
+    private sealed class RecentCategory(byte[] utf8, string value)
+    {
+        public byte[] Utf8 { get; } = utf8;
+
+        public string Value { get; } = value;
+
+        public long Pending { get; set; }
+    }
 
     /// <summary>Adds every value of <paramref name="other"/> (numbers, categories, missing) to this column.</summary>
     public void AddAll(FeatureColumn other)

@@ -83,6 +83,11 @@ public static class ScoringPayloadReader
     public static bool ReadOutputs(string protocol, ReadOnlyMemory<byte> body, FeatureTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
+        if (protocol != V2Protocol && PredictionListReader.TryRead(body.Span, table))
+        {
+            return true;
+        }
+
         using var document = Parse(body);
         if (document is null || document.RootElement.ValueKind != JsonValueKind.Object)
         {

@@ -12,16 +12,26 @@ namespace Strata.Storage.Monitoring;
 
 /// <summary>
 /// Reads a window of the prediction log for drift: the segments of one model version whose time bounds overlap the
-/// window (chosen from the segments' index), streamed one row at a time, and from each entry in the window that
-/// succeeded (status 200) the request's inputs and the response's outputs into feature tables. A segment holds up to
-/// 4,096 entries (tens of megabytes), so it is cut into chunks of whole entries that are parsed on every core, each
-/// worker into its own tables, merged at the end (drift does not depend on row order). The bodies are unescaped into
-/// pooled buffers and parsed from there; no entry becomes a record or a string.
+/// window (chosen from the segments' index), and from each entry in the window that succeeded (status 200) the
+/// request's inputs and the response's outputs into feature tables. A segment holds up to 4,096 entries (tens of
+/// megabytes), so it is cut into chunks of whole entries that are parsed on every core, each worker into its own
+/// tables, merged at the end (drift does not depend on row order). The bodies are unescaped into pooled buffers and
+/// parsed from there; no entry becomes a record or a string. What a segment that lies wholly inside the window gave is
+/// kept (<see cref="SegmentPartCache"/>, up to <c>cacheBytes</c>), so a later window over the same segments only
+/// copies it out.
 /// </summary>
-public sealed class PredictionWindowReader(IDatabase database) : IPredictionWindowSource
+public sealed class PredictionWindowReader(IDatabase database, long cacheBytes = PredictionWindowReader.DefaultCacheBytes) : IPredictionWindowSource
 {
     /// <summary>About this many bytes of a segment go to one worker at a time.</summary>
     internal const int ChunkBytes = 1 << 20;
+
+    /// <summary>The parsed segments kept by default: a window of about a million rows of 20 features.</summary>
+    public const long DefaultCacheBytes = 256L << 20;
+
+    private readonly SegmentPartCache _cache = new(cacheBytes);
+
+    /// <summary>How much memory the parsed segments kept hold now (about).</summary>
+    public long CachedBytes => _cache.Bytes;
 
     public Task<long> ReadWindowAsync(string modelName, string version, long fromMs, long toMs, FeatureTable inputs, FeatureTable outputs, CancellationToken ct)
     {
@@ -30,10 +40,29 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
         return database.ReadAsync(
             async (c, token) =>
             {
+                // The index first, then each segment's entries on their own: PostgreSQL runs one command at a time on a
+                // connection, and a kept segment's entries are never fetched at all. One snapshot for all of them, so a
+                // segment retention deletes meanwhile is still there to read (a deferred transaction on SQLite: it
+                // takes no write lock).
+                await using var transaction = c is Microsoft.Data.Sqlite.SqliteConnection lite
+                    ? lite.BeginTransaction(deferred: true)
+                    : await c.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, token).ConfigureAwait(false);
+                var segments = (await c.QueryAsync<(long SegmentId, long Format, long MinMs, long MaxMs, long EntryCount)>(new CommandDefinition(
+                    """
+                    SELECT segment_id, format, min_timestamp_ms, max_timestamp_ms, entry_count FROM prediction_log_segments
+                    WHERE model_name = @modelName AND model_version = @version AND max_timestamp_ms >= @fromMs AND min_timestamp_ms <= @toMs
+                    ORDER BY segment_id
+                    """,
+                    new { modelName, version, fromMs, toMs },
+                    transaction,
+                    cancellationToken: token)).ConfigureAwait(false)).ToList();
+
                 var workers = Math.Max(1, Environment.ProcessorCount);
                 var chunks = Channel.CreateBounded<Chunk>(workers * 4);
                 var parts = Enumerable.Range(0, workers).Select(_ => (Inputs: new FeatureTable(), Outputs: new FeatureTable())).ToArray();
                 var counts = new long[workers];
+                var cached = new List<SegmentPart>();
+                var parsed = new List<(SegmentKey Key, SegmentWork Work)>();
                 var parsing = Enumerable.Range(0, workers).Select(w => Task.Run(
                     async () =>
                     {
@@ -44,7 +73,9 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                             {
                                 try
                                 {
-                                    counts[w] += ReadEntries(chunk.Span, bodies, fromMs, toMs, parts[w].Inputs, parts[w].Outputs);
+                                    // A whole segment being kept is parsed into its own tables (per worker, so no lock).
+                                    var (into, read) = chunk.Work is { } work ? (work.Tables[w] ??= (new FeatureTable(), new FeatureTable()), work.Counts) : (parts[w], counts);
+                                    read[w] += ReadEntries(chunk.Span, bodies, fromMs, toMs, into.Inputs, into.Outputs);
                                 }
                                 finally
                                 {
@@ -67,31 +98,37 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
 
                 try
                 {
-                    await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                        """
-                        SELECT segment_id, format, entries FROM prediction_log_segments
-                        WHERE model_name = @modelName AND model_version = @version AND max_timestamp_ms >= @fromMs AND min_timestamp_ms <= @toMs
-                        ORDER BY segment_id
-                        """,
-                        new { modelName, version, fromMs, toMs },
-                        cancellationToken: token)).ConfigureAwait(false);
-                    while (await reader.ReadAsync(token).ConfigureAwait(false))
+                    foreach (var (segmentId, format, minMs, maxMs, entryCount) in segments)
                     {
-                        var segmentId = reader.GetInt64(0);
-                        var format = reader.GetInt64(1);
                         if (format != PredictionLogSegment.Format)
                         {
                             throw new InvalidOperationException(
                                 $"Prediction log segment {segmentId} is in format {format}; this server reads format {PredictionLogSegment.Format}.");
                         }
 
-                        var segment = LoadSegment(reader);
+                        var key = new SegmentKey(segmentId, modelName, version, minMs, maxMs, entryCount);
+                        var whole = _cache.Enabled && minMs >= fromMs && maxMs <= toMs;
+                        if (whole && _cache.TryGet(key, out var part))
+                        {
+                            cached.Add(part);
+                            continue;
+                        }
+
+                        var work = whole ? new SegmentWork(workers) : null;
+                        if (work is not null)
+                        {
+                            parsed.Add((key, work));
+                        }
+
+                        var segment = c is Microsoft.Data.Sqlite.SqliteConnection sqlite
+                            ? LoadSegment(sqlite, segmentId)
+                            : await LoadSegmentAsync(c, transaction, segmentId, token).ConfigureAwait(false);
                         try
                         {
                             foreach (var (offset, length) in Split(segment.Buffer.AsSpan(0, segment.Length), ChunkBytes))
                             {
                                 segment.AddRef();
-                                await chunks.Writer.WriteAsync(new Chunk(segment, offset, length), token).ConfigureAwait(false);
+                                await chunks.Writer.WriteAsync(new Chunk(segment, offset, length, work), token).ConfigureAwait(false);
                             }
                         }
                         finally
@@ -106,29 +143,65 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
                     await Task.WhenAll(parsing).ConfigureAwait(false);
                 }
 
-                foreach (var (partInputs, partOutputs) in parts)
+                foreach (var (key, work) in parsed)
+                {
+                    var part = new SegmentPart(work.Tables.Where(t => t.HasValue).Select(t => t!.Value).ToList(), work.Counts.Sum());
+                    _cache.Add(key, part);
+                    cached.Add(part);
+                }
+
+                var all = parts.Concat(cached.SelectMany(p => p.Tables)).ToList();
+
+                // Each column grows once to its final size: merging part after part would copy the first ones twice.
+                Reserve(inputs, all.Select(p => p.Inputs));
+                Reserve(outputs, all.Select(p => p.Outputs));
+                foreach (var (partInputs, partOutputs) in all)
                 {
                     inputs.AddAll(partInputs);
                     outputs.AddAll(partOutputs);
                 }
 
-                return counts.Sum();
+                return counts.Sum() + cached.Sum(p => p.Entries);
             },
             ct);
     }
 
-    /// <summary>The current row's entries column (text on both dialects) as UTF-8 in a pooled buffer.</summary>
-    private static SegmentBuffer LoadSegment(DbDataReader reader)
+    private static void Reserve(FeatureTable table, IEnumerable<FeatureTable> parts)
     {
-        if (reader is Microsoft.Data.Sqlite.SqliteDataReader)
+        foreach (var group in parts.SelectMany(p => p.Columns).GroupBy(c => c.Name, StringComparer.Ordinal))
         {
-            // SQLite hands over a TEXT value's UTF-8 bytes as they are stored: no UTF-16 string in between.
-            var length = (int)reader.GetBytes(2, 0, null, 0, 0);
-            var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-            return new SegmentBuffer(bytes, (int)reader.GetBytes(2, 0, bytes, 0, length));
+            var existing = table.Find(group.Key)?.NumberCount ?? 0;
+            table.Column(group.Key).EnsureCapacity(existing + group.Sum(c => c.NumberCount));
+        }
+    }
+
+    /// <summary>A segment's entries on SQLite: the TEXT value's UTF-8 bytes as they are stored, read in place.</summary>
+    private static SegmentBuffer LoadSegment(Microsoft.Data.Sqlite.SqliteConnection connection, long segmentId)
+    {
+        using var blob = new Microsoft.Data.Sqlite.SqliteBlob(connection, "prediction_log_segments", "entries", segmentId, readOnly: true);
+        var length = (int)blob.Length;
+        var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        var read = 0;
+        while (read < length)
+        {
+            var n = blob.Read(bytes.AsSpan(read, length - read));
+            if (n == 0)
+            {
+                break;
+            }
+
+            read += n;
         }
 
-        var text = reader.GetString(2);
+        return new SegmentBuffer(bytes, read);
+    }
+
+    /// <summary>A segment's entries elsewhere (JSON on PostgreSQL, read as text) as UTF-8 in a pooled buffer.</summary>
+    private static async Task<SegmentBuffer> LoadSegmentAsync(DbConnection connection, DbTransaction transaction, long segmentId, CancellationToken ct)
+    {
+        var text = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "SELECT entries FROM prediction_log_segments WHERE segment_id = @segmentId", new { segmentId }, transaction, cancellationToken: ct)).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Prediction log segment {segmentId} was deleted while it was read.");
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
         return new SegmentBuffer(buffer, Encoding.UTF8.GetBytes(text, buffer));
     }
@@ -207,10 +280,14 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             return false;
         }
 
-        Next(ref json);
-        var inputLength = bodies.CopyBody(ref json, 0);
-        Next(ref json);
-        var outputLength = bodies.CopyBody(ref json, 1);
+        if (!bodies.TryCopyBodies(entry, (int)json.BytesConsumed, out var inputLength, out var outputLength))
+        {
+            Next(ref json);
+            inputLength = bodies.CopyBody(ref json, 0);
+            Next(ref json);
+            outputLength = bodies.CopyBody(ref json, 1);
+        }
+
         if (inputLength > 0)
         {
             ScoringPayloadReader.ReadInputs(protocol, bodies.Body(0, inputLength), inputs);
@@ -256,7 +333,15 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
         }
     }
 
-    private readonly record struct Chunk(SegmentBuffer Segment, int Offset, int Length)
+    /// <summary>A whole segment being parsed to be kept: each worker's tables for it, and how many entries each read.</summary>
+    private sealed class SegmentWork(int workers)
+    {
+        public (FeatureTable Inputs, FeatureTable Outputs)?[] Tables { get; } = new (FeatureTable, FeatureTable)?[workers];
+
+        public long[] Counts { get; } = new long[workers];
+    }
+
+    private readonly record struct Chunk(SegmentBuffer Segment, int Offset, int Length, SegmentWork? Work)
     {
         public ReadOnlySpan<byte> Span => Segment.Buffer.AsSpan(Offset, Length);
     }
@@ -287,6 +372,25 @@ public sealed class PredictionWindowReader(IDatabase database) : IPredictionWind
             }
 
             return json.CopyString(_bodies[which]);
+        }
+
+        /// <summary>
+        /// The inputs and outputs that follow the protocol (which ends at <paramref name="afterProtocol"/>) unescaped
+        /// into the two buffers in one pass each; false when they are not in the form the log writes (the general reader
+        /// then takes the entry).
+        /// </summary>
+        public bool TryCopyBodies(ReadOnlySpan<byte> entry, int afterProtocol, out int inputLength, out int outputLength)
+        {
+            outputLength = 0;
+            var i = LogEntryText.SkipWhitespace(entry, afterProtocol);
+            if (i >= entry.Length || entry[i] != (byte)',' || !LogEntryText.TryReadString(entry, i + 1, ref _bodies[0], out inputLength, out var end))
+            {
+                inputLength = 0;
+                return false;
+            }
+
+            i = LogEntryText.SkipWhitespace(entry, end);
+            return i < entry.Length && entry[i] == (byte)',' && LogEntryText.TryReadString(entry, i + 1, ref _bodies[1], out outputLength, out _);
         }
 
         public void Return()

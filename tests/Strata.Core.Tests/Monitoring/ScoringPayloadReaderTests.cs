@@ -103,3 +103,43 @@ public sealed class DataframeSplitFastPathTests
         Assert.All(table.Columns, c => Assert.Equal(0, c.Total));
     }
 }
+
+public sealed class PredictionListFastPathTests
+{
+    [Theory]
+    [InlineData("""{"predictions": [1, 2.5, -0.1234, 1e3, 12345678901234567890]}""")]
+    [InlineData("""{ "predictions" : [ 0.1 ] }""")]
+    [InlineData("""{"predictions": [1e999, -1e999]}""")]
+    public void The_fast_path_reads_what_the_general_reader_reads(string body)
+    {
+        var fast = new FeatureTable();
+        Assert.True(PredictionListReader.TryRead(System.Text.Encoding.UTF8.GetBytes(body), fast));
+        var general = new FeatureTable();
+        using (var doc = System.Text.Json.JsonDocument.Parse(body))
+        {
+            JsonTableReader.ReadRows(doc.RootElement.GetProperty("predictions"), general, null, ScoringPayloadReader.PredictionColumn);
+        }
+
+        Assert.Equal(general.RowCount, fast.RowCount);
+        Assert.Equal(
+            general.Find(ScoringPayloadReader.PredictionColumn)!.Numbers.ToArray().Select(BitConverter.DoubleToInt64Bits),
+            fast.Find(ScoringPayloadReader.PredictionColumn)!.Numbers.ToArray().Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Theory]
+    [InlineData("""{"predictions": [1, "a"]}""")]
+    [InlineData("""{"predictions": [[1, 2], [3, 4]]}""")]
+    [InlineData("""{"predictions": []}""")]
+    [InlineData("""{"predictions": [1], "other": 2}""")]
+    [InlineData("""{"predictions": {"a": [1]}}""")]
+    [InlineData("""{"predictions": [1, 2""")]
+    [InlineData("""{"predictions": [1]} x""")]
+    [InlineData("""[1, 2]""")]
+    public void Other_forms_fall_back_without_adding_anything(string body)
+    {
+        var table = new FeatureTable();
+        Assert.False(PredictionListReader.TryRead(System.Text.Encoding.UTF8.GetBytes(body), table));
+        Assert.Equal(0, table.RowCount);
+        Assert.Empty(table.Columns);
+    }
+}

@@ -196,4 +196,56 @@ public abstract class MonitoringStoreTests<TFixture>(TFixture fixture) : IClassF
         Assert.Equal(1, inputs.Find("c")!.Categories["a \"quoted\""]);
         Assert.Equal(2, outputs.Find("prediction")!.Categories["p"]);
     }
+
+    [Fact]
+    public async Task Whole_segments_read_again_come_from_what_the_reader_kept_and_read_the_same()
+    {
+        var log = new PredictionLogStore(fixture.Database);
+        PredictionLogRecord Entry(long ts, int status, double x, string c) => new(
+            $"k-{ts}", "kept", "1", ts, 10, status, "mlflow",
+            "{\"dataframe_split\": {\"columns\": [\"x\", \"c\"], \"data\": [[" + x.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", \"" + c + "\"]]}}",
+            "{\"predictions\": [" + (x * 2).ToString(System.Globalization.CultureInfo.InvariantCulture) + "]}", null);
+
+        // Two segments: [1000, 1002] and [2000, 2002], one failed entry in each.
+        await log.InsertAsync([Entry(1_000, 200, 1, "a"), Entry(1_001, 500, 99, "z"), Entry(1_002, 200, 2, "b")], default);
+        await log.InsertAsync([Entry(2_000, 200, 3, "a"), Entry(2_001, 200, 4, "a"), Entry(2_002, 503, 99, "z")], default);
+
+        static async Task<(long Read, double[] X, double[] Predictions, long A)> Read(PredictionWindowReader reader, long from, long to)
+        {
+            var (inputs, outputs) = (new FeatureTable(), new FeatureTable());
+            var read = await reader.ReadWindowAsync("kept", "1", from, to, inputs, outputs, default);
+            Assert.Equal(inputs.RowCount, outputs.RowCount);
+            return (read, inputs.Find("x")?.SortedNumbers().ToArray() ?? [], outputs.Find("prediction")?.SortedNumbers().ToArray() ?? [],
+                inputs.Find("c")?.Categories.GetValueOrDefault("a") ?? 0);
+        }
+
+        var reader = new PredictionWindowReader(fixture.Database);
+        var first = await Read(reader, 0, 10_000);
+        Assert.Equal((4L, 3L), (first.Read, first.A));
+        Assert.Equal([1, 2, 3, 4], first.X);
+        Assert.Equal([2, 4, 6, 8], first.Predictions);
+        var kept = reader.CachedBytes;
+        Assert.True(kept > 0);
+
+        // The same window again: both segments kept, nothing more parsed, the same values.
+        var again = await Read(reader, 0, 10_000);
+        Assert.Equal((first.Read, first.A), (again.Read, again.A));
+        Assert.Equal(first.X, again.X);
+        Assert.Equal(first.Predictions, again.Predictions);
+        Assert.Equal(kept, reader.CachedBytes);
+
+        // A window that cuts the second segment: the first comes from what was kept, the second is parsed for its
+        // entries inside the window only.
+        var cut = await Read(reader, 0, 2_000);
+        Assert.Equal((3L, 2L), (cut.Read, cut.A));
+        Assert.Equal([1, 2, 3], cut.X);
+
+        // Keeping nothing reads the same.
+        var none = new PredictionWindowReader(fixture.Database, cacheBytes: 0);
+        var uncached = await Read(none, 0, 10_000);
+        Assert.Equal((first.Read, first.A), (uncached.Read, uncached.A));
+        Assert.Equal(first.X, uncached.X);
+        Assert.Equal(first.Predictions, uncached.Predictions);
+        Assert.Equal(0, none.CachedBytes);
+    }
 }

@@ -56,3 +56,35 @@ public sealed class PredictionWindowSplitTests
         Assert.Equal((32L, 32L), (inputs.Find("c")!.Categories["a,[\"b"], inputs.Find("c")!.Categories["],["]));
     }
 }
+
+/// <summary>Entries read alike whichever way their bodies are escaped or spaced, and one the one-pass unescaper declines goes to the general reader.</summary>
+public sealed class PredictionWindowFallbackTests
+{
+    [Fact]
+    public void Escapes_spacing_and_odd_entries_read_as_the_general_reader_reads_them()
+    {
+        // The same body as the log writes it, then with spaces between the fields, a quote written as \u0022 and a
+        // slash as \/, and last an entry whose inputs are not a string (the general reader takes it: no inputs, its
+        // prediction counted, the row's inputs missing).
+        const string Plain = "[\"r1\",1000,10,200,\"mlflow\",\"{\\\"dataframe_split\\\":{\\\"columns\\\":[\\\"x\\\",\\\"c\\\"],\\\"data\\\":[[1.5,\\\"a/\\ud83d\\ude00\\\"]]}}\",\"{\\\"predictions\\\":[2]}\",null]";
+        const string Spaced = "[\"r2\", 1001, 10, 200, \"mlflow\" , \"{\\u0022dataframe_split\\\":{\\\"columns\\\":[\\\"x\\\",\\\"c\\\"],\\\"data\\\":[[1.5,\\\"a\\/😀\\\"]]}}\" , \"{\\\"predictions\\\":[2]}\" , \"failed\"]";
+        const string Odd = "[\"r3\",1002,10,200,\"mlflow\",7,\"{\\\"predictions\\\":[3]}\",null]";
+        var (inputs, outputs) = (new Strata.Core.Monitoring.FeatureTable(), new Strata.Core.Monitoring.FeatureTable());
+        var bodies = new PredictionWindowReader.BodyBuffers();
+        try
+        {
+            var entries = System.Text.Encoding.UTF8.GetBytes(Plain + "," + Spaced + "," + Odd);
+            Assert.Equal(3, PredictionWindowReader.ReadEntries(entries, bodies, 0, long.MaxValue, inputs, outputs));
+        }
+        finally
+        {
+            bodies.Return();
+        }
+
+        Assert.Equal([1.5, 1.5], inputs.Find("x")!.Numbers.ToArray());
+        Assert.Equal(1, inputs.Find("x")!.Missing);
+        Assert.Equal(2, inputs.Find("c")!.Categories["a/😀"]);
+        Assert.Equal(7, outputs.Columns[0].Numbers.ToArray().Sum());
+        Assert.Equal(3, outputs.RowCount);
+    }
+}
