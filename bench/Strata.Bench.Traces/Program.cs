@@ -14,7 +14,7 @@ using Strata.Server.Hosting;
 //     baseline in the same run: runs/create + a same-size artifact PUT from 16 clients (runs/s).
 //  2. search: SearchTracesV3 latencies (p50/p99) over that experiment: newest page, a tag filter, a time range,
 //     a page 50 pages deep by keyset token.
-// Usage: dotnet run -c Release --project bench/Strata.Bench.Traces [-- --traces 100000] [--clients 16] [--spans 5] [--no-upload] [--ingest-only]
+// Usage: dotnet run -c Release --project bench/Strata.Bench.Traces [-- --traces 100000] [--clients 16] [--spans 5] [--no-upload] [--ingest-only] [--artifacts-fsync]
 var traces = IntArg("--traces", 100_000);
 var clients = IntArg("--clients", 16);
 var spansPerTrace = IntArg("--spans", 5);
@@ -22,6 +22,8 @@ var spansPerTrace = IntArg("--spans", 5);
 var upload = !args.Contains("--no-upload");
 // Only the write phases (for before/after comparisons of ingest).
 var ingestOnly = args.Contains("--ingest-only");
+// Local artifact uploads fsynced before they are answered (the server's --artifacts-fsync: what that durability costs).
+var fsync = args.Contains("--artifacts-fsync");
 const int SearchIterations = 500;
 
 var dir = Directory.CreateTempSubdirectory("strata-bench-traces-").FullName;
@@ -33,6 +35,7 @@ try
         Port = 0,
         BackendStoreUri = "sqlite:///" + Path.Combine(dir, "strata.db"),
         ArtifactsDestination = Path.Combine(dir, "artifacts"),
+        ArtifactsFsync = fsync,
     };
     await using var app = await StrataServer.BuildAsync(options, configure: b => b.Logging.ClearProviders());
     await app.StartAsync();

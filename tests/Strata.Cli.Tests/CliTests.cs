@@ -23,7 +23,7 @@ public sealed class CliTests
 
         var (serverExit, serverHelp, _) = await CliProcess.RunAsync("server", "--help");
         Assert.Equal(0, serverExit);
-        foreach (var flag in new[] { "--host", "--port", "--backend-store-uri", "--default-artifact-root", "--artifacts-destination", "--serve-artifacts", "--no-serve-artifacts", "--artifacts-only" })
+        foreach (var flag in new[] { "--host", "--port", "--backend-store-uri", "--default-artifact-root", "--artifacts-destination", "--serve-artifacts", "--no-serve-artifacts", "--artifacts-only", "--artifacts-fsync" })
         {
             Assert.Contains(flag, serverHelp, StringComparison.Ordinal);
         }

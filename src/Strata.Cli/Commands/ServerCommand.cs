@@ -29,6 +29,11 @@ internal static class ServerCommand
         var serveArtifacts = new Option<bool>("--serve-artifacts") { Description = "Proxy artifact uploads and downloads (the default)." };
         var noServeArtifacts = new Option<bool>("--no-serve-artifacts") { Description = "Do not proxy artifacts." };
         var artifactsOnly = new Option<bool>("--artifacts-only") { Description = "Serve only the artifact proxy; tracking and registry answer 503." };
+        var artifactsFsync = new Option<bool>("--artifacts-fsync")
+        {
+            Description = "fsync every upload to a local artifacts destination before answering, so it survives a power loss (env STRATA_ARTIFACTS_FSYNC). " +
+                          "Without it uploads are still atomic (never a partial file after a crash), as durable as MLflow's.",
+        };
         var serveModel = new Option<string[]>("--serve-model")
         {
             Description = "Serve a model in this process, as name=uri (a folder, runs:/ or models:/ URI); repeatable. Mounted under /serving/{name} and /v2/models/{name}.",
@@ -69,7 +74,7 @@ internal static class ServerCommand
 
         var command = new Command("server", "Run the MLflow-compatible tracking server.")
         {
-            host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, serveModel, retention,
+            host, port, backend, artifactRoot, artifactsDestination, serveArtifacts, noServeArtifacts, artifactsOnly, artifactsFsync, serveModel, retention,
             driftInterval, alertInterval, noProfileOnRegister, auth, authDefaultPermission,
         };
         foreach (var option in network.All.Concat(tuning.All).Concat(oidc.All))
@@ -119,6 +124,11 @@ internal static class ServerCommand
                 if (parse.GetValue(artifactsOnly))
                 {
                     options.ArtifactsOnly = true;
+                }
+
+                if (parse.GetValue(artifactsFsync))
+                {
+                    options.ArtifactsFsync = true;
                 }
 
                 foreach (var model in parse.GetValue(serveModel) ?? [])

@@ -9,7 +9,10 @@ public sealed class ArtifactsOptions
     /// <summary>A local folder, a <c>file:</c> URI or <c>s3://bucket/prefix</c>.</summary>
     public string ArtifactsDestination { get; set; } = "./mlartifacts";
 
-    /// <summary>fsync uploads to a local destination before they become visible.</summary>
+    /// <summary>
+    /// fsync uploads to a local destination before they become visible (durable across a power loss). Inside the
+    /// server it follows <c>--artifacts-fsync</c> (off by default: atomic, not power-loss durable, as MLflow).
+    /// </summary>
     public bool SyncLocalWrites { get; set; } = true;
 
     /// <summary>Temporary upload files older than this are removed at start (left by a process that died).</summary>

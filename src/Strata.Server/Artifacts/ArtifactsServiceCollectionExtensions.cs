@@ -24,6 +24,7 @@ public static class ArtifactsServiceCollectionExtensions
             {
                 o.ServeArtifacts = server.ServeArtifacts;
                 o.ArtifactsDestination = server.ArtifactsDestination;
+                o.SyncLocalWrites = server.ArtifactsFsync;
             }
         });
         if (configure is not null)

@@ -27,6 +27,14 @@ public sealed class StrataServerOptions
 
     public bool ArtifactsOnly { get; set; }
 
+    /// <summary>
+    /// fsync each upload to a local artifacts destination (file, then its directory) before answering
+    /// (<c>--artifacts-fsync</c>): an acknowledged upload then survives a power loss. Off by default, like MLflow and like
+    /// the SQLite store's commits (synchronous=NORMAL): uploads stay atomic (temporary file renamed into place), so a
+    /// process crash never leaves a partial file, but a power loss can lose the last seconds of uploads.
+    /// </summary>
+    public bool ArtifactsFsync { get; set; }
+
     /// <summary>Models to serve in-process, each <c>name=uri</c> (<c>--serve-model</c>, repeatable).</summary>
     public IList<string> ServeModels { get; } = new List<string>();
 
@@ -68,6 +76,7 @@ public sealed class StrataServerOptions
             ["STRATA_ARTIFACTS_DESTINATION"] = (o, v) => o.ArtifactsDestination = v,
             ["STRATA_SERVE_ARTIFACTS"] = (o, v) => o.ServeArtifacts = ParseBool(v, "STRATA_SERVE_ARTIFACTS"),
             ["STRATA_ARTIFACTS_ONLY"] = (o, v) => o.ArtifactsOnly = ParseBool(v, "STRATA_ARTIFACTS_ONLY"),
+            ["STRATA_ARTIFACTS_FSYNC"] = (o, v) => o.ArtifactsFsync = ParseBool(v, "STRATA_ARTIFACTS_FSYNC"),
             ["STRATA_JOBS_ENABLED"] = (o, v) => o.Jobs.Enabled = ParseBool(v, "STRATA_JOBS_ENABLED"),
             ["STRATA_JOBS_LEASE"] = (o, v) => o.Jobs.Lease = ParseDuration(v, "STRATA_JOBS_LEASE"),
             ["STRATA_JOBS_KUBERNETES_NAMESPACE"] = (o, v) => o.Jobs.Kubernetes.Namespace = v,

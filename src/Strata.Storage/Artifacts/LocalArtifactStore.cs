@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.Win32.SafeHandles;
 using Strata.Core.Artifacts;
 using Strata.Core.Errors;
 
@@ -32,15 +33,10 @@ public sealed partial class LocalArtifactStore : IArtifactStore
     public async Task UploadAsync(string path, Stream content, CancellationToken ct)
     {
         var target = ResolveFile(path);
-        var temp = NewTempFile();
+        var temp = Path.Join(_tempFolder, Guid.NewGuid().ToString("N"));
         try
         {
-            await using (var file = OpenTempForWrite(temp))
-            {
-                await CopyAsync(content, file, long.MaxValue, ct);
-                await FinishWriteAsync(file, ct);
-            }
-
+            await WriteTempAsync(temp, content, ct);
             MoveIntoPlace(temp, path, target);
         }
         catch
@@ -233,6 +229,49 @@ public sealed partial class LocalArtifactStore : IArtifactStore
     {
         Directory.CreateDirectory(_tempFolder);
         return Path.Join(_tempFolder, Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>
+    /// Copies an upload into a new temporary file. The writes are synchronous: they only copy into the page cache, where
+    /// FileStream's asynchronous writes on Linux each hop to the thread pool, a cost paid per request for small files.
+    /// </summary>
+    private async Task WriteTempAsync(string temp, Stream content, CancellationToken ct)
+    {
+        using var handle = OpenTempHandle(temp);
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.BufferSize);
+        try
+        {
+            long offset = 0;
+            int read;
+            while ((read = await content.ReadAsync(buffer, ct)) > 0)
+            {
+                RandomAccess.Write(handle, buffer.AsSpan(0, read), offset);
+                offset += read;
+            }
+
+            if (_options.SyncOnWrite)
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private SafeFileHandle OpenTempHandle(string temp)
+    {
+        try
+        {
+            return File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The work area is created on the first upload (and again if someone removed it), not checked on every one.
+            Directory.CreateDirectory(_tempFolder);
+            return File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
     }
 
     private FileStream OpenTempForWrite(string temp) => new(temp, new FileStreamOptions

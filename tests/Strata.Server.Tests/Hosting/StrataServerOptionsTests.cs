@@ -31,6 +31,7 @@ public sealed class StrataServerOptionsTests
             ["STRATA_ARTIFACTS_DESTINATION"] = "/data/artifacts",
             ["STRATA_SERVE_ARTIFACTS"] = "false",
             ["STRATA_ARTIFACTS_ONLY"] = "",
+            ["STRATA_ARTIFACTS_FSYNC"] = "true",
         };
         var options = new StrataServerOptions().ApplyEnvironment(name => env.GetValueOrDefault(name));
         Assert.Equal("0.0.0.0", options.Host);
@@ -40,6 +41,8 @@ public sealed class StrataServerOptionsTests
         Assert.Equal("/data/artifacts", options.ArtifactsDestination);
         Assert.False(options.ServeArtifacts);
         Assert.False(options.ArtifactsOnly);
+        Assert.True(options.ArtifactsFsync);
+        Assert.False(new StrataServerOptions().ArtifactsFsync);
     }
 
     [Theory]

@@ -148,6 +148,30 @@ public sealed class LocalArtifactStoreTests : ArtifactStoreContractTests, IDispo
     }
 
     [Fact]
+    public async Task Upload_recreates_the_work_area_when_it_was_removed()
+    {
+        var store = await NewStoreAsync();
+        await UploadAsync(store, "a/one.bin", [1]);
+        Directory.Delete(Path.Join(Root, LocalArtifactStore.TempFolderName), recursive: true);
+
+        await UploadAsync(store, "a/two.bin", [2, 2]);
+
+        Assert.Equal([2, 2], await ReadAllAsync(store, "a/two.bin"));
+        Assert.Equal(0, await CountUnfinishedUploadsAsync(store));
+    }
+
+    [Fact]
+    public async Task Upload_larger_than_the_copy_buffer_arrives_whole()
+    {
+        var store = new LocalArtifactStore(new LocalArtifactStoreOptions { Root = Root, SyncOnWrite = true, BufferSize = 4096 });
+        var data = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
+
+        await UploadAsync(store, "big/data.bin", data);
+
+        Assert.Equal(data, await ReadAllAsync(store, "big/data.bin"));
+    }
+
+    [Fact]
     public async Task Synced_writes_round_trip()
     {
         var store = new LocalArtifactStore(new LocalArtifactStoreOptions { Root = Root, SyncOnWrite = true });
