@@ -43,7 +43,7 @@ public sealed partial class RegistryStore
             return "";
         }
 
-        sql.Parameters.Add("readable", Dialect.TextListValue(scope.Except.ToList()));
+        sql.Parameters.Add("readable", new Database.ListParameter(Dialect.TextListValue(scope.Except.ToList())));
         return $" AND {nameColumn} {(scope.ReadableByDefault ? "NOT IN" : "IN")} (SELECT rs.value FROM {Dialect.ListTable("@readable", "rs")})";
     }
 

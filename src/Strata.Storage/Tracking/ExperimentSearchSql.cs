@@ -27,7 +27,7 @@ internal sealed class ExperimentSearchSql : SearchSqlBuilder
         {
             // Permission filtering inside the query, so pages stay full and page tokens right.
             var ids = scope.Except.Select(id => long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : -1).ToList();
-            Conditions.Add($"e.experiment_id {(scope.ReadableByDefault ? "NOT IN" : "IN")} (SELECT rs.value FROM {Dialect.ListTable(Bind(Dialect.IntegerListValue(ids)), "rs")})");
+            Conditions.Add($"e.experiment_id {(scope.ReadableByDefault ? "NOT IN" : "IN")} (SELECT rs.value FROM {Dialect.ListTable(Bind(new ListParameter(Dialect.IntegerListValue(ids))), "rs")})");
         }
 
         BuildOrder(query.OrderBy);

@@ -74,6 +74,23 @@ public class RegistrySearchTests : IAsyncLifetime
         Assert.Equal(expected, await Models(filter));
 
     [Fact]
+    public async Task Searches_under_a_read_scope_hold_only_readable_models_and_their_versions()
+    {
+        async Task<string[]> ModelsIn(Core.Auth.ReadScope scope) =>
+            (await S.SearchRegisteredModelsAsync((string?)null, null, null, null, default, scope)).Items.Select(m => m.Name).ToArray();
+        async Task<string[]> VersionsIn(Core.Auth.ReadScope scope) =>
+            (await S.SearchModelVersionsAsync((string?)null, null, null, null, default, scope)).Items.Select(v => $"{v.Name}/{v.Version}").OrderBy(v => v, StringComparer.Ordinal).ToArray();
+
+        // Readable only where granted (default NO_PERMISSIONS), and readable except where denied (default READ).
+        Assert.Equal(["alpha", "beta"], await ModelsIn(new(false, ["alpha", "beta"])));
+        Assert.Empty(await ModelsIn(new(false, [])));
+        Assert.Equal(["Alpha2", "beta"], await ModelsIn(new(true, ["alpha"])));
+        Assert.Equal(["alpha/1", "alpha/2"], await VersionsIn(new(false, ["alpha"])));
+        Assert.Empty(await VersionsIn(new(false, [])));
+        Assert.Equal(["Alpha2/1", "beta/1"], await VersionsIn(new(true, ["alpha"])));
+    }
+
+    [Fact]
     public async Task Registered_model_orders()
     {
         Assert.Equal(["beta", "alpha", "Alpha2"], await Models(null, "name DESC"));

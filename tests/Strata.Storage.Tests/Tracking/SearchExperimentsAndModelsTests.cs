@@ -77,6 +77,37 @@ public abstract class SearchExperimentsAndModelsTests<TFixture>(TFixture fixture
         Assert.Equal(ErrorCode.INVALID_PARAMETER_VALUE, bad.Code);
     }
 
+    [Fact]
+    public async Task Experiment_search_under_a_read_scope_holds_only_readable_experiments()
+    {
+        var prefix = UniqueName("scope");
+        var a = await CreateExperimentAsync(prefix + "-a", creationTime: 100);
+        var b = await CreateExperimentAsync(prefix + "-b", creationTime: 200);
+        await CreateExperimentAsync(prefix + "-c", creationTime: 300);
+        var filter = new List<Comparison> { Where(KeyKind.Attribute, "name", Comparator.Like, S(prefix + "%")) };
+
+        async Task<List<string>> NamesAsync(Core.Auth.ReadScope scope, int pageSize = 1000)
+        {
+            var names = new List<string>();
+            string? token = null;
+            do
+            {
+                var page = await Store.SearchExperimentsAsync(new ExperimentQuery(filter, [], ViewType.ACTIVE_ONLY, pageSize, token, scope), Ct);
+                names.AddRange(page.Items.Select(e => e.Name[(prefix.Length + 1)..]));
+                token = page.NextPageToken;
+            }
+            while (token is not null);
+            return names;
+        }
+
+        // Readable only where granted (default NO_PERMISSIONS), and readable except where denied (default READ).
+        Assert.Equal(["b", "a"], await NamesAsync(new(false, [a, b])));
+        Assert.Equal(["b"], await NamesAsync(new(false, [b]), pageSize: 1));
+        Assert.Empty(await NamesAsync(new(false, [])));
+        Assert.Equal(["c", "a"], await NamesAsync(new(true, [b])));
+        Assert.Equal(["c", "b", "a"], await NamesAsync(new(true, []), pageSize: 2));
+    }
+
     private async Task<(string Exp, List<string> Ids)> SeedModelsAsync()
     {
         var exp = await CreateExperimentAsync();
