@@ -37,7 +37,8 @@ try
         ArtifactsDestination = Path.Combine(dir, "artifacts"),
         ArtifactsFsync = fsync,
     };
-    await using var app = await StrataServer.BuildAsync(options, configure: b => b.Logging.ClearProviders());
+    // Only errors reach the console: a failed request then says why.
+    await using var app = await StrataServer.BuildAsync(options, configure: b => b.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Error));
     await app.StartAsync();
     var address = new Uri(app.ListeningAddresses().First());
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = address };

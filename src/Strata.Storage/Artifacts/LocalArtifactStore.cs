@@ -266,9 +266,11 @@ public sealed partial class LocalArtifactStore : IArtifactStore
         {
             return File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         }
-        catch (DirectoryNotFoundException)
+        catch (IOException e) when (e is DirectoryNotFoundException or FileNotFoundException)
         {
             // The work area is created on the first upload (and again if someone removed it), not checked on every one.
+            // CreateNew cannot miss the file itself: a FileNotFoundException means the same missing folder, reported so
+            // when another upload created the folder between this open failing and .NET looking at why.
             Directory.CreateDirectory(_tempFolder);
             return File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         }

@@ -161,6 +161,29 @@ public sealed class LocalArtifactStoreTests : ArtifactStoreContractTests, IDispo
     }
 
     [Fact]
+    public async Task Concurrent_first_uploads_all_create_the_work_area_and_land()
+    {
+        // Many first uploads race to create the work area; one that loses sees the folder appear between its open
+        // failing and .NET asking why (a FileNotFoundException then), which must not fail the upload.
+        for (var round = 0; round < 20; round++)
+        {
+            var store = await NewStoreAsync();
+            var temp = Path.Join(Root, LocalArtifactStore.TempFolderName);
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Task.Run(() => UploadAsync(store, $"r{round}/f{i}.bin", [(byte)i]))));
+
+            for (var i = 0; i < 32; i++)
+            {
+                Assert.Equal([(byte)i], await ReadAllAsync(store, $"r{round}/f{i}.bin"));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Upload_larger_than_the_copy_buffer_arrives_whole()
     {
         var store = new LocalArtifactStore(new LocalArtifactStoreOptions { Root = Root, SyncOnWrite = true, BufferSize = 4096 });
