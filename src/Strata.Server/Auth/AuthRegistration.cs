@@ -24,7 +24,10 @@ public static class AuthRegistration
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<AccessResolver>();
         services.TryAddSingleton<PartUrlGrants>();
-        var authentication = services.AddAuthentication(StrataUser.Scheme)
+        // No default scheme: the host then adds no authentication step of its own to every request (it runs the
+        // default scheme's handler whenever one is set), so a request is authenticated once, in AuthorizationMiddleware,
+        // and only when its route needs a caller. Every challenge, forbid and sign-in names its scheme.
+        var authentication = services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, StrataAuthenticationHandler>(StrataUser.Scheme, null);
         services.AddStrataUiSessions(authentication);
         return services;
