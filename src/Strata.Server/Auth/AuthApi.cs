@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Strata.Core.Auth;
 using Strata.Core.Deployments;
 using Strata.Core.Errors;
@@ -31,14 +32,8 @@ public static class AuthApi
             g.MapPatch("users/update-password", UpdatePassword);
             g.MapPatch("users/update-admin", UpdateAdmin);
             g.MapDelete("users/delete", DeleteUser);
-            g.MapPost("experiments/permissions/create", CreateExperimentPermission);
-            g.MapGet("experiments/permissions/get", GetExperimentPermission);
-            g.MapPatch("experiments/permissions/update", UpdateExperimentPermission);
-            g.MapDelete("experiments/permissions/delete", DeleteExperimentPermission);
-            g.MapPost("registered-models/permissions/create", CreateRegisteredModelPermission);
-            g.MapGet("registered-models/permissions/get", GetRegisteredModelPermission);
-            g.MapPatch("registered-models/permissions/update", UpdateRegisteredModelPermission);
-            g.MapDelete("registered-models/permissions/delete", DeleteRegisteredModelPermission);
+            ExperimentGrants.Map(g);
+            RegisteredModelGrants.Map(g);
         }
 
         var strata = app.MapGroup(StrataPrefix).WithTags("Auth");
@@ -47,10 +42,7 @@ public static class AuthApi
         strata.MapPost("tokens", CreateToken);
         strata.MapGet("tokens", ListTokens);
         strata.MapDelete("tokens/{token_id}", RevokeToken);
-        strata.MapPost("deployments/permissions/create", CreateDeploymentPermission);
-        strata.MapGet("deployments/permissions/get", GetDeploymentPermission);
-        strata.MapPatch("deployments/permissions/update", UpdateDeploymentPermission);
-        strata.MapDelete("deployments/permissions/delete", DeleteDeploymentPermission);
+        DeploymentGrants.Map(strata);
         return app;
     }
 
@@ -108,108 +100,35 @@ public static class AuthApi
         return WireResults.Empty;
     }
 
-    // ---- experiment permissions ----
+    // ---- permissions: MLflow's experiment and registered-model routes, Strata's deployment routes in the same shape ----
 
-    private static async Task<IResult> CreateExperimentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
+    private static readonly GrantEndpoints<ExperimentPermission> ExperimentGrants = new(
+        "experiments", "experiment_id",
+        (auth, key, user, permission, ct) => auth.CreateExperimentPermissionAsync(key, user, permission, ct),
+        (auth, key, user, ct) => auth.GetExperimentPermissionAsync(key, user, ct),
+        (auth, key, user, permission, ct) => auth.UpdateExperimentPermissionAsync(key, user, permission, ct),
+        (auth, key, user, ct) => auth.DeleteExperimentPermissionAsync(key, user, ct),
+        ExperimentPermissionResult);
+
+    private static readonly GrantEndpoints<RegisteredModelPermission> RegisteredModelGrants = new(
+        "registered-models", "name",
+        (auth, key, user, permission, ct) => auth.CreateRegisteredModelPermissionAsync(key, user, permission, ct),
+        (auth, key, user, ct) => auth.GetRegisteredModelPermissionAsync(key, user, ct),
+        (auth, key, user, permission, ct) => auth.UpdateRegisteredModelPermissionAsync(key, user, permission, ct),
+        (auth, key, user, ct) => auth.DeleteRegisteredModelPermissionAsync(key, user, ct),
+        RegisteredModelPermissionResult);
+
+    private static readonly GrantEndpoints<DeploymentPermission> DeploymentGrants = new(
+        "deployments", "deployment_name",
+        (auth, key, user, permission, ct) => auth.CreateDeploymentPermissionAsync(key, user, permission, ct),
+        (auth, key, user, ct) => auth.GetDeploymentPermissionAsync(key, user, ct),
+        (auth, key, user, permission, ct) => auth.UpdateDeploymentPermissionAsync(key, user, permission, ct),
+        (auth, key, user, ct) => auth.DeleteDeploymentPermissionAsync(key, user, ct),
+        DeploymentPermissionResult)
     {
-        var r = await WireRequest.ReadAsync(ctx);
-        var p = await auth.CreateExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), r.String("permission"), ctx.RequestAborted);
-        versions.MarkStale();
-        return ExperimentPermissionResult(p);
-    }
-
-    private static async Task<IResult> GetExperimentPermission(HttpContext ctx, AuthService auth)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        return ExperimentPermissionResult(await auth.GetExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), ctx.RequestAborted));
-    }
-
-    private static async Task<IResult> UpdateExperimentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        await auth.UpdateExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), r.String("permission"), ctx.RequestAborted);
-        versions.MarkStale();
-        return WireResults.Empty;
-    }
-
-    private static async Task<IResult> DeleteExperimentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        await auth.DeleteExperimentPermissionAsync(r.String("experiment_id"), r.String("username"), ctx.RequestAborted);
-        versions.MarkStale();
-        return WireResults.Empty;
-    }
-
-    // ---- registered model permissions ----
-
-    private static async Task<IResult> CreateRegisteredModelPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        var p = await auth.CreateRegisteredModelPermissionAsync(r.String("name"), r.String("username"), r.String("permission"), ctx.RequestAborted);
-        versions.MarkStale();
-        return RegisteredModelPermissionResult(p);
-    }
-
-    private static async Task<IResult> GetRegisteredModelPermission(HttpContext ctx, AuthService auth)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        return RegisteredModelPermissionResult(await auth.GetRegisteredModelPermissionAsync(r.String("name"), r.String("username"), ctx.RequestAborted));
-    }
-
-    private static async Task<IResult> UpdateRegisteredModelPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        await auth.UpdateRegisteredModelPermissionAsync(r.String("name"), r.String("username"), r.String("permission"), ctx.RequestAborted);
-        versions.MarkStale();
-        return WireResults.Empty;
-    }
-
-    private static async Task<IResult> DeleteRegisteredModelPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        await auth.DeleteRegisteredModelPermissionAsync(r.String("name"), r.String("username"), ctx.RequestAborted);
-        versions.MarkStale();
-        return WireResults.Empty;
-    }
-
-    // ---- deployment permissions (the same shape as MLflow's registered-model permissions) ----
-
-    private static async Task<IResult> CreateDeploymentPermission(HttpContext ctx, AuthService auth, DeploymentService deployments, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        var name = r.String("deployment_name");
-        if (!string.IsNullOrEmpty(name))
-        {
-            // A grant on a deployment that does not exist would silently apply to one created later under its name.
-            await deployments.GetAsync(name, ctx.RequestAborted);
-        }
-
-        var p = await auth.CreateDeploymentPermissionAsync(name, r.String("username"), r.String("permission"), ctx.RequestAborted);
-        versions.MarkStale();
-        return DeploymentPermissionResult(p);
-    }
-
-    private static async Task<IResult> GetDeploymentPermission(HttpContext ctx, AuthService auth)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        return DeploymentPermissionResult(await auth.GetDeploymentPermissionAsync(r.String("deployment_name"), r.String("username"), ctx.RequestAborted));
-    }
-
-    private static async Task<IResult> UpdateDeploymentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        await auth.UpdateDeploymentPermissionAsync(r.String("deployment_name"), r.String("username"), r.String("permission"), ctx.RequestAborted);
-        versions.MarkStale();
-        return WireResults.Empty;
-    }
-
-    private static async Task<IResult> DeleteDeploymentPermission(HttpContext ctx, AuthService auth, AuthVersionMonitor versions)
-    {
-        var r = await WireRequest.ReadAsync(ctx);
-        await auth.DeleteDeploymentPermissionAsync(r.String("deployment_name"), r.String("username"), ctx.RequestAborted);
-        versions.MarkStale();
-        return WireResults.Empty;
-    }
+        // A grant on a deployment that does not exist would silently apply to one created later under its name.
+        BeforeCreate = (ctx, name) => ctx.RequestServices.GetRequiredService<DeploymentService>().GetAsync(name, ctx.RequestAborted),
+    };
 
     // ---- tokens ----
 
