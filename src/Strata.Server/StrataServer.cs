@@ -109,14 +109,7 @@ public static class StrataServer
         app.MapSystemApi();
         app.MapTrackingApi();
         app.MapArtifactsApi();
-        var artifactsOnly = app.Services.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
-        app.MapRunArtifactsApi(routes =>
-        {
-            if (artifactsOnly)
-            {
-                routes.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-            }
-        });
+        app.MapRunArtifactsApi(routes => routes.DisabledWhenArtifactsOnly(app.Services));
         app.MapRegistryApi();
         app.MapWebhooksApi();
         app.MapPoliciesApi();

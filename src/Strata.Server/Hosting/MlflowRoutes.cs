@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Strata.Server.Hosting;
 
@@ -18,4 +21,19 @@ public static class MlflowRoutes
     public static ValueTask<object?> DisabledInArtifactsOnlyMode(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         ValueTask.FromResult<object?>(Results.Text(
             "Endpoint disabled due to the server running in --artifacts-only mode.", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable));
+
+    /// <summary>
+    /// Puts <see cref="DisabledInArtifactsOnlyMode"/> on a group of tracking, registry or automation routes when the
+    /// server runs with <c>--artifacts-only</c> (decided once, at mapping; nothing is added to requests otherwise).
+    /// </summary>
+    public static TBuilder DisabledWhenArtifactsOnly<TBuilder>(this TBuilder builder, IServiceProvider services)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        if (services.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly)
+        {
+            builder.AddEndpointFilter(DisabledInArtifactsOnlyMode);
+        }
+
+        return builder;
+    }
 }

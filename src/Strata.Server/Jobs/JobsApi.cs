@@ -30,10 +30,7 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup(Prefix).WithTags("Jobs");
-        if (app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly)
-        {
-            g.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        g.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         g.MapPost("", Create);
         g.MapGet("", List);

@@ -25,14 +25,10 @@ public static class MonitoringApi
 
     public static IEndpointRouteBuilder MapMonitoringApi(this IEndpointRouteBuilder app)
     {
-        var artifactsOnly = app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
         var m = app.MapGroup(Prefix).WithTags("Monitoring");
         var d = app.MapGroup(DeploymentsPrefix).WithTags("Monitoring");
-        if (artifactsOnly)
-        {
-            m.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-            d.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        m.DisabledWhenArtifactsOnly(app.ServiceProvider);
+        d.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         // Reference data may be uploaded in the body: the large body limit.
         m.MapPost("profiles", ComputeProfile).WithMetadata(Security.LargeRequestBody.Instance);

@@ -27,10 +27,7 @@ public static class PoliciesApi
     public static IEndpointRouteBuilder MapPoliciesApi(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup(Prefix).WithTags("Policies");
-        if (app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly)
-        {
-            g.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        g.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         g.MapPost("", Create);
         g.MapGet("", List);

@@ -24,14 +24,10 @@ public static class RegistryApi
 
     public static IEndpointRouteBuilder MapRegistryApi(this IEndpointRouteBuilder app)
     {
-        var artifactsOnly = app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
         foreach (var prefix in MlflowRoutes.Prefixes)
         {
             var g = app.MapGroup(prefix).WithTags("Registry");
-            if (artifactsOnly)
-            {
-                g.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-            }
+            g.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
             g.MapPost("registered-models/create", CreateRegisteredModel);
             g.MapPost("registered-models/rename", RenameRegisteredModel);
@@ -58,19 +54,13 @@ public static class RegistryApi
         }
 
         var strata = app.MapGroup(StrataPrefix).WithTags("Registry");
-        if (artifactsOnly)
-        {
-            strata.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        strata.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         strata.MapGet("lineage", GetLineage);
         strata.MapGet("events", ListEvents);
 
         var download = app.MapModelVersionArtifactsApi();
-        if (artifactsOnly)
-        {
-            download.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        download.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         return app;
     }

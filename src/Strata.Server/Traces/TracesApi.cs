@@ -26,14 +26,10 @@ public static class TracesApi
 
     public static IEndpointRouteBuilder MapTracesApi(this IEndpointRouteBuilder app)
     {
-        var artifactsOnly = app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
         foreach (var prefix in V3Prefixes)
         {
             var g = app.MapGroup(prefix).WithTags("Traces");
-            if (artifactsOnly)
-            {
-                g.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-            }
+            g.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
             g.MapPost("traces", StartTraceV3);
             g.MapGet("traces/batchGet", BatchGetTraces);
@@ -53,10 +49,7 @@ public static class TracesApi
         foreach (var prefix in MlflowRoutes.Prefixes)
         {
             var g = app.MapGroup(prefix).WithTags("Traces");
-            if (artifactsOnly)
-            {
-                g.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-            }
+            g.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
             g.MapPost("traces", StartTraceV2);
             g.MapGet("traces", SearchTracesV2);
@@ -71,10 +64,7 @@ public static class TracesApi
 
         // OTLP ingest writes traces to the tracking store: off in artifacts-only mode like MLflow's other tracking routes.
         var otlp = app.MapOtlpApi();
-        if (artifactsOnly)
-        {
-            otlp.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        otlp.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         return app;
     }

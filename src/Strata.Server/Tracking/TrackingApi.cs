@@ -25,14 +25,10 @@ public static class TrackingApi
 
     public static IEndpointRouteBuilder MapTrackingApi(this IEndpointRouteBuilder app)
     {
-        var artifactsOnly = app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
         foreach (var prefix in MlflowRoutes.Prefixes)
         {
             var group = app.MapGroup(prefix).WithTags("Tracking");
-            if (artifactsOnly)
-            {
-                group.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-            }
+            group.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
             MapExperiments(group);
             MapRuns(group);
@@ -42,10 +38,7 @@ public static class TrackingApi
 
         // UI-only route, not served under /api.
         var ui = app.MapGroup(MlflowRoutes.AjaxPrefix);
-        if (artifactsOnly)
-        {
-            ui.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        ui.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         ui.MapGet("metrics/get-history-bulk", GetMetricHistoryBulk);
         return app;

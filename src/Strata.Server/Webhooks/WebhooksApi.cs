@@ -24,23 +24,16 @@ public static class WebhooksApi
 
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
-        var artifactsOnly = app.ServiceProvider.GetRequiredService<IOptions<StrataServerOptions>>().Value.ArtifactsOnly;
         foreach (var prefix in MlflowRoutes.Prefixes)
         {
             var g = app.MapGroup(prefix + "/webhooks").WithTags("Webhooks");
-            if (artifactsOnly)
-            {
-                g.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-            }
+            g.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
             MapCrud(g, WebhookJson.WriteMlflowWebhook);
         }
 
         var strata = app.MapGroup(StrataPrefix).WithTags("Webhooks");
-        if (artifactsOnly)
-        {
-            strata.AddEndpointFilter(MlflowRoutes.DisabledInArtifactsOnlyMode);
-        }
+        strata.DisabledWhenArtifactsOnly(app.ServiceProvider);
 
         MapCrud(strata, WebhookJson.WriteWebhook);
         strata.MapGet("{webhook_id}/deliveries", Deliveries);

@@ -191,4 +191,20 @@ public sealed class ArtifactsOnlyModeTests
         Assert.Equal("text/plain", response.MediaType);
         Assert.Equal("OK", (await server.GetAsync("/health")).Text);
     }
+
+    [Fact]
+    public async Task Registry_traces_webhooks_and_automation_routes_answer_503_too()
+    {
+        await using var server = await StrataTestServer.StartAsync(o => o.ArtifactsOnly = true);
+        foreach (var path in new[]
+        {
+            "/api/2.0/mlflow/registered-models/search", "/api/2.0/mlflow/traces?experiment_ids=0", "/api/3.0/mlflow/traces/tr-x",
+            "/api/2.0/mlflow/webhooks", "/api/2.0/strata/webhooks", "/api/2.0/strata/jobs", "/api/2.0/strata/policies",
+            "/api/2.0/strata/monitoring/profiles?name=m&version=1",
+        })
+        {
+            var response = await server.GetAsync(path);
+            Assert.True(response.Status == HttpStatusCode.ServiceUnavailable, $"{path}: {response.Status}");
+        }
+    }
 }
