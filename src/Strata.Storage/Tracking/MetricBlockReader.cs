@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.InteropServices;
 using Strata.Storage.Database;
 
 namespace Strata.Storage.Tracking;
@@ -140,20 +141,6 @@ internal sealed class MetricBlockReader(SqlDialect dialect)
         }
     }
 
-    /// <summary>get-history order: timestamp, step, value (NaN as 0), is_nan, then logging order.</summary>
-    public static int CompareByTime(HistoryEntry a, HistoryEntry b)
-    {
-        var c = CompareKey(a.Point, b.Point, byStepFirst: false);
-        return c != 0 ? c : CompareLogged(a, b);
-    }
-
-    /// <summary>bulk-interval order: step, timestamp, value (NaN as 0), is_nan, then logging order.</summary>
-    public static int CompareByStep(HistoryEntry a, HistoryEntry b)
-    {
-        var c = CompareKey(a.Point, b.Point, byStepFirst: true);
-        return c != 0 ? c : CompareLogged(a, b);
-    }
-
     /// <summary>The history key compared; 0 means the points are duplicates.</summary>
     public static int CompareKey(in BlockPoint a, in BlockPoint b, bool byStepFirst)
     {
@@ -191,27 +178,10 @@ internal sealed class MetricBlockReader(SqlDialect dialect)
         return a.NanFlag.CompareTo(b.NanFlag);
     }
 
-    private static int CompareLogged(HistoryEntry a, HistoryEntry b)
-    {
-        var c = a.BlockId.CompareTo(b.BlockId);
-        return c != 0 ? c : a.Index.CompareTo(b.Index);
-    }
-
     /// <summary>Sorts (skipped when already in order, the common case) and drops later-logged duplicates.</summary>
     public static void SortAndDedupe(List<HistoryEntry> entries, bool byStep)
     {
-        Comparison<HistoryEntry> compare = byStep ? CompareByStep : CompareByTime;
-        var sorted = true;
-        for (var i = 1; i < entries.Count && sorted; i++)
-        {
-            sorted = compare(entries[i - 1], entries[i]) <= 0;
-        }
-
-        if (!sorted)
-        {
-            entries.Sort(compare);
-        }
-
+        Sort(entries, new HistoryOrder(byStep));
         var kept = 0;
         for (var i = 0; i < entries.Count; i++)
         {
@@ -224,5 +194,41 @@ internal sealed class MetricBlockReader(SqlDialect dialect)
         }
 
         entries.RemoveRange(kept, entries.Count - kept);
+    }
+
+    /// <summary>Sorts in history order, skipped when already in order (the common case: a block logged step by step).</summary>
+    public static void Sort(List<HistoryEntry> entries, HistoryOrder order)
+    {
+        var span = CollectionsMarshal.AsSpan(entries);
+        for (var i = 1; i < span.Length; i++)
+        {
+            if (order.Compare(span[i - 1], span[i]) > 0)
+            {
+                // A struct comparer: the sort is specialized for it, so the comparisons are inlined rather than delegate calls.
+                span.Sort(order);
+                return;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// History order: (timestamp, step, value with NaN as 0, is_nan) for get-history, (step, timestamp, ...) for
+/// bulk-interval, then logging order (block, position), so equal keys keep the first-logged point first.
+/// </summary>
+internal readonly struct HistoryOrder(bool byStep) : IComparer<HistoryEntry>
+{
+    public static HistoryOrder ByTime => new(false);
+
+    public int Compare(HistoryEntry a, HistoryEntry b)
+    {
+        var c = MetricBlockReader.CompareKey(a.Point, b.Point, byStep);
+        if (c != 0)
+        {
+            return c;
+        }
+
+        c = a.BlockId.CompareTo(b.BlockId);
+        return c != 0 ? c : a.Index.CompareTo(b.Index);
     }
 }

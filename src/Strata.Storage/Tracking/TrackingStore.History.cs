@@ -55,11 +55,12 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
     /// <summary>
     /// Writes the points of one (run, key) after <paramref name="after"/> in history order, duplicates dropped, to
     /// <paramref name="sink"/>: all of them, or the first <paramref name="limit"/>, returning the last one written when
-    /// more follow (null at the end). Blocks are taken in order of their first timestamp and decoded in groups whose
-    /// timestamp ranges overlap: a group's points are sorted and de-duplicated together and written at once, since no
-    /// later block starts at or before its last timestamp and so none can hold a point (or a duplicate of one) that
-    /// sorts among them. Monotonic logging makes every group one block, already in order: the page is never held
-    /// whole, only the blocks in flight.
+    /// more follow (null at the end). A k-way merge: blocks are taken in order of their first timestamp, each decoded
+    /// block sorted on its own (already in order when logged step by step) and merged through a heap of the blocks in
+    /// flight. A block joins before the merge takes any point at or after its first timestamp, so no point (nor an
+    /// earlier-logged duplicate of one) is written before every block that could hold a smaller one has joined.
+    /// Blocks whose ranges overlap, as with concurrent logging, cost a log(k) per point instead of a sort of every
+    /// chained block; a page stops decoding once it is full.
     /// </summary>
     private async Task<BlockPoint?> StreamHistoryPageAsync(
         DbConnection c, string runId, string key, BlockPoint? after, int? limit, IMetricHistorySink sink, CancellationToken ct)
@@ -68,79 +69,104 @@ public sealed partial class TrackingStore : ITrackingHistoryReader
         blocks.Sort((a, b) => a.MinTimestamp != b.MinTimestamp ? a.MinTimestamp.CompareTo(b.MinTimestamp) : a.BlockId.CompareTo(b.BlockId));
         Func<BlockPoint, bool>? keep = after is { } a ? p => MetricBlockReader.CompareKey(p, a, byStepFirst: false) > 0 : null;
         var payloads = new Dictionary<long, byte[]>();
-        var group = new List<HistoryEntry>(MetricBlockWriter.BlockPoints);
         var scratch = new List<BlockPoint>(MetricBlockWriter.BlockPoints);
+        var heap = new PriorityQueue<BlockCursor, HistoryEntry>(HistoryOrder.ByTime);
+        var spare = new Stack<BlockCursor>();
         var fetched = 0;
+        var next = 0;
         long written = 0;
         BlockPoint? lastWritten = null;
-        var next = 0;
-        while (next < blocks.Count)
+        while (true)
         {
-            // The group: this block and every later one starting at or before the group's last timestamp.
-            var end = next + 1;
-            var maxTimestamp = blocks[next].MaxTimestamp;
-            while (end < blocks.Count && blocks[end].MinTimestamp <= maxTimestamp)
+            // Every block that may hold a point at or before the smallest one in flight joins first.
+            while (next < blocks.Count && (!heap.TryPeek(out _, out var smallest) || blocks[next].MinTimestamp <= smallest.Point.Timestamp))
             {
-                maxTimestamp = Math.Max(maxTimestamp, blocks[end].MaxTimestamp);
-                end++;
-            }
-
-            if (fetched < end)
-            {
-                // Payloads a fetch at a time: enough blocks (by their counts) to fill the rest of the page, at least
-                // the group, at most a bounded window. Fetched blocks not yet decoded stay in the map.
-                var want = limit is { } l ? l - written + 1 : long.MaxValue;
-                var upTo = fetched;
-                long points = 0;
-                while (upTo < blocks.Count && (upTo < end || (points < want && upTo - fetched < 128)))
+                if (fetched == next)
                 {
-                    points += blocks[upTo].PointCount;
-                    upTo++;
+                    // Payloads a fetch at a time: enough blocks (by their counts) to fill the rest of the page, at
+                    // least one, at most a bounded window.
+                    var want = limit is { } l ? l - written + 1 : long.MaxValue;
+                    long points = 0;
+                    while (fetched < blocks.Count && (fetched == next || (points < want && fetched - next < 128)))
+                    {
+                        points += blocks[fetched].PointCount;
+                        fetched++;
+                    }
+
+                    await BlockReader.FetchAsync(c, blocks, next, fetched - next, payloads, ct).ConfigureAwait(false);
                 }
 
-                await BlockReader.FetchAsync(c, blocks, fetched, upTo - fetched, payloads, ct).ConfigureAwait(false);
-                fetched = upTo;
-            }
-
-            group.Clear();
-            for (var i = next; i < end; i++)
-            {
                 // A block purged between the header read and this one has no payload: nothing of it is read.
-                if (payloads.Remove(blocks[i].BlockId, out var payload))
+                if (payloads.Remove(blocks[next].BlockId, out var payload))
                 {
-                    MetricBlockReader.Decode(blocks[i], payload, group, keep, scratch);
+                    var cursor = spare.Count > 0 ? spare.Pop() : new BlockCursor();
+                    MetricBlockReader.Decode(blocks[next], payload, cursor.Entries, keep, scratch);
+                    MetricBlockReader.Sort(cursor.Entries, HistoryOrder.ByTime);
+                    if (cursor.Entries.Count > 0)
+                    {
+                        heap.Enqueue(cursor, cursor.Entries[0]);
+                    }
+                    else
+                    {
+                        spare.Push(cursor);
+                    }
                 }
+
+                next++;
             }
 
-            MetricBlockReader.SortAndDedupe(group, byStep: false);
-            foreach (var entry in group)
+            if (!heap.TryPeek(out var top, out var entry))
             {
-                if (limit is { } max && written == max)
-                {
-                    return lastWritten;
-                }
-
-                var p = entry.Point;
-                var extras = p.Extras;
-                var pending = sink.WriteAsync(new MetricHistoryPoint(p.Value, p.Timestamp, p.Step, extras?.ModelId, extras?.DatasetName, extras?.DatasetDigest), ct);
-                if (!pending.IsCompletedSuccessfully)
-                {
-                    await pending.ConfigureAwait(false);
-                }
-
-                written++;
-                lastWritten = p;
+                return null;
             }
 
-            next = end;
-            if (limit is { } cap && written == cap && next < blocks.Count)
+            if (++top.Position < top.Entries.Count)
             {
-                // Every later block starts after what was written and holds at least one point: there is a next page.
+                heap.DequeueEnqueue(top, top.Entries[top.Position]);
+            }
+            else
+            {
+                heap.Dequeue();
+                top.Reset();
+                spare.Push(top);
+            }
+
+            var p = entry.Point;
+            if (lastWritten is { } previous && MetricBlockReader.CompareKey(previous, p, byStepFirst: false) == 0)
+            {
+                // A later-logged duplicate of the point just written (the order puts the first-logged one first).
+                continue;
+            }
+
+            if (limit is { } max && written == max)
+            {
                 return lastWritten;
             }
-        }
 
-        return null;
+            var extras = p.Extras;
+            var pending = sink.WriteAsync(new MetricHistoryPoint(p.Value, p.Timestamp, p.Step, extras?.ModelId, extras?.DatasetName, extras?.DatasetDigest), ct);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                await pending.ConfigureAwait(false);
+            }
+
+            written++;
+            lastWritten = p;
+        }
+    }
+
+    /// <summary>A decoded block's points in history order and how far the merge has taken them.</summary>
+    private sealed class BlockCursor
+    {
+        public List<HistoryEntry> Entries { get; } = new(MetricBlockWriter.BlockPoints);
+
+        public int Position { get; set; }
+
+        public void Reset()
+        {
+            Entries.Clear();
+            Position = 0;
+        }
     }
 
     /// <summary>Collects a history page as <see cref="Metric"/>s for <see cref="GetMetricHistoryAsync"/>.</summary>
