@@ -13,8 +13,28 @@ internal static class CanonicalPath
     {
         var full = Path.GetFullPath(absolutePath);
         var root = Path.GetPathRoot(full) ?? "/";
-        var pending = new LinkedList<string>(Split(full[root.Length..]));
-        var current = root;
+        return Walk(root, root, full[root.Length..], absolutePath);
+    }
+
+    /// <summary>
+    /// <see cref="Resolve"/> for a path below <paramref name="canonicalBase"/>, an already canonical folder: only the
+    /// components below it are looked at, one readlink(2) each, instead of every component from the file system root.
+    /// </summary>
+    public static string ResolveBelow(string canonicalBase, string absolutePath)
+    {
+        var full = Path.GetFullPath(absolutePath);
+        if (!IsUnder(full, canonicalBase))
+        {
+            return Resolve(full);
+        }
+
+        return Walk(Path.GetPathRoot(full) ?? "/", canonicalBase, full[canonicalBase.Length..], absolutePath);
+    }
+
+    private static string Walk(string root, string start, string remainder, string absolutePath)
+    {
+        var pending = new LinkedList<string>(Split(remainder));
+        var current = start;
         var hops = 0;
 
         while (pending.First is { } node)

@@ -207,7 +207,7 @@ public sealed partial class LocalArtifactStore : IArtifactStore
         }
 
         var full = Path.GetFullPath(Path.Join(_root, normalized));
-        if (!CanonicalPath.IsUnder(full, _root) || !CanonicalPath.IsUnder(CanonicalPath.Resolve(full), _root))
+        if (!CanonicalPath.IsUnder(full, _root) || !CanonicalPath.IsUnder(CanonicalPath.ResolveBelow(_root, full), _root))
         {
             throw MlflowException.InvalidParameter(ArtifactPath.InvalidPathMessage);
         }
