@@ -7,7 +7,7 @@ namespace Strata.Storage.Traces;
 
 /// <summary>
 /// The trace filter grammar as SQL predicates on <c>trace_info t</c>: attributes on the row; tags, request metadata
-/// and span names as <c>t.trace_id IN (SELECT ...)</c> over their (key, value, trace_id) indexes. Shared by the
+/// and span names as <c>t.trace_id IN (SELECT ...)</c> over their (key, value) indexes. Shared by the
 /// search and by calculate-filter-correlation, so both read a filter the same way.
 /// </summary>
 internal abstract class TraceFilterSql(SqlDialect dialect) : SearchSqlBuilder(dialect)
@@ -26,7 +26,7 @@ internal abstract class TraceFilterSql(SqlDialect dialect) : SearchSqlBuilder(di
         var k = comparison.Key.Key;
         return comparison.Key.Kind switch
         {
-            KeyKind.Tag => $"t.trace_id IN (SELECT x.trace_id FROM trace_tags x WHERE x.key = {Bind(k)} AND {StringComparison("x.value", comparison, allowLists: true)})",
+            KeyKind.Tag => $"t.trace_id IN (SELECT x.trace_id FROM trace_tags x WHERE x.key = {Bind(k)}{TagIndexCondition(k)} AND {StringComparison("x.value", comparison, allowLists: true)})",
             KeyKind.Metadata => $"t.trace_id IN (SELECT x.trace_id FROM trace_request_metadata x WHERE x.key = {Bind(k)} AND {StringComparison("x.value", comparison, allowLists: true)})",
             KeyKind.Span when k == "name" => $"t.trace_id IN (SELECT x.trace_id FROM trace_spans x WHERE {StringComparison("x.name", comparison, allowLists: true)})",
             KeyKind.Attribute when k == "request_id" => StringComparison("t.trace_id", comparison, allowLists: true),
@@ -36,6 +36,13 @@ internal abstract class TraceFilterSql(SqlDialect dialect) : SearchSqlBuilder(di
             _ => throw Invalid($"Invalid filter key '{Describe(comparison.Key)}' for traces."),
         };
     }
+
+    /// <summary>
+    /// The tag index is partial (M0019: the artifact location is left out), and a planner uses a partial index only
+    /// when the query states its condition: a bound key cannot prove it, the literal can.
+    /// </summary>
+    private static string TagIndexCondition(string key) =>
+        key == TraceKeys.ArtifactLocation ? "" : " AND x." + Migrations.M0019_TracePairIndexes.TagIndexCondition;
 
     /// <summary>
     /// <c>run_id = 'r'</c> matches traces whose metadata names the run and traces linked to it (LinkTracesToRun);

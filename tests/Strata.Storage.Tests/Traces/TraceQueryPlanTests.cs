@@ -47,6 +47,9 @@ public sealed class PostgresTraceQueryPlanTests(PostgresDatabaseFixture fixture)
             """, new { count, experimentId = long.Parse(experimentId) }, tx, cancellationToken: ct)), Ct);
         await Fixture.Database.ReadAsync((c, ct) => c.ExecuteAsync(new CommandDefinition("ANALYZE trace_info", cancellationToken: ct)), Ct);
     }
+
+    protected override Task AnalyzePairsAsync() =>
+        Fixture.Database.ReadAsync((c, ct) => c.ExecuteAsync(new CommandDefinition("ANALYZE trace_tags; ANALYZE trace_request_metadata", cancellationToken: ct)), Ct);
 }
 
 /// <summary>
@@ -63,6 +66,45 @@ public abstract class TraceQueryPlanTests<TFixture>(TFixture fixture) : Tracking
     protected abstract bool IsFullScan(string planLine);
 
     protected abstract Task SeedAsync(string experimentId, int count);
+
+    protected virtual Task AnalyzePairsAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// M0019 keys the pair indexes (key, value) and leaves the artifact location out of the tag index: a filter on any
+    /// other tag, and on metadata, must still be read from them (the tag filter repeats the partial index's condition).
+    /// </summary>
+    [Theory]
+    [InlineData("tags.team = 'team-3'", "ix_trace_tags_key_value")]
+    [InlineData("metadata.`mlflow.sourceRun` = 'run-3'", "ix_trace_request_metadata_key_value")]
+    public async Task Tag_and_metadata_filters_read_their_key_value_index(string filter, string index)
+    {
+        var experimentId = await CreateExperimentAsync();
+        await SeedAsync(experimentId, 20_000);
+        await Fixture.Database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO trace_tags (trace_id, key, value)
+            SELECT trace_id, 'team', 'team-' || (timestamp_ms % 50) FROM trace_info WHERE experiment_id = @experimentId
+            UNION ALL
+            SELECT trace_id, 'mlflow.artifactLocation', 'mlflow-artifacts:/x/traces/' || trace_id || '/artifacts' FROM trace_info WHERE experiment_id = @experimentId;
+            INSERT INTO trace_request_metadata (trace_id, key, value)
+            SELECT trace_id, 'mlflow.sourceRun', 'run-' || (timestamp_ms % 50) FROM trace_info WHERE experiment_id = @experimentId
+            """, new { experimentId = long.Parse(experimentId) }, tx, cancellationToken: ct)), Ct);
+        await AnalyzePairsAsync();
+        var query = new TraceQuery([experimentId], TraceSearch.ParseFilter(filter), TraceSearch.ParseOrderBy([]), 100, null);
+        var sql = new TraceSearchSql(Fixture.Database.Dialect, [long.Parse(experimentId)], query, 101, null);
+        var plan = await PlanAsync(sql);
+        Assert.Contains(plan, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"\b{index}\b"));
+
+        // And the filter still finds what it should: a full page of its traces.
+        var store = new TraceStore(Fixture.Database);
+        Assert.Equal(100, (await store.SearchTracesAsync(query, Ct)).Items.Count);
+
+        // The artifact location is not in the tag index, and a filter on it still finds its one trace.
+        var byLocation = new TraceQuery(
+            [experimentId], TraceSearch.ParseFilter($"tags.`mlflow.artifactLocation` = 'mlflow-artifacts:/x/traces/tr-plan-{experimentId}-7/artifacts'"),
+            TraceSearch.ParseOrderBy([]), 100, null);
+        Assert.Equal($"tr-plan-{experimentId}-7", Assert.Single((await store.SearchTracesAsync(byLocation, Ct)).Items).TraceId);
+    }
 
     [Theory]
     [InlineData("timestamp_ms DESC", "ix_trace_info_experiment_time")]
@@ -85,11 +127,18 @@ public abstract class TraceQueryPlanTests<TFixture>(TFixture fixture) : Tracking
         await AssertServedByIndexAsync(resumed, index, orderBy + " keyset page");
     }
 
-    private async Task AssertServedByIndexAsync(TraceSearchSql sql, string index, string what)
+    private async Task<List<string>> PlanAsync(TraceSearchSql sql)
     {
         var rows = await Fixture.Database.ReadAsync(
             async (c, ct) => (await c.QueryAsync(new CommandDefinition(ExplainPrefix + sql.Sql, sql.Parameters, cancellationToken: ct))).ToList(), Ct);
         var plan = rows.Select(r => (string)(((IDictionary<string, object>)r).TryGetValue("detail", out var d) ? d : ((IDictionary<string, object>)r)["QUERY PLAN"])).ToList();
+        Console.WriteLine($"[plan] {string.Join(" | ", plan)}");
+        return plan;
+    }
+
+    private async Task AssertServedByIndexAsync(TraceSearchSql sql, string index, string what)
+    {
+        var plan = await PlanAsync(sql);
         var text = string.Join(" | ", plan);
         Console.WriteLine($"[plan] {what}: {text}");
         Assert.Contains(plan, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"\b{index}\b"));
