@@ -204,7 +204,6 @@ internal sealed class MetricBlockReader(SqlDialect dialect)
         {
             if (order.Compare(span[i - 1], span[i]) > 0)
             {
-                // A struct comparer: the sort is specialized for it, so the comparisons are inlined rather than delegate calls.
                 span.Sort(order);
                 return;
             }
